@@ -1,0 +1,114 @@
+# greenbench - plain Makefile (no autotools).
+#
+#   make                 build bin/greenbench and the greenprof extension
+#   make check           every unit test through prove (C tests under ASan+UBSan)
+#   make e2e             the end-to-end test against the real test cloud
+#   make bench           the benchmarks
+#   make fuzz            the libFuzzer targets (clang), FUZZ_TIME seconds each
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make deps            install the Debian packages greenbench needs (idempotent)
+#
+# Each part may add a fragment <part>/build.mk that appends to ALL_TARGETS,
+# CHECK_SCRIPTS, BENCH_TARGETS, INSTALL_TARGETS, E2E_SCRIPTS, FUZZ_TARGETS.
+
+PYTHON    ?= /usr/bin/python3
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+CLANG     ?= clang
+FUZZ_TIME ?= 60
+
+PKGS      := libcurl yaml-0.1 sqlite3 jansson zlib libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lyaml -lsqlite3 -ljansson -lz -lcrypto)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+BASEFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g -Iharness $(PKG_CFLAGS)
+CFLAGS    ?= -O2
+SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LIBS      := $(PKG_LIBS) -lm -lpthread
+
+HARNESS_SRC := $(sort $(wildcard harness/*.c))
+LIB_SRC     := $(filter-out harness/main.c,$(HARNESS_SRC))
+REL_OBJ     := $(patsubst %.c,build/rel/%.o,$(HARNESS_SRC))
+SAN_LIB_OBJ := $(patsubst %.c,build/san/%.o,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
+
+C_TESTS     := $(patsubst tests/%.c,build/san/tests/%,$(sort $(wildcard tests/t_*.c)))
+HEADERS     := $(wildcard harness/*.h) tests/tap.h
+
+ALL_TARGETS     := bin/greenbench
+CHECK_SCRIPTS   := $(sort $(wildcard tests/t_*.t))
+BENCH_TARGETS   :=
+INSTALL_TARGETS := install-bin
+E2E_SCRIPTS     := $(sort $(wildcard tests/e2e_*.t))
+FUZZ_TARGETS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+
+-include $(sort $(wildcard */build.mk))
+
+export PYTHON
+
+.PHONY: all check e2e bench fuzz install deps clean install-bin tests
+all: $(ALL_TARGETS)
+
+bin/greenbench: $(REL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/rel/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/san/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -c -o $@ $<
+
+build/san/tests/%: tests/%.c $(SAN_LIB_OBJ) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -Itests -o $@ $< $(SAN_LIB_OBJ) $(LIBS)
+
+tests: $(C_TESTS)
+
+check: all $(C_TESTS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  prove -f -e tests/exec $(C_TESTS) $(CHECK_SCRIPTS)
+
+e2e: all
+	prove -v -f -e tests/exec $(E2E_SCRIPTS)
+
+bench: all $(BENCH_TARGETS)
+
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c, linked with the harness built by clang.
+build/fuzz/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASEFLAGS) -O1 -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASEFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	@for f in $(FUZZ_TARGETS); do \
+	  n=$$(basename $$f); corpus=tests/fuzz/corpus/$${n#fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
+	  echo "== $$n for $(FUZZ_TIME)s"; \
+	  $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build/fuzz/corpus-$$n $$corpus 2>&1 | \
+	    grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
+install-bin: bin/greenbench
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 bin/greenbench $(DESTDIR)$(PREFIX)/bin/greenbench
+	install -m 0644 harness/greenbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/greenbench.1
+
+install: $(INSTALL_TARGETS)
+
+deps:
+	devstack/deps.sh
+
+clean:
+	rm -rf build bin
+
+SHELL := /bin/bash
+.SECONDARY:
+.DELETE_ON_ERROR:

@@ -1,0 +1,28 @@
+#!/bin/bash
+# Install the Debian packages greenbench needs to build, test and profile.
+# Idempotent: does nothing (and needs no network) when everything is present.
+# Usage: devstack/deps.sh [--dry-run]
+set -euo pipefail
+
+PKGS=(
+	build-essential pkg-config clang libclang-rt-14-dev valgrind perl
+	libcurl4-openssl-dev libyaml-dev libsqlite3-dev sqlite3 libjansson-dev zlib1g-dev libssl-dev
+	python3 python3-dev python3-greenlet python-greenlet-dev python3-eventlet python3-yappi
+	git patch iproute2 procps psmisc
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+[ "${1:-}" = "--dry-run" ] && exit 0
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,47 @@
+/*
+ * cmd_common.c - what every subcommand shares: parsing with --help handling,
+ * the one-line error, and the "not built yet" answer. CLI layer: may print.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+int cmd_fail(const char *cmd, const struct gb_err *err)
+{
+	fprintf(stderr, "greenbench %s: %s\n", cmd, err->msg);
+	return err->exit_code ? err->exit_code : GB_EXIT_USAGE;
+}
+
+int cmd_parse(int argc, char **argv, const struct cmd_doc *doc, const struct opt *opts,
+	      const char ***args, size_t *n_args, int *rc)
+{
+	struct gb_err err = { GB_EXIT_USAGE, "" };
+	int r = opts_parse(argc, argv, opts, args, n_args, &err);
+	if (r == OPTS_HELP) {
+		opts_usage(stdout, doc, opts);
+		*rc = GB_EXIT_OK;
+		return 0;
+	}
+	if (r == OPTS_ERROR) {
+		*rc = cmd_fail(doc->name, &err);
+		return 0;
+	}
+	return 1;
+}
+
+int cmd_not_built(int argc, char **argv, const struct cmd_doc *doc)
+{
+	static const struct opt none[] = { OPT_END_MARKER };
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") && strcmp(argv[i], "-h"))
+			continue;
+		opts_usage(stdout, doc, none);
+		printf("\nSTATUS\n    not built yet: this command is planned and does nothing today.\n");
+		return GB_EXIT_OK;
+	}
+	fprintf(stderr, "greenbench %s: not built yet; this command is planned but does nothing "
+			"today (see 'greenbench %s --help')\n", doc->name, doc->name);
+	return GB_EXIT_USAGE;
+}

@@ -1,0 +1,86 @@
+/*
+ * gb.h - what every part of greenbench shares: the error carrier (struct gb_err),
+ * exit codes, the growing string (struct strbuf) and a few small helpers.
+ * Nothing here prints or exits; main.c alone decides what the user sees.
+ */
+#ifndef GB_H
+#define GB_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GB_VERSION "0.1.0"
+
+/* Exit codes: stable, documented in README and `greenbench --help`. */
+enum gb_exit {
+	GB_EXIT_OK = 0,          /* success */
+	GB_EXIT_FAIL = 1,        /* an SLA failed or a regression was found */
+	GB_EXIT_USAGE = 2,       /* bad usage or bad input (scenario, config, patch) */
+	GB_EXIT_ENV = 3,         /* environment error: API unreachable, unit won't start */
+	GB_EXIT_INTERRUPTED = 4, /* interrupted by a signal, host restored */
+};
+
+/* One human sentence saying what failed, where, and what to do. */
+struct gb_err {
+	int exit_code;  /* the enum gb_exit main.c should use, GB_EXIT_USAGE by default */
+	char msg[1024]; /* "file:line:col: field: expected ..., got ..." */
+};
+
+/* Fill err (if not NULL) with a formatted message; returns -1 so callers can
+ * `return gb_errf(err, GB_EXIT_USAGE, "...")`. */
+int gb_errf(struct gb_err *err, int exit_code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A growing, always NUL-terminated string. STRBUF_INIT is an empty buffer;
+ * the owner frees it with sb_release(). Allocation failure aborts (OOM). */
+struct strbuf {
+	char *buf;    /* NULL until the first append; sb_str() never returns NULL */
+	size_t len;   /* bytes used, excluding the NUL */
+	size_t alloc; /* bytes allocated */
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+
+void sb_add(struct strbuf *sb, const void *data, size_t len);
+void sb_addstr(struct strbuf *sb, const char *s);
+void sb_addch(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+const char *sb_str(const struct strbuf *sb);
+void sb_reset(struct strbuf *sb);
+char *sb_detach(struct strbuf *sb); /* caller frees the result; sb is empty after */
+void sb_release(struct strbuf *sb);
+
+/* Allocation that aborts on out-of-memory (a benchmark harness can't do
+ * anything sensible without memory). The caller frees. */
+void *gb_malloc(size_t n);
+void *gb_calloc(size_t n, size_t size);
+void *gb_realloc(void *p, size_t n);
+char *gb_strdup(const char *s);
+char *gb_strndup(const char *s, size_t n);
+
+/* Read a whole file (at most max_bytes) into out. */
+int gb_read_file(const char *path, size_t max_bytes, struct strbuf *out, struct gb_err *err);
+
+/* Write data to path atomically (temp file in the same directory, fsync, rename). */
+int gb_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 struct gb_err *err);
+
+/* Parse a duration: "500ms", "2s", "1.5s", "1m", "1h", or a bare number of
+ * seconds. Returns 0 and sets *secs, or -1 when s is not a duration >= 0. */
+int gb_parse_duration(const char *s, double *secs);
+
+/* Levenshtein distance, capped for long strings. */
+size_t gb_edit_distance(const char *a, const char *b);
+
+/* The candidate closest to word if it is close enough to suggest
+ * (distance <= 2, or a prefix), else NULL. cands is NULL-terminated. */
+const char *gb_suggest(const char *word, const char *const *cands);
+
+/* Monotonic seconds and wall-clock seconds since the epoch. */
+double gb_now(void);
+double gb_wall(void);
+
+#define GB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
