@@ -37,6 +37,8 @@ FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
 C_TESTS     := $(patsubst tests/%.c,build/san/tests/%,$(sort $(wildcard tests/t_*.c)))
 HEADERS     := $(wildcard harness/*.h) tests/tap.h
 
+# parser tests also run under valgrind by `make valgrind` (names without .c)
+VALGRIND_TESTS  := t_util t_scenario t_localconf t_pstats
 ALL_TARGETS     := bin/greenbench
 CHECK_SCRIPTS   := $(sort $(wildcard tests/t_*.t))
 BENCH_TARGETS   :=
@@ -48,7 +50,7 @@ FUZZ_TARGETS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(sort $(wildcard test
 
 export PYTHON
 
-.PHONY: all check e2e bench fuzz install deps clean install-bin tests
+.PHONY: valgrind all check e2e bench fuzz install deps clean install-bin tests
 all: $(ALL_TARGETS)
 
 bin/greenbench: $(REL_OBJ)
@@ -77,6 +79,18 @@ e2e: all
 	prove -v -f -e tests/exec $(E2E_SCRIPTS)
 
 bench: all $(BENCH_TARGETS)
+
+# Parser tests again under valgrind (no sanitizers): leaks are errors.
+VG_TESTS := $(patsubst tests/%.c,build/vg/tests/%,$(filter $(addprefix tests/,$(addsuffix .c,$(VALGRIND_TESTS))),$(wildcard tests/t_*.c)))
+VG_LIB_OBJ := $(patsubst %.c,build/vg/%.o,$(LIB_SRC))
+build/vg/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O1 -c -o $@ $<
+build/vg/tests/%: tests/%.c $(VG_LIB_OBJ) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O1 -Itests -o $@ $< $(VG_LIB_OBJ) $(LIBS)
+valgrind: $(VG_TESTS)
+	prove -f -e 'valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99' $(VG_TESTS)
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c, linked with the harness built by clang.
 build/fuzz/%.o: %.c $(HEADERS)
