@@ -182,6 +182,16 @@ const char *changepoint_kind_name(enum cp_kind kind)
 	return "?";
 }
 
+/* Relative change of the last segment's mean over the one before it. */
+static double last_step(const double *x, size_t len, const size_t *cps, size_t n_cps,
+			double *before, double *after)
+{
+	size_t start = cps[n_cps - 1], prev = n_cps > 1 ? cps[n_cps - 2] : 0;
+	*before = stats_mean(x + prev, start - prev);
+	*after = stats_mean(x + start, len - start);
+	return *before != 0 ? *after / *before - 1 : NAN;
+}
+
 int changepoint_judge(const double *history, size_t n, double new_value,
 		      const struct cp_opts *opts, double min_effect, struct cp_judgement *out,
 		      struct gb_err *err)
@@ -222,17 +232,14 @@ int changepoint_judge(const double *history, size_t n, double new_value,
 	}
 	size_t start = n_cps ? cps[n_cps - 1] : 0;
 	if (n_cps) {
-		size_t prev = n_cps > 1 ? cps[n_cps - 2] : 0;
+		double before, after;
 		out->cp = start;
 		out->runs_in_step = len - start;
-		out->mean_before = stats_mean(x + prev, start - prev);
-		out->mean_after = stats_mean(x + start, len - start);
-		out->rel_change = out->mean_before != 0 ? out->mean_after / out->mean_before - 1
-							: NAN;
-		out->is_new = 1;
-		for (size_t k = 0; k < n_old; k++)
-			if (old[k] + 1 >= start && old[k] <= start + 1)
-				out->is_new = 0;
+		out->rel_change = last_step(x, len, cps, n_cps, &out->mean_before, &out->mean_after);
+		/* new: last night's judgement (the history alone) did not show this step */
+		double old_rel = n_old ? last_step(x, n, old, n_old, &before, &after) : 0;
+		out->is_new = out->rel_change >= 0 ? !(old_rel >= min_effect)
+						   : !(old_rel <= -min_effect);
 		if (out->rel_change >= min_effect) {
 			out->kind = CP_REGRESSION;
 			snprintf(out->reason, sizeof(out->reason),

@@ -42,7 +42,7 @@ struct cp_judgement {
 	enum cp_kind kind;
 	size_t cp;            /* index (in history + new) of the last change point; n + 1: none */
 	size_t runs_in_step;  /* points from that change point to the new value, inclusive */
-	int is_new;           /* 1: the history alone did not show this change point */
+	int is_new;           /* 1: the history alone (last night) showed no such step */
 	double mean_before;   /* mean of the segment before the last change point */
 	double mean_after;    /* mean of the last segment (ends with the new value) */
 	double rel_change;    /* mean_after / mean_before - 1 (or new vs level for a noisy point) */
