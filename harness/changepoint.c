@@ -182,14 +182,23 @@ const char *changepoint_kind_name(enum cp_kind kind)
 	return "?";
 }
 
-/* Relative change of the last segment's mean over the one before it. */
-static double last_step(const double *x, size_t len, const size_t *cps, size_t n_cps,
-			double *before, double *after)
+/* Direction of the last step: +1 when the last segment is higher than the one before
+ * by >= min_effect in its mean AND its median (so one wild point inside a short last
+ * segment cannot make a step), -1 likewise lower, else 0. Fills the means and the
+ * relative change of the means. */
+static int last_step(const double *x, size_t len, const size_t *cps, size_t n_cps,
+		     double min_effect, double *before, double *after, double *rel)
 {
 	size_t start = cps[n_cps - 1], prev = n_cps > 1 ? cps[n_cps - 2] : 0;
 	*before = stats_mean(x + prev, start - prev);
 	*after = stats_mean(x + start, len - start);
-	return *before != 0 ? *after / *before - 1 : NAN;
+	*rel = *before != 0 ? *after / *before - 1 : NAN;
+	double rel_med = *before != 0 ? stats_median(x + start, len - start) / *before - 1 : NAN;
+	if (*rel >= min_effect && rel_med >= min_effect)
+		return 1;
+	if (*rel <= -min_effect && rel_med <= -min_effect)
+		return -1;
+	return 0;
 }
 
 int changepoint_judge(const double *history, size_t n, double new_value,
@@ -235,12 +244,14 @@ int changepoint_judge(const double *history, size_t n, double new_value,
 		double before, after;
 		out->cp = start;
 		out->runs_in_step = len - start;
-		out->rel_change = last_step(x, len, cps, n_cps, &out->mean_before, &out->mean_after);
+		int dir = last_step(x, len, cps, n_cps, min_effect, &out->mean_before,
+				    &out->mean_after, &out->rel_change);
 		/* new: last night's judgement (the history alone) did not show this step */
-		double old_rel = n_old ? last_step(x, n, old, n_old, &before, &after) : 0;
-		out->is_new = out->rel_change >= 0 ? !(old_rel >= min_effect)
-						   : !(old_rel <= -min_effect);
-		if (out->rel_change >= min_effect) {
+		double old_rel;
+		int old_dir = n_old ? last_step(x, n, old, n_old, min_effect, &before, &after, &old_rel)
+				    : 0;
+		out->is_new = dir != old_dir;
+		if (dir > 0) {
 			out->kind = CP_REGRESSION;
 			snprintf(out->reason, sizeof(out->reason),
 				 "regression: a %s step at run %zu (%zu runs ago), mean %.4g -> "
@@ -249,7 +260,7 @@ int changepoint_judge(const double *history, size_t n, double new_value,
 				 out->mean_before, out->mean_after, 100 * out->rel_change);
 			goto done;
 		}
-		if (out->rel_change <= -min_effect) {
+		if (dir < 0) {
 			out->kind = CP_IMPROVEMENT;
 			snprintf(out->reason, sizeof(out->reason),
 				 "improvement: a %s step at run %zu (%zu runs ago), mean %.4g -> "

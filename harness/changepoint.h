@@ -32,7 +32,8 @@ int changepoint_detect(const double *x, size_t n, const struct cp_opts *opts, si
 
 enum cp_kind {
 	CP_STEADY = 0,   /* the new value sits in the current level */
-	CP_REGRESSION,   /* the last segment (holding the new value) is higher by >= min_effect */
+	CP_REGRESSION,   /* the last segment (holding the new value) is higher by >= min_effect,
+			  * in its mean and its median */
 	CP_IMPROVEMENT,  /* ... lower by >= min_effect */
 	CP_NOISY_POINT,  /* the new value alone is high: not (yet) a significant step */
 	CP_TOO_SHORT,    /* too little history to judge (fewer than 2 * min_size points) */

@@ -57,7 +57,7 @@ struct stats_mwu {
 void stats_mann_whitney(const double *a, size_t n_a, const double *b, size_t n_b,
 			struct stats_mwu *out);
 
-/* P(U <= u) under the null for sample sizes m, n without ties (exact; m + n <= 60). */
+/* P(U <= u) under the null for sample sizes m, n without ties (exact; m + n <= 50). */
 double stats_mwu_cdf(size_t m, size_t n, double u);
 
 /* The smallest two-sided p-value any m-vs-n comparison can reach (total separation,

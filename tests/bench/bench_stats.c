@@ -197,53 +197,146 @@ static void clustered(int seeds)
 
 /* ---- a family of 2,000 functions ---- */
 
-static void family(int fams)
+static void family(size_t n, int fams)
 {
-	enum { NF = 2000, N = 10, NREAL = 20 };
-	static double a[NF][N], b[NF][N];
+	enum { NF = 2000, NREAL = 20 };
+	double *a = malloc(NF * n * sizeof(*a)), *b = malloc(NF * n * sizeof(*b));
 	static struct verdict_metric m[NF];
 	static struct verdict out[NF];
-	printf("\n## Family of %d functions, n = %d per side, lognormal CV 20%%, %d families\n", NF, N, fams);
-	long false_disc = 0, unadj = 0, fam_any = 0, real_found = 0, flagged = 0;
-	double t_total = 0;
+	printf("\n## Family of %d functions (%d of them 30%% slower), n = %zu per side, lognormal CV 20%%, %d families\n",
+	       NF, NREAL, n, fams);
+	long false_disc = 0, unadj = 0, fam_any = 0, real_found = 0;
+	double fdp_sum = 0, t_total = 0;
 	for (int f = 0; f < fams; f++) {
 		struct stats_rng r;
 		stats_rng_seed(&r, 9000ULL + (uint64_t)f);
 		for (int i = 0; i < NF; i++) {
 			double shift = i < NREAL ? 0.30 : 0; /* the first NREAL really moved by 30% */
-			for (int j = 0; j < N; j++) {
-				a[i][j] = lognormal(&r, 0.2);
-				b[i][j] = (1 + shift) * lognormal(&r, 0.2);
+			for (size_t j = 0; j < n; j++) {
+				a[i * n + j] = lognormal(&r, 0.2);
+				b[i * n + j] = (1 + shift) * lognormal(&r, 0.2);
 			}
-			m[i] = (struct verdict_metric){ "f", a[i], N, b[i], N, 0 };
+			m[i] = (struct verdict_metric){ "f", a + i * n, n, b + i * n, n, 0 };
 		}
 		double t0 = gb_now();
 		verdict_family(m, NF, VERDICT_ALPHA, VERDICT_MIN_EFFECT, out, NULL);
 		t_total += gb_now() - t0;
-		int any = 0;
+		int any = 0, flagged = 0, fd = 0;
 		for (int i = 0; i < NF; i++) {
 			int hit = out[i].kind == VERDICT_SLOWER || out[i].kind == VERDICT_FASTER;
 			flagged += hit;
 			if (i < NREAL) {
 				real_found += out[i].kind == VERDICT_SLOWER;
 			} else {
-				false_disc += hit;
+				fd += hit;
 				any |= hit;
 				unadj += out[i].p_value < VERDICT_ALPHA &&
 					 fabs(out[i].rel_change) >= VERDICT_MIN_EFFECT;
 			}
 		}
+		false_disc += fd;
+		fdp_sum += flagged ? (double)fd / flagged : 0;
 		fam_any += any;
 	}
 	printf("| measure | value |\n|---|---|\n");
-	printf("| null functions flagged per family, no adjustment (p<0.05 and >=5%%) | %.1f |\n",
+	printf("| unchanged functions flagged per family without adjustment (p<0.05, >=5%%) | %.1f |\n",
 	       (double)unadj / fams);
-	printf("| null functions flagged per family, BH (default) | %.2f |\n", (double)false_disc / fams);
+	printf("| unchanged functions flagged per family with BH (default) | %.2f |\n",
+	       (double)false_disc / fams);
 	printf("| families with any false discovery | %.1f%% |\n", 100.0 * fam_any / fams);
-	printf("| share of flagged that are false (FDR) | %.2f%% |\n",
-	       flagged ? 100.0 * false_disc / flagged : 0.0);
-	printf("| %d real 30%% regressions found per family | %.1f |\n", NREAL, (double)real_found / fams);
+	printf("| mean false discovery proportion (FDR; BH bound 5%%) | %.2f%% |\n", 100.0 * fdp_sum / fams);
+	printf("| of %d real 30%% regressions, found per family | %.1f |\n", NREAL,
+	       (double)real_found / fams);
 	printf("| verdict_family time for %d functions | %.1f ms |\n", NF, 1000 * t_total / fams);
+	free(a);
+	free(b);
+}
+
+/* ---- interval coverage: Moses (on logs, as the verdict) vs bootstrap of medians ---- */
+
+static void coverage(int seeds)
+{
+	printf("\n## 95%% interval of the ratio B/A (true 1.10, lognormal CV 20%%), %d seeds; bootstrap B = 1000\n", seeds);
+	printf("| n/side | Moses coverage | Moses mean width | bootstrap coverage | bootstrap mean width |\n");
+	printf("|---|---|---|---|---|\n");
+	static const size_t ns[] = { 5, 10, 30 };
+	for (size_t k = 0; k < 3; k++) {
+		size_t n = ns[k];
+		int cov_m = 0, cov_b = 0, nb = 0;
+		double w_m = 0, w_b = 0, a[MAXN], b[MAXN];
+		for (int s = 0; s < seeds; s++) {
+			struct stats_rng r;
+			stats_rng_seed(&r, 4321ULL * (uint64_t)s + n);
+			for (size_t i = 0; i < n; i++) {
+				a[i] = lognormal(&r, 0.2);
+				b[i] = 1.1 * lognormal(&r, 0.2);
+			}
+			struct verdict v;
+			verdict_compare(a, n, b, n, VERDICT_ALPHA, VERDICT_MIN_EFFECT, &v, NULL);
+			cov_m += v.ci_low <= 0.1 && 0.1 <= v.ci_high;
+			w_m += v.ci_high - v.ci_low;
+			double lo, hi;
+			if (stats_bootstrap_ratio(a, n, b, n, 1000, 0.95, (uint64_t)s, &lo, &hi) == 0) {
+				cov_b += lo <= 1.1 && 1.1 <= hi;
+				w_b += hi - lo;
+				nb++;
+			}
+		}
+		printf("| %zu | %.1f%% | %.3f | %.1f%% | %.3f |\n", n, 100.0 * cov_m / seeds, w_m / seeds,
+		       100.0 * cov_b / (nb ? nb : 1), w_b / (nb ? nb : 1));
+	}
+}
+
+/* ---- the nightly judgement ---- */
+
+static void nightly(int seeds)
+{
+	struct cp_opts o = CP_OPTS_DEFAULT;
+	struct cp_judgement j;
+	printf("\n## Nightly judgement, 30 nights of history, noise CV 3%%, min effect 5%%, %d seeds\n", seeds);
+	printf("| tonight | steady | noisy point | regression | improvement |\n|---|---|---|---|---|\n");
+	static const double tonight[] = { 1.0, 1.1, 1.3 };
+	double h[64];
+	for (size_t t = 0; t < 3; t++) {
+		int kinds[5] = { 0 };
+		for (int s = 0; s < seeds; s++) {
+			struct stats_rng r;
+			stats_rng_seed(&r, 8080ULL * (uint64_t)s + t);
+			for (int i = 0; i < 30; i++)
+				h[i] = 1 + 0.03 * stats_rng_normal(&r);
+			o.seed = (uint64_t)s;
+			changepoint_judge(h, 30, tonight[t], &o, 0.05, &j, NULL);
+			kinds[j.kind]++;
+		}
+		printf("| one value %+.0f%% over a flat history | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n",
+		       100 * (tonight[t] - 1), 100.0 * kinds[CP_STEADY] / seeds,
+		       100.0 * kinds[CP_NOISY_POINT] / seeds, 100.0 * kinds[CP_REGRESSION] / seeds,
+		       100.0 * kinds[CP_IMPROVEMENT] / seeds);
+	}
+	printf("\n| real step (noise CV 3%%) | first night reported as a new regression: after 1 / 2 / 3 / 4 / 5+ / never high nights |\n|---|---|\n");
+	static const double steps[] = { 0.05, 0.10, 0.20 };
+	for (size_t k = 0; k < 3; k++) {
+		int delay[6] = { 0 };
+		for (int s = 0; s < seeds; s++) {
+			struct stats_rng r;
+			stats_rng_seed(&r, 6060ULL * (uint64_t)s + k);
+			for (int i = 0; i < 40; i++)
+				h[i] = (i >= 30 ? 1 + steps[k] : 1) * (1 + 0.03 * stats_rng_normal(&r));
+			o.seed = (uint64_t)s;
+			int d = 5;
+			for (int night = 30; night < 40; night++) {
+				changepoint_judge(h, (size_t)night, h[night], &o, 0.05, &j, NULL);
+				if (j.kind == CP_REGRESSION && j.is_new) {
+					d = night - 30 < 4 ? night - 30 : 4;
+					break;
+				}
+			}
+			delay[d]++;
+		}
+		printf("| %+.0f%% | %.1f%% / %.1f%% / %.1f%% / %.1f%% / %.1f%% / %.1f%% |\n", 100 * steps[k],
+		       100.0 * delay[0] / seeds, 100.0 * delay[1] / seeds, 100.0 * delay[2] / seeds,
+		       100.0 * delay[3] / seeds, 100.0 * delay[4] / seeds, 100.0 * delay[5] / seeds);
+	}
 }
 
 /* ---- change points ---- */
@@ -298,8 +391,11 @@ int main(int argc, char **argv)
 	calibration(seeds);
 	shapes(seeds);
 	clustered(seeds);
-	family(seeds / 20 > 20 ? seeds / 20 : 20);
+	coverage(seeds / 4 > 100 ? seeds / 4 : 100);
+	family(10, seeds / 20 > 20 ? seeds / 20 : 20);
+	family(30, seeds / 40 > 10 ? seeds / 40 : 10);
 	changepoints(seeds / 4 > 100 ? seeds / 4 : 100);
+	nightly(seeds / 10 > 100 ? seeds / 10 : 100);
 	printf("\n(bench_stats: %.1f s)\n", gb_now() - t0);
 	return 0;
 }
