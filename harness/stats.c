@@ -341,16 +341,62 @@ void stats_mann_whitney(const double *a, size_t n_a, const double *b, size_t n_b
 
 /* ---- Hodges-Lehmann and the Moses interval ---- */
 
+/* The k-th smallest (0-based) of d[lo..hi) into place (Wirth's selection): afterwards
+ * d[k] holds it, everything before it is <= and everything after it is >=. O(n) on
+ * average; the interval needs three order statistics, not a full sort. */
+static double select_kth(double *d, size_t lo, size_t hi, size_t k)
+{
+	size_t l = lo, m = hi - 1;
+	while (l < m) {
+		double x = d[k];
+		size_t i = l, j = m;
+		do {
+			while (d[i] < x)
+				i++;
+			while (x < d[j])
+				j--;
+			if (i <= j) {
+				double t = d[i];
+				d[i] = d[j];
+				d[j] = t;
+				i++;
+				if (j == 0)
+					break; /* i > j now; avoid wrapping j below 0 */
+				j--;
+			}
+		} while (i <= j);
+		if (j < k)
+			l = i;
+		if (k < i)
+			m = j;
+	}
+	return d[k];
+}
+
+/* The smallest of d[lo..hi). */
+static double min_of(const double *d, size_t lo, size_t hi)
+{
+	double m = d[lo];
+	for (size_t i = lo + 1; i < hi; i++)
+		m = d[i] < m ? d[i] : m;
+	return m;
+}
+
 void stats_hodges_lehmann(const double *a, size_t n_a, const double *b, size_t n_b,
 			  double conf, struct stats_shift *out)
 {
 	size_t mn = n_a * n_b;
+	if (!mn) {
+		*out = (struct stats_shift){ NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+		return;
+	}
 	double *d = gb_malloc(mn * sizeof(*d));
 	for (size_t i = 0; i < n_a; i++)
 		for (size_t j = 0; j < n_b; j++)
 			d[i * n_b + j] = b[j] - a[i];
-	stats_sort(d, mn);
-	out->shift = stats_quantile_sorted(d, mn, 0.5);
+	size_t half = (mn - 1) / 2; /* lower middle, 0-based */
+	double mid_lo = select_kth(d, 0, mn, half);
+	out->shift = mn % 2 ? mid_lo : (mid_lo + min_of(d, half + 1, mn)) / 2.0;
 	out->median_a = stats_median(a, n_a);
 
 	double tail = (1.0 - conf) / 2.0, r_a, ties;
@@ -378,8 +424,9 @@ void stats_hodges_lehmann(const double *a, size_t n_a, const double *b, size_t n
 			      : 1.0;
 	}
 	if (k) {
-		out->lo = d[k - 1];
-		out->hi = d[mn - k];
+		/* k - 1 <= half <= mn - k: each bound lies on its side of the median */
+		out->lo = k - 1 == half ? mid_lo : select_kth(d, 0, half, k - 1);
+		out->hi = mn - k <= half ? mid_lo : select_kth(d, half + 1, mn, mn - k);
 	} else {
 		out->lo = -INFINITY;
 		out->hi = INFINITY;

@@ -143,6 +143,34 @@ static void test_hodges_lehmann(void)
 	stats_hodges_lehmann(t2, 2, t3, 3, 0.95, &s);
 	ok(isinf(s.lo) && isinf(s.hi), "hl: 2 vs 3 samples cannot give a 95%% interval: unbounded");
 
+	/* selection vs a full sort, random sizes 1..14 with many ties */
+	struct stats_rng g;
+	stats_rng_seed(&g, 31337);
+	int agree = 1;
+	for (int t = 0; t < 300 && agree; t++) {
+		size_t na = 1 + stats_rng_below(&g, 14), nb = 1 + stats_rng_below(&g, 14), mn = na * nb;
+		double xa[14], xb[14], d[196];
+		for (size_t i = 0; i < na; i++)
+			xa[i] = (double)stats_rng_below(&g, 6);
+		for (size_t j = 0; j < nb; j++)
+			xb[j] = (double)stats_rng_below(&g, 8);
+		for (size_t i = 0; i < na; i++)
+			for (size_t j = 0; j < nb; j++)
+				d[i * nb + j] = xb[j] - xa[i];
+		stats_sort(d, mn);
+		stats_hodges_lehmann(xa, na, xb, nb, 0.9, &s);
+		agree = s.shift == stats_quantile_sorted(d, mn, 0.5);
+		if (agree && !isinf(s.lo)) {
+			int found = 0;
+			for (size_t k = 1; k <= (mn + 1) / 2 && !found; k++)
+				found = d[k - 1] == s.lo && d[mn - k] == s.hi;
+			agree = found;
+		}
+		if (!agree)
+			diag("trial %d: %zu vs %zu", t, na, nb);
+	}
+	ok(agree, "hl: selection gives the sorted median and symmetric order statistics (300 tied samples)");
+
 	/* coverage over seeds, exact (n = 8) and asymptotic (n = 30) */
 	struct stats_rng r;
 	stats_rng_seed(&r, 2024);
