@@ -255,7 +255,7 @@ double stats_mwu_cdf(size_t m, size_t n, double u)
 double stats_mwu_min_p(size_t m, size_t n)
 {
 	double total = 1;
-	for (size_t i = 1; i <= m; i++)
+	for (size_t i = 1; i <= m && total < 1e30; i++) /* beyond 1e30: p is 0 for us */
 		total = total * (double)(n + i) / (double)i;
 	double p = 2.0 / total;
 	return p > 1 ? 1 : p;
