@@ -141,7 +141,7 @@ int changepoint_detect(const double *x, size_t n, const struct cp_opts *opts, si
 		if (!isfinite(q_obs))
 			break; /* no segment can be split any more */
 		/* permutation test: shuffle within each segment, keep its boundaries */
-		unsigned n_ge = 0, limit = (unsigned)floor(o->sig_level * (o->n_perm + 1));
+		unsigned n_ge = 0, limit = (unsigned)floor(o->sig_level * (o->n_perm + 1) + 1e-9);
 		for (unsigned r = 0; r < o->n_perm && n_ge < limit; r++) {
 			memcpy(y, x, n * sizeof(*y));
 			for (size_t s = 0; s + 1 < sg.nb; s++)

@@ -170,16 +170,20 @@ static void decide(struct verdict *v, double alpha, double min_effect, size_t fa
 
 /* ---- checks and the single-metric core ---- */
 
+/* name NULL: a single comparison, no metric to name */
 static int check_samples(const char *name, const char *side, const double *x, size_t n,
 			 struct gb_err *err)
 {
+	char who[160] = "";
+	if (name)
+		snprintf(who, sizeof(who), "metric '%.140s': ", name);
 	if (n && !x)
-		return gb_errf(err, GB_EXIT_USAGE, "metric '%s': sample set %s is missing", name, side);
+		return gb_errf(err, GB_EXIT_USAGE, "%ssample set %s is missing", who, side);
 	for (size_t i = 0; i < n; i++)
 		if (!isfinite(x[i]))
 			return gb_errf(err, GB_EXIT_USAGE,
-				       "metric '%s': sample %s[%zu] is %g; drop that run or collect it again",
-				       name, side, i, x[i]);
+				       "%ssample %s[%zu] is %g; drop that run or collect it again", who,
+				       side, i, x[i]);
 	return 0;
 }
 
@@ -264,8 +268,8 @@ const char *verdict_kind_name(enum verdict_kind kind)
 int verdict_compare(const double *a, size_t n_a, const double *b, size_t n_b, double alpha,
 		    double min_effect, struct verdict *out, struct gb_err *err)
 {
-	if (check_params(alpha, min_effect, err) || check_samples("(single)", "a", a, n_a, err) ||
-	    check_samples("(single)", "b", b, n_b, err))
+	if (check_params(alpha, min_effect, err) || check_samples(NULL, "a", a, n_a, err) ||
+	    check_samples(NULL, "b", b, n_b, err))
 		return -1;
 	measure(a, n_a, b, n_b, alpha, out);
 	decide(out, alpha, min_effect, 1);
