@@ -122,7 +122,8 @@ static void test_bad_fixtures(void)
 		}
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	ok(n >= 90, "at least 90 bad fixtures (%zu)", n);
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
