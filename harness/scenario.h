@@ -58,7 +58,7 @@ enum sc_step_kind { SC_STEP_CREATE_SERVERS = 0 };
 struct sc_step {
 	enum sc_step_kind kind;
 	int line;
-	int count;            /* servers per repeat, 1..10000 */
+	int count;            /* servers per repeat, 1..10000, default 1 */
 	int concurrency;      /* in-flight creates, 1..count */
 	char *image;          /* name or id */
 	char *flavor;         /* name or id */
@@ -72,9 +72,21 @@ struct sc_step {
 
 enum sc_sla_op { SC_SLA_MAX = 1, SC_SLA_MIN = 2 };
 
+/* What an SLA metric measures (grammar in scenarios/README.md). */
+enum sc_sla_kind {
+	SC_SLA_CREATE_SERVERS = 0, /* create_servers.<measure>.<stat> */
+	SC_SLA_PROFILE,            /* profile.<function>.<measure>.<stat> */
+	SC_SLA_ERRORS,             /* errors.count */
+};
+
 /* "create_servers.latency.p95: {max: 30s}" */
 struct sc_sla {
-	char *metric; /* "create_servers.latency.p95" */
+	char *metric; /* "create_servers.latency.p95", as written */
+	enum sc_sla_kind kind;
+	char *measure; /* post|active|delete|latency, cumtime|tottime|ncalls, or "errors" */
+	char *stat;    /* mean|median|p50|p90|p95|p99|max, or "count" for errors.count */
+	int profile_index; /* SC_SLA_PROFILE: index into scenario.profiles, else -1 */
+	bool is_duration;  /* max/min are seconds (else plain numbers: ncalls, errors) */
 	unsigned ops; /* SC_SLA_MAX | SC_SLA_MIN */
 	double max, min; /* seconds for durations, plain numbers otherwise */
 	int line;
@@ -82,23 +94,29 @@ struct sc_sla {
 
 struct scenario {
 	char *path;        /* as given */
-	char *dir;         /* directory of the file: relative paths resolve against it */
+	char *dir;         /* directory of the file (absolute for scenario_load): relative
+			      paths in the scenario resolve against it */
+	char sha256[65];   /* hex SHA-256 of the file's bytes, for the results store */
 	int version;       /* 1 */
 	char *name;        /* [A-Za-z0-9_.-]{1,64} */
 	char *description; /* optional */
-	char *cloud;       /* clouds.yaml entry, or NULL */
+	char *cloud;       /* clouds.yaml entry, or NULL (neither cloud nor auth: use
+			      OS_CLOUD / OS_* from the environment, like openstacksdk) */
+	int cloud_line;    /* line of `cloud:` or `auth:`, 0 if neither */
 	bool has_auth;     /* inline auth: block given */
 	struct sc_auth auth;
 	struct sc_units units;
 	char *local_conf;  /* path to a local.conf fragment (resolved), or NULL */
-	struct sc_setting *settings; /* inline `config:` settings, in file order */
+	int local_conf_line;
+	struct sc_setting *settings; /* inline `config:` settings, in file order, applied
+					after local_conf */
 	size_t n_settings;
 	int fake_computes; /* -1: leave the host's count alone; else 0..1000 */
 	struct sc_patch *patches;
 	size_t n_patches;
 	struct sc_profile *profiles;
 	size_t n_profiles;
-	char **restart;    /* unit names to restart, in order */
+	char **restart;    /* unit names to restart, in order; every profile unit is in it */
 	size_t n_restart;
 	struct sc_step *steps;
 	size_t n_steps;
@@ -111,13 +129,20 @@ struct scenario {
  * Load and validate path. On success returns 0 and *out is a scenario the
  * caller frees with scenario_free(). On failure returns -1 with err->msg like
  * "scenarios/bad.yaml:2:16: fake_computes: expected an integer 0..1000, got 'many'".
+ * Reads only path (at most 1 MiB) and checks that local_conf and patch files are
+ * readable; changes nothing.
  */
 int scenario_load(const char *path, struct scenario **out, struct gb_err *err);
 
-/* Same, from a buffer; `name` is used in messages and `dir` to resolve paths. */
+/*
+ * Same, from a buffer; `name` is used in messages and `dir` (NULL: ".") to
+ * resolve relative paths. Unlike scenario_load it does not check that
+ * local_conf and patch files exist: it never touches the filesystem.
+ */
 int scenario_load_buffer(const char *name, const char *dir, const char *data, size_t len,
 			 struct scenario **out, struct gb_err *err);
 
+/* Free sc and everything in it; NULL is fine. */
 void scenario_free(struct scenario *sc);
 
 #endif
