@@ -165,14 +165,21 @@ fail:
 	return NULL;
 }
 
-static struct ynode *y_get(const struct ynode *map, const char *key)
+/* The key node of `key` in map, or NULL; its value is the node after it. */
+static struct ynode **y_find(const struct ynode *map, const char *key)
 {
 	if (!map || map->kind != Y_MAP)
 		return NULL;
 	for (size_t i = 0; i + 1 < map->n_kids; i += 2)
 		if (map->kids[i]->kind == Y_SCALAR && !strcmp(map->kids[i]->value, key))
-			return map->kids[i + 1];
+			return &map->kids[i];
 	return NULL;
+}
+
+static struct ynode *y_get(const struct ynode *map, const char *key)
+{
+	struct ynode **k = y_find(map, key);
+	return k ? k[1] : NULL;
 }
 
 /* ---- credential fields ---- */
@@ -240,19 +247,21 @@ static int parse_bool(const char *s, bool *out)
 
 /* Defaults, normalisation and the checks every source shares. `where` names the source
  * for messages ("clouds.yaml:12 (cloud 'x')", "OS_* environment"). */
-static int finish_creds(struct os_creds *c, const char *where, struct gb_err *err)
+static int finish_creds(struct os_creds *c, const char *where, bool is_env, struct gb_err *err)
 {
 	const char *missing = NULL;
 	if (!c->auth_url || !*c->auth_url)
-		missing = "auth_url (OS_AUTH_URL)";
+		missing = is_env ? "OS_AUTH_URL" : "auth.auth_url";
 	else if ((!c->username || !*c->username) && (!c->user_id || !*c->user_id))
-		missing = "username (OS_USERNAME)";
+		missing = is_env ? "OS_USERNAME" : "auth.username";
 	else if (!c->password)
-		missing = "password (OS_PASSWORD)";
+		missing = is_env ? "OS_PASSWORD" : "auth.password";
 	else if ((!c->project_name || !*c->project_name) && (!c->project_id || !*c->project_id))
-		missing = "project_name (OS_PROJECT_NAME)";
+		missing = is_env ? "OS_PROJECT_NAME" : "auth.project_name";
 	if (missing)
-		return gb_errf(err, GB_EXIT_USAGE, "%s: %s is missing; add it", where, missing);
+		return gb_errf(err, GB_EXIT_USAGE, "%s: %s is missing; %s", where, missing,
+			       is_env ? "set it (source an openrc)" :
+			       strstr(missing, "password") ? "add it (or put it in secure.yaml)" : "add it");
 	if (strncmp(c->auth_url, "http://", 7) && strncmp(c->auth_url, "https://", 8))
 		return gb_errf(err, GB_EXIT_USAGE,
 			       "%s: auth_url '%s' is not an http:// or https:// URL", where, c->auth_url);
@@ -293,7 +302,7 @@ static int from_inline(const struct sc_auth *a, struct os_creds *c, struct gb_er
 	set_str(&c->project_domain_name, a->project_domain_name);
 	set_str(&c->region_name, a->region_name);
 	set_str(&c->interface, a->interface);
-	return finish_creds(c, "scenario auth block", err);
+	return finish_creds(c, "scenario auth block", false, err);
 }
 
 static int from_env(struct os_creds *c, struct gb_err *err)
@@ -316,7 +325,7 @@ static int from_env(struct os_creds *c, struct gb_err *err)
 		if (parse_bool(v, &c->insecure) < 0)
 			return gb_errf(err, GB_EXIT_USAGE, "OS_INSECURE=%s: expected true or false", v);
 	}
-	return finish_creds(c, "OS_* environment", err);
+	return finish_creds(c, "OS_* environment", true, err);
 }
 
 /* Apply the keys of one cloud entry (from clouds.yaml or secure.yaml) to c. */
@@ -498,8 +507,8 @@ static int from_clouds_yaml(const char *cloud_name, const char *etc_dir, struct 
 		if (scloud && apply_cloud(spath, scloud, c, err) < 0)
 			goto out;
 	}
-	sb_addf(&where, "%s:%d (cloud '%s')", path, cloud->line, cloud_name);
-	rc = finish_creds(c, where.buf, err);
+	sb_addf(&where, "%s:%d (cloud '%s')", path, y_find(clouds, cloud_name)[0]->line, cloud_name);
+	rc = finish_creds(c, where.buf, false, err);
 out:
 	sb_release(&where);
 	y_free(root);
