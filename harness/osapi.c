@@ -850,6 +850,11 @@ size_t osapi_run(struct osapi *api, double max_wait)
 {
 	double deadline = gb_now() + (max_wait > 0 ? max_wait : 0);
 	size_t done0 = api->n_done;
+	if (!api->queue && !api->active) { /* nothing to drive: just let the time pass */
+		if (max_wait > 0)
+			usleep((useconds_t)(max_wait * 1e6));
+		return 0;
+	}
 	for (;;) {
 		/* start what is due */
 		double now = gb_now(), next_due = deadline;

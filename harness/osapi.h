@@ -82,8 +82,8 @@ int osapi_submit(struct osapi *api, const char *method, const char *service, con
 		 json_t *body, osapi_done_fn done, void *ctx, struct gb_err *err);
 
 /* Drive queued and in-flight requests: returns after at least one done callback ran, or
- * after max_wait seconds, or at once when nothing is queued. Returns how many requests
- * are still queued or in flight. */
+ * after max_wait seconds (when nothing is queued it just sleeps max_wait). Returns how
+ * many requests are still queued or in flight. */
 size_t osapi_run(struct osapi *api, double max_wait);
 
 /*
