@@ -449,6 +449,43 @@ static char *search_find(const struct search *s, const char *name, bool use_env)
 	return NULL;
 }
 
+/* The entry of cloud_name in a clouds.yaml tree (*key: its key node, for the line), or
+ * NULL with err (no clouds: mapping; unknown cloud with a did-you-mean). */
+static const struct ynode *find_cloud(const char *path, const struct ynode *root,
+				      const char *cloud_name, const struct ynode **key,
+				      struct gb_err *err)
+{
+	const struct ynode *clouds = y_get(root, "clouds");
+	if (!clouds || clouds->kind != Y_MAP) {
+		gb_errf(err, GB_EXIT_USAGE, "%s:%d: no 'clouds:' mapping; see openstacksdk's "
+			"clouds.yaml format", path, clouds ? clouds->line : 1);
+		return NULL;
+	}
+	struct ynode **k = y_find(clouds, cloud_name);
+	if (k) {
+		*key = k[0];
+		return k[1];
+	}
+	const char **names = gb_calloc(clouds->n_kids / 2 + 1, sizeof(*names));
+	struct strbuf list = STRBUF_INIT;
+	for (size_t i = 0, n = 0; i + 1 < clouds->n_kids; i += 2) {
+		if (clouds->kids[i]->kind != Y_SCALAR)
+			continue;
+		names[n++] = clouds->kids[i]->value;
+		sb_addf(&list, "%s%s", list.len ? ", " : "", clouds->kids[i]->value);
+	}
+	const char *sugg = gb_suggest(cloud_name, names);
+	if (sugg)
+		gb_errf(err, GB_EXIT_USAGE, "%s: no cloud '%s'; did you mean '%s'?", path,
+			cloud_name, sugg);
+	else
+		gb_errf(err, GB_EXIT_USAGE, "%s: no cloud '%s'; clouds there: %s", path,
+			cloud_name, list.len ? list.buf : "(none)");
+	sb_release(&list);
+	free(names);
+	return NULL;
+}
+
 static int from_clouds_yaml(const char *cloud_name, const char *etc_dir, struct os_creds *c,
 			    struct gb_err *err)
 {
@@ -471,33 +508,9 @@ static int from_clouds_yaml(const char *cloud_name, const char *etc_dir, struct 
 	}
 	if (load_yaml_file(path, &root, err) < 0)
 		goto out;
-	const struct ynode *clouds = y_get(root, "clouds");
-	if (!clouds || clouds->kind != Y_MAP) {
-		gb_errf(err, GB_EXIT_USAGE, "%s:%d: no 'clouds:' mapping; see openstacksdk's "
-			"clouds.yaml format", path, clouds ? clouds->line : 1);
+	const struct ynode *key = NULL, *cloud = find_cloud(path, root, cloud_name, &key, err);
+	if (!cloud)
 		goto out;
-	}
-	const struct ynode *cloud = y_get(clouds, cloud_name);
-	if (!cloud) {
-		const char **names = gb_calloc(clouds->n_kids / 2 + 1, sizeof(*names));
-		struct strbuf list = STRBUF_INIT;
-		for (size_t i = 0, k = 0; i + 1 < clouds->n_kids; i += 2) {
-			if (clouds->kids[i]->kind != Y_SCALAR)
-				continue;
-			names[k++] = clouds->kids[i]->value;
-			sb_addf(&list, "%s%s", list.len ? ", " : "", clouds->kids[i]->value);
-		}
-		const char *sugg = gb_suggest(cloud_name, names);
-		if (sugg)
-			gb_errf(err, GB_EXIT_USAGE, "%s: no cloud '%s'; did you mean '%s'?", path,
-				cloud_name, sugg);
-		else
-			gb_errf(err, GB_EXIT_USAGE, "%s: no cloud '%s'; clouds there: %s", path,
-				cloud_name, list.len ? list.buf : "(none)");
-		sb_release(&list);
-		free(names);
-		goto out;
-	}
 	if (apply_cloud(path, cloud, c, err) < 0)
 		goto out;
 	if ((spath = search_find(&s, "secure.yaml", false))) {
@@ -507,7 +520,7 @@ static int from_clouds_yaml(const char *cloud_name, const char *etc_dir, struct 
 		if (scloud && apply_cloud(spath, scloud, c, err) < 0)
 			goto out;
 	}
-	sb_addf(&where, "%s:%d (cloud '%s')", path, y_find(clouds, cloud_name)[0]->line, cloud_name);
+	sb_addf(&where, "%s:%d (cloud '%s')", path, key->line, cloud_name);
 	rc = finish_creds(c, where.buf, false, err);
 out:
 	sb_release(&where);
@@ -520,6 +533,34 @@ out:
 }
 
 /* ---- public ---- */
+
+int clouds_parse_buffer(const char *path, const char *data, size_t len, const char *cloud_name,
+			struct os_creds *out, struct gb_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct ynode *root = y_load(path, data, len, err);
+	const struct ynode *key = NULL, *cloud = NULL;
+	struct strbuf where = STRBUF_INIT;
+	int rc = -1;
+	if (!root)
+		goto out;
+	if (root->kind != Y_MAP) {
+		gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: expected a mapping with a 'clouds:' key",
+			path, root->line, root->col);
+		goto out;
+	}
+	if (!(cloud = find_cloud(path, root, cloud_name, &key, err)) ||
+	    apply_cloud(path, cloud, out, err) < 0)
+		goto out;
+	sb_addf(&where, "%s:%d (cloud '%s')", path, key->line, cloud_name);
+	rc = finish_creds(out, where.buf, false, err);
+out:
+	sb_release(&where);
+	y_free(root);
+	if (rc < 0)
+		os_creds_free(out);
+	return rc;
+}
 
 int clouds_resolve_in(const char *cloud, const struct sc_auth *inline_auth, const char *etc_dir,
 		      struct os_creds *out, struct gb_err *err)

@@ -51,6 +51,11 @@ int clouds_resolve(const char *cloud, const struct sc_auth *inline_auth, struct 
 int clouds_resolve_in(const char *cloud, const struct sc_auth *inline_auth, const char *etc_dir,
 		      struct os_creds *out, struct gb_err *err);
 
+/* Parse clouds.yaml text (named path in messages) and resolve cloud_name from it alone
+ * (no search, no secure.yaml, no environment): for tests and the fuzzer. */
+int clouds_parse_buffer(const char *path, const char *data, size_t len, const char *cloud_name,
+			struct os_creds *out, struct gb_err *err);
+
 /* Deep-copy src into dst (dst is overwritten, not freed first). */
 void os_creds_copy(struct os_creds *dst, const struct os_creds *src);
 

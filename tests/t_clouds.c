@@ -242,6 +242,15 @@ static void test_files(void)
 	ok(resolve("devstack", NULL, &c, &err) < 0 && strstr(err.msg, "missing.yaml: cannot read"),
 	   "OS_CLIENT_CONFIG_FILE naming no file: clear error: %s", err.msg);
 	unsetenv("OS_CLIENT_CONFIG_FILE");
+
+	static const char text[] = "clouds:\n  devstack:\n    auth: {auth_url: 'http://h/v3', "
+				   "username: u, password: pw-buffer-555, project_id: p1}\n";
+	ok(clouds_parse_buffer("mem.yaml", text, sizeof(text) - 1, "devstack", &c, &err) == 0 &&
+	   !strcmp(c.project_id, "p1") && !c.project_name && !strcmp(c.source, "mem.yaml:2 (cloud 'devstack')"),
+	   "buffer: clouds.yaml text resolves without touching files (%s)", err.msg);
+	os_creds_free(&c);
+	ok(clouds_parse_buffer("mem.yaml", "- a\n- b\n", 8, "devstack", &c, &err) < 0 &&
+	   strstr(err.msg, "mem.yaml:1:1: expected a mapping"), "buffer: a list is not a clouds.yaml: %s", err.msg);
 }
 
 int main(void)
