@@ -87,7 +87,10 @@ struct workload_hooks {
  * step could not run (unknown image or flavor, auth failure), when it was interrupted
  * (err->exit_code GB_EXIT_INTERRUPTED), or when a server could not be deleted (ids are in
  * out->servers with is_deleted false). *out is filled in every case; free it with
- * workload_result_free().
+ * workload_result_free(). With step->do_delete false, servers that reached ACTIVE stay
+ * (is_deleted false, not counted as leaked): the caller deletes them later with
+ * workload_cleanup_servers(). concurrency counts whole server lives (create, wait,
+ * delete, gone), like Rally's boot_and_delete iterations.
  */
 int workload_create_servers(struct osapi *api, const struct sc_step *step, int repeat_index,
 			    const struct workload_hooks *hooks, struct workload_result *out,

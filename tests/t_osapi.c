@@ -2,6 +2,7 @@
  * re-auth, catalog, request ids and headers, and every fault the client must survive or
  * explain (401, 404, 409, 5xx, Retry-After, timeouts, refused, truncated, malformed, huge). */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <regex.h>
 #include <sys/socket.h>
@@ -299,6 +300,67 @@ static void test_transport_faults(void)
 	osapi_free(api);
 }
 
+/* A self-signed certificate for 127.0.0.1 from the openssl tool; 0 if made. */
+static int make_cert(const char *cert, const char *key)
+{
+	char *argv[] = { "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+			 (char *)key, "-out", (char *)cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+			 "-addext", "subjectAltName=IP:127.0.0.1", NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int st = -1;
+	if (posix_spawnp(&pid, "openssl", &fa, NULL, argv, environ) == 0)
+		waitpid(pid, &st, 0);
+	posix_spawn_file_actions_destroy(&fa);
+	return st == 0 ? 0 : -1;
+}
+
+static void test_tls(void)
+{
+	char dir[] = "/tmp/gb-t-osapi-XXXXXX", cert[64], key[64];
+	if (!mkdtemp(dir))
+		return;
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	struct fc tls;
+	if (make_cert(cert, key) < 0 || fc_start_tls(&tls, cert, key) < 0) {
+		ok(1, "# SKIP no openssl tool: TLS not tested");
+		goto out;
+	}
+	struct gb_err err = { 0 };
+	struct os_creds c;
+	fc_creds(&tls, &c, NULL);
+	struct osapi *api = osapi_new(&c, &err);
+	ok(osapi_authenticate(api, &err) < 0 && strstr(err.msg, "TLS verification failed") &&
+	   strstr(err.msg, "https://127.0.0.1:"), "TLS: a self-signed server is refused by default: %s",
+	   err.msg);
+	sb_addf(&all_errors, "%s\n", err.msg);
+	osapi_free(api);
+	c.cacert = gb_strdup(cert);
+	err.msg[0] = '\0';
+	api = osapi_new(&c, &err);
+	int st = 0;
+	ok(osapi_request(api, "GET", "compute", "/flavors/detail", NULL, NULL, &st, &err) == 0 &&
+	   st == 200, "TLS: with its CA bundle (cacert) auth and requests work (%s)", err.msg);
+	osapi_free(api);
+	free(c.cacert);
+	c.cacert = NULL;
+	c.insecure = true;
+	err.msg[0] = '\0';
+	api = osapi_new(&c, &err);
+	ok(osapi_authenticate(api, &err) == 0, "TLS: insecure opts out of verification (%s)", err.msg);
+	osapi_free(api);
+	os_creds_free(&c);
+	fc_stop(&tls);
+out:
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
 static int n_cb;
 static void count_done(void *ctx, const struct osapi_result *res)
 {
@@ -335,6 +397,7 @@ int main(void)
 	test_status_faults();
 	test_transport_faults();
 	test_concurrency();
+	test_tls();
 	ok(!strstr(sb_str(&all_errors), FC_PASSWORD) && !strstr(sb_str(&all_errors), "tok-"),
 	   "secrets: neither the password nor a token appears in any error message");
 	is_int(fc_state_int(&fc, "servers"), 0, "fake cloud: no servers left behind");

@@ -4,7 +4,7 @@
 Owns: an in-memory cloud on 127.0.0.1 (never any other address) with fault injection
 through a control API. Stdlib only. Never used outside the test suite.
 
-Usage: fakecloud.py [--port N] [--password PW] [--token-ttl S]
+Usage: fakecloud.py [--port N] [--password PW] [--token-ttl S] [--tls CERT KEY]
 Prints "PORT <n>" on stdout once listening; exits on SIGTERM or when stdin closes.
 
 Control API (no auth):
@@ -79,6 +79,7 @@ class Cloud:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     cloud = None  # set in main
+    tls = False
 
     def log_message(self, fmt, *args):  # quiet
         pass
@@ -250,7 +251,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(401, "error", "The request you have made requires authentication.")
         token = "tok-" + uuid.uuid4().hex
         port = self.server.server_address[1]
-        base = "http://127.0.0.1:%d" % port
+        base = "%s://127.0.0.1:%d" % ("https" if Handler.tls else "http", port)
         with c.lock:
             c.tokens.add(token)
             c.n_auth += 1
@@ -343,14 +344,21 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--password", default="s3cret-pw")
     ap.add_argument("--token-ttl", type=float, default=3600)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     a = ap.parse_args()
     Handler.cloud = Cloud(a.password, a.token_ttl)
     class Server(ThreadingHTTPServer):
         def handle_error(self, request, client_address):
-            if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up are tests
+            if not isinstance(sys.exc_info()[1], (ConnectionError, OSError)):  # clients hanging up are tests
                 super().handle_error(request, client_address)
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
+    if a.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        Handler.tls = True
     print("PORT %d" % srv.server_address[1], flush=True)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
