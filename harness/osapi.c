@@ -1,10 +1,9 @@
 /*
- * osapi.c - OpenStack REST client over libcurl (one multi handle) and jansson: keystone
- * v3 auth, catalog, request ids, retries that are safe (GET/DELETE only; a POST is never
- * repeated here) and a record of every request. Never prints; never puts the password or
- * the token into a message, a record or anything the caller might store.
+ * osapi.c - OpenStack REST client over libcurl (one multi handle) and jansson: request
+ * ids, retries that are safe (GET/DELETE only; a POST is never repeated here) and a
+ * record of every request (keystone lives in osapi_keystone.c). Never prints; never puts
+ * the password or the token into a message, a record or anything the caller might store.
  */
-#define _XOPEN_SOURCE 700 /* strptime */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,67 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "osapi.h"
+#include "osapi_impl.h"
 
 #define UA "greenbench/" GB_VERSION
-
-struct xfer {
-	struct strbuf *body;
-	bool *is_too_big;
-	char *server_rid;       /* [64] */
-	double *retry_after;
-	char **subject_token;   /* auth only, else NULL */
-};
-
-/* A queued or in-flight request (one per osapi_submit, reused across its attempts). */
-struct req {
-	struct osapi *api;
-	CURL *easy;                /* NULL while queued */
-	struct curl_slist *headers;
-	char method[8];
-	char service[16];
-	char *path;                /* as submitted: "/servers/<id>" */
-	char *url;                 /* endpoint + path, set at the first attempt */
-	char *body;                /* serialised request body or NULL */
-	struct strbuf resp;        /* response body */
-	bool is_too_big;           /* the body passed OSAPI_MAX_BODY */
-	char server_rid[64];       /* X-Openstack-Request-Id / x-compute-request-id */
-	double retry_after;        /* seconds from Retry-After, -1 if absent */
-	int n_retries;             /* retries done (transport errors, Retry-After) */
-	bool has_reauthed;         /* 401 already answered by one re-auth */
-	unsigned token_gen;        /* api->token_gen the attempt was sent with */
-	double not_before;         /* monotonic time before which it must not be (re)sent */
-	struct osapi_call call;    /* record of the current attempt */
-	struct xfer x;             /* where the curl callbacks write */
-	osapi_done_fn done;
-	void *ctx;
-	struct req *next;          /* in api->queue or api->active */
-};
-
-/* A catalog lookup kept for the life of the client. */
-struct endpoint {
-	char type[32];
-	char *url;
-};
-
-struct osapi {
-	struct os_creds creds;     /* a copy; wiped on free */
-	struct osapi_opts opts;
-	CURLM *multi;
-	char *token;               /* X-Auth-Token; secret */
-	unsigned token_gen;        /* bumped at each new token */
-	double token_expires;      /* wall clock; 0 unknown */
-	json_t *catalog;           /* token.catalog of the last auth */
-	char *identity_url;        /* auth_url without a trailing /v3 */
-	struct endpoint *endpoints;
-	size_t n_endpoints;
-	struct req *queue;         /* waiting to be (re)sent */
-	struct req *active;        /* in the multi handle */
-	size_t n_done;             /* callbacks run, for osapi_run */
-	struct osapi_call *calls;  /* the request log */
-	size_t n_calls, alloc_calls;
-	int urandom;               /* fd of /dev/urandom */
-};
 
 /* ---- small helpers ---- */
 
@@ -82,7 +23,7 @@ struct osapi {
 static void scrub(char *msg, const char *secret)
 {
 	size_t sl = secret ? strlen(secret) : 0;
-	if (sl < 3) /* too short to tell apart from ordinary words: blank the whole message */
+	if (sl < 3) /* too short to tell from ordinary text; such secrets are not scrubbed */
 		return;
 	char *p;
 	while ((p = strstr(msg, secret))) {
@@ -91,9 +32,7 @@ static void scrub(char *msg, const char *secret)
 	}
 }
 
-static int api_err(struct osapi *api, struct gb_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int api_err(struct osapi *api, struct gb_err *err, int code, const char *fmt, ...)
+int osapi_err(struct osapi *api, struct gb_err *err, int code, const char *fmt, ...)
 {
 	if (!err)
 		return -1;
@@ -123,7 +62,7 @@ int osapi_random(struct osapi *api, unsigned char *out, size_t n, struct gb_err 
 }
 
 /* "req-" + a version 4 UUID. */
-static int new_request_id(struct osapi *api, char out[41], struct gb_err *err)
+int osapi_new_request_id(struct osapi *api, char out[41], struct gb_err *err)
 {
 	unsigned char b[16];
 	if (osapi_random(api, b, sizeof(b), err) < 0)
@@ -136,18 +75,7 @@ static int new_request_id(struct osapi *api, char out[41], struct gb_err *err)
 	return 0;
 }
 
-/* Keystone's "2026-11-25T23:00:00.000000Z" as epoch seconds; 0 if unparsable. */
-static double parse_iso_time(const char *s)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	if (!end)
-		return 0;
-	return (double)timegm(&tm);
-}
-
-static const char *reason(int status)
+const char *osapi_reason(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
@@ -167,7 +95,7 @@ static const char *reason(int status)
 
 /* The human message inside an OpenStack error body: {"itemNotFound": {"message": ..}},
  * {"error": {"message": ..}}, {"NeutronError": {"message": ..}} or {"message": ..}. */
-static const char *error_message(json_t *j)
+const char *osapi_error_message(json_t *j)
 {
 	if (!json_is_object(j))
 		return NULL;
@@ -190,7 +118,7 @@ static bool is_idempotent(const char *method)
 
 /* ---- the request log ---- */
 
-static void log_call(struct osapi *api, const struct osapi_call *c)
+void osapi_log_call(struct osapi *api, const struct osapi_call *c)
 {
 	if (api->n_calls == api->alloc_calls) {
 		api->alloc_calls = api->alloc_calls ? 2 * api->alloc_calls : 64;
@@ -218,7 +146,7 @@ void osapi_calls_free(struct osapi_call *calls, size_t n)
 }
 
 /* The path and query of url (what we record): "http://h:1/compute/v2.1/x" -> "/compute/v2.1/x". */
-static const char *url_path(const char *url)
+const char *osapi_url_path(const char *url)
 {
 	const char *p = strstr(url, "://");
 	p = p ? strchr(p + 3, '/') : NULL;
@@ -281,7 +209,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* An easy handle for method url with the options every request shares. */
-static CURL *make_easy(struct osapi *api, const char *method, const char *url, const char *body,
+CURL *osapi_make_easy(struct osapi *api, const char *method, const char *url, const char *body,
 		       struct curl_slist *headers, struct xfer *x)
 {
 	CURL *e = curl_easy_init();
@@ -315,7 +243,7 @@ static CURL *make_easy(struct osapi *api, const char *method, const char *url, c
 
 /* Turn a failed transfer into one sentence; *unknown says whether the request may
  * have reached the service. */
-static void transfer_error(struct osapi *api, CURLcode rc, bool is_too_big, const char *method,
+void osapi_transfer_error(struct osapi *api, CURLcode rc, bool is_too_big, const char *method,
 			   const char *url, struct gb_err *err, bool *unknown)
 {
 	*unknown = true;
@@ -323,235 +251,39 @@ static void transfer_error(struct osapi *api, CURLcode rc, bool is_too_big, cons
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 		*unknown = false;
-		api_err(api, err, GB_EXIT_ENV, "%s %s: cannot connect (%s); is the service running?",
+		osapi_err(api, err, GB_EXIT_ENV, "%s %s: cannot connect (%s); is the service running?",
 			method, url, curl_easy_strerror(rc));
 		return;
 	case CURLE_OPERATION_TIMEDOUT:
-		api_err(api, err, GB_EXIT_ENV, "%s %s: no complete answer within %.3g s (timeout)",
+		osapi_err(api, err, GB_EXIT_ENV, "%s %s: no complete answer within %.3g s (timeout)",
 			method, url, api->opts.timeout);
 		return;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
 		if (is_too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-			api_err(api, err, GB_EXIT_ENV, "%s %s: response body larger than %u MiB; refused",
+			osapi_err(api, err, GB_EXIT_ENV, "%s %s: response body larger than %u MiB; refused",
 				method, url, OSAPI_MAX_BODY >> 20);
 			return;
 		}
 		break;
 	case CURLE_PARTIAL_FILE:
-		api_err(api, err, GB_EXIT_ENV, "%s %s: response truncated (connection closed early)",
+		osapi_err(api, err, GB_EXIT_ENV, "%s %s: response truncated (connection closed early)",
 			method, url);
 		return;
 	case CURLE_GOT_NOTHING:
-		api_err(api, err, GB_EXIT_ENV, "%s %s: connection closed without a response",
+		osapi_err(api, err, GB_EXIT_ENV, "%s %s: connection closed without a response",
 			method, url);
 		return;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 		*unknown = false;
-		api_err(api, err, GB_EXIT_ENV, "%s %s: TLS verification failed (%s); give cacert "
+		osapi_err(api, err, GB_EXIT_ENV, "%s %s: TLS verification failed (%s); give cacert "
 			"or, to skip checks, insecure: true", method, url, curl_easy_strerror(rc));
 		return;
 	default:
 		break;
 	}
-	api_err(api, err, GB_EXIT_ENV, "%s %s: %s", method, url, curl_easy_strerror(rc));
-}
-
-/* ---- keystone ---- */
-
-static void add_name_or_id(json_t *obj, const char *name, const char *id)
-{
-	if (id)
-		json_object_set_new(obj, "id", json_string(id));
-	else
-		json_object_set_new(obj, "name", json_string(name ? name : ""));
-}
-
-/* The POST /v3/auth/tokens body: password method, project scope. Caller wipes and frees. */
-static char *auth_body(const struct os_creds *c)
-{
-	json_t *user = json_object(), *domain = json_object(), *project = json_object(),
-	       *pdomain = json_object();
-	add_name_or_id(user, c->username, c->user_id);
-	if (!c->user_id) {
-		add_name_or_id(domain, c->user_domain_name, c->user_domain_id);
-		json_object_set(user, "domain", domain);
-	}
-	json_object_set_new(user, "password", json_string(c->password));
-	add_name_or_id(project, c->project_name, c->project_id);
-	if (!c->project_id) {
-		add_name_or_id(pdomain, c->project_domain_name, c->project_domain_id);
-		json_object_set(project, "domain", pdomain);
-	}
-	json_t *root = json_pack("{s:{s:{s:[s],s:{s:o}},s:{s:o}}}", "auth", "identity", "methods",
-				 "password", "password", "user", user, "scope", "project", project);
-	char *s = json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	json_decref(domain);
-	json_decref(pdomain);
-	return s;
-}
-
-static void drop_token(struct osapi *api)
-{
-	if (api->token) {
-		explicit_bzero(api->token, strlen(api->token));
-		free(api->token);
-		api->token = NULL;
-	}
-	api->token_expires = 0;
-}
-
-static int do_auth(struct osapi *api, struct gb_err *err)
-{
-	struct strbuf url = STRBUF_INIT, resp = STRBUF_INIT;
-	sb_addf(&url, "%s/v3/auth/tokens", api->identity_url);
-	char *body = auth_body(&api->creds), *subject = NULL;
-	struct osapi_call call;
-	memset(&call, 0, sizeof(call));
-	int rc = -1;
-	if (new_request_id(api, call.request_id, err) < 0)
-		goto out;
-	struct curl_slist *h = NULL;
-	struct strbuf rid = STRBUF_INIT;
-	sb_addf(&rid, "X-OpenStack-Request-ID: %s", call.request_id);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Accept: application/json");
-	h = curl_slist_append(h, "Expect:");
-	h = curl_slist_append(h, rid.buf);
-	sb_release(&rid);
-	bool is_too_big = false;
-	double retry_after = -1;
-	struct xfer x = { &resp, &is_too_big, call.server_request_id, &retry_after, &subject };
-	CURL *e = make_easy(api, "POST", url.buf, body, h, &x);
-	if (!e) {
-		curl_slist_free_all(h);
-		api_err(api, err, GB_EXIT_ENV, "cannot create a curl handle");
-		goto out;
-	}
-	snprintf(call.method, sizeof(call.method), "POST");
-	snprintf(call.service, sizeof(call.service), "identity");
-	call.path = (char *)url_path(url.buf);
-	call.started = gb_wall();
-	CURLcode cc = curl_easy_perform(e);
-	long status = 0;
-	curl_off_t us = 0;
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &us);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(h);
-	call.status = cc == CURLE_OK ? (int)status : 0;
-	call.latency = (double)us / 1e6;
-	log_call(api, &call);
-	if (cc != CURLE_OK) {
-		bool unknown;
-		transfer_error(api, cc, is_too_big, "POST", url.buf, err, &unknown);
-		goto out;
-	}
-	json_error_t jerr;
-	json_t *j = resp.len ? json_loadb(resp.buf, resp.len, 0, &jerr) : NULL;
-	if (status == 401) {
-		api_err(api, err, GB_EXIT_ENV,
-			"keystone at %s refused the credentials from %s (401); check username, "
-			"password, project and domain names", url.buf, api->creds.source);
-	} else if (status < 200 || status >= 300) {
-		const char *m = error_message(j);
-		api_err(api, err, GB_EXIT_ENV, "POST %s: %ld %s%s%s", url.buf, status,
-			reason((int)status), m ? ": " : "", m ? m : "");
-	} else if (!j) {
-		api_err(api, err, GB_EXIT_ENV, "POST %s: malformed JSON in the token response",
-			url.buf);
-	} else if (!subject || !*subject) {
-		api_err(api, err, GB_EXIT_ENV, "POST %s: no X-Subject-Token header in the answer",
-			url.buf);
-	} else {
-		json_t *token = json_object_get(j, "token");
-		json_t *cat = json_object_get(token, "catalog");
-		if (!json_is_array(cat)) {
-			api_err(api, err, GB_EXIT_ENV, "POST %s: the token has no service catalog; "
-				"is the project (scope) right?", url.buf);
-		} else {
-			drop_token(api);
-			api->token = subject;
-			api->token_gen++;
-			subject = NULL;
-			api->token_expires =
-				parse_iso_time(json_string_value(json_object_get(token, "expires_at")));
-			json_decref(api->catalog);
-			api->catalog = json_incref(cat);
-			rc = 0;
-		}
-	}
-	json_decref(j);
-out:
-	if (subject) {
-		explicit_bzero(subject, strlen(subject));
-		free(subject);
-	}
-	explicit_bzero(body, strlen(body));
-	free(body);
-	sb_release(&url);
-	sb_release(&resp);
-	return rc;
-}
-
-int osapi_authenticate(struct osapi *api, struct gb_err *err)
-{
-	if (api->token && (api->token_expires == 0 ||
-			   api->token_expires - gb_wall() > api->opts.reauth_margin))
-		return 0;
-	return do_auth(api, err);
-}
-
-int osapi_endpoint(struct osapi *api, const char *type, const char **url, struct gb_err *err)
-{
-	for (size_t i = 0; i < api->n_endpoints; i++)
-		if (!strcmp(api->endpoints[i].type, type)) {
-			*url = api->endpoints[i].url;
-			return 0;
-		}
-	if (!api->catalog && osapi_authenticate(api, err) < 0)
-		return -1;
-	const char *want_if = api->creds.interface, *region = api->creds.region_name;
-	const char *found = NULL;
-	size_t i;
-	json_t *svc, *ep;
-	json_array_foreach(api->catalog, i, svc) {
-		const char *t = json_string_value(json_object_get(svc, "type"));
-		if (found || !t || strcmp(t, type))
-			continue;
-		size_t k;
-		json_array_foreach(json_object_get(svc, "endpoints"), k, ep) {
-			const char *itf = json_string_value(json_object_get(ep, "interface"));
-			const char *reg = json_string_value(json_object_get(ep, "region"));
-			const char *reg_id = json_string_value(json_object_get(ep, "region_id"));
-			const char *u = json_string_value(json_object_get(ep, "url"));
-			if (!u || !itf || strcmp(itf, want_if))
-				continue;
-			if (region && !(reg && !strcmp(reg, region)) && !(reg_id && !strcmp(reg_id, region)))
-				continue;
-			found = u;
-			break;
-		}
-	}
-	if (!found && !strcmp(type, "identity"))
-		found = api->identity_url;
-	if (!found)
-		return api_err(api, err, GB_EXIT_ENV,
-			       "no '%s' endpoint with interface '%s'%s%s%s in the catalog from %s; "
-			       "check region_name and interface", type, want_if,
-			       region ? " in region '" : "", region ? region : "", region ? "'" : "",
-			       api->identity_url);
-	api->endpoints = gb_realloc(api->endpoints, (api->n_endpoints + 1) * sizeof(*api->endpoints));
-	struct endpoint *e = &api->endpoints[api->n_endpoints++];
-	snprintf(e->type, sizeof(e->type), "%s", type);
-	e->url = gb_strdup(found);
-	size_t l = strlen(e->url);
-	while (l && e->url[l - 1] == '/')
-		e->url[--l] = '\0';
-	*url = e->url;
-	return 0;
+	osapi_err(api, err, GB_EXIT_ENV, "%s %s: %s", method, url, curl_easy_strerror(rc));
 }
 
 /* ---- client life ---- */
@@ -627,7 +359,7 @@ void osapi_free(struct osapi *api)
 		req_free(r);
 	}
 	curl_multi_cleanup(api->multi);
-	drop_token(api);
+	osapi_drop_token(api);
 	json_decref(api->catalog);
 	for (size_t i = 0; i < api->n_endpoints; i++)
 		free(api->endpoints[i].url);
@@ -706,13 +438,13 @@ static void start(struct osapi *api, struct req *r)
 	}
 	free(r->call.path);
 	memset(&r->call, 0, sizeof(r->call));
-	if (new_request_id(api, r->call.request_id, &e) < 0) {
+	if (osapi_new_request_id(api, r->call.request_id, &e) < 0) {
 		fail_now(api, r, &e, false);
 		return;
 	}
 	snprintf(r->call.method, sizeof(r->call.method), "%s", r->method);
 	snprintf(r->call.service, sizeof(r->call.service), "%s", r->service);
-	r->call.path = gb_strdup(url_path(r->url));
+	r->call.path = gb_strdup(osapi_url_path(r->url));
 	curl_slist_free_all(r->headers);
 	r->headers = NULL;
 	struct strbuf h = STRBUF_INIT;
@@ -739,9 +471,9 @@ static void start(struct osapi *api, struct req *r)
 	r->server_rid[0] = '\0';
 	r->retry_after = -1;
 	r->x = (struct xfer){ &r->resp, &r->is_too_big, r->server_rid, &r->retry_after, NULL };
-	r->easy = make_easy(api, r->method, r->url, r->body, r->headers, &r->x);
+	r->easy = osapi_make_easy(api, r->method, r->url, r->body, r->headers, &r->x);
 	if (!r->easy) {
-		api_err(api, &e, GB_EXIT_ENV, "cannot create a curl handle");
+		osapi_err(api, &e, GB_EXIT_ENV, "cannot create a curl handle");
 		fail_now(api, r, &e, false);
 		return;
 	}
@@ -750,7 +482,7 @@ static void start(struct osapi *api, struct req *r)
 	if (curl_multi_add_handle(api->multi, r->easy) != CURLM_OK) {
 		curl_easy_cleanup(r->easy);
 		r->easy = NULL;
-		api_err(api, &e, GB_EXIT_ENV, "%s %s: curl refused the transfer", r->method, r->url);
+		osapi_err(api, &e, GB_EXIT_ENV, "%s %s: curl refused the transfer", r->method, r->url);
 		fail_now(api, r, &e, false);
 		return;
 	}
@@ -779,14 +511,14 @@ static void complete(struct osapi *api, struct req *r, CURLcode cc)
 	r->call.status = cc == CURLE_OK ? (int)status : 0;
 	r->call.latency = us > 0 ? (double)us / 1e6 : gb_wall() - r->call.started;
 	snprintf(r->call.server_request_id, sizeof(r->call.server_request_id), "%s", r->server_rid);
-	log_call(api, &r->call);
+	osapi_log_call(api, &r->call);
 
 	struct osapi_result res;
 	memset(&res, 0, sizeof(res));
 	res.status = r->call.status;
 	bool idem = is_idempotent(r->method);
 	if (cc != CURLE_OK) {
-		transfer_error(api, cc, r->is_too_big, r->method, r->url, &res.err, &res.outcome_unknown);
+		osapi_transfer_error(api, cc, r->is_too_big, r->method, r->url, &res.err, &res.outcome_unknown);
 		bool retriable = !r->is_too_big && cc != CURLE_FILESIZE_EXCEEDED;
 		if (idem && retriable && r->n_retries < api->opts.max_retries) {
 			r->n_retries++;
@@ -801,12 +533,12 @@ static void complete(struct osapi *api, struct req *r, CURLcode cc)
 		if (!r->has_reauthed) {
 			r->has_reauthed = true;
 			if (r->token_gen == api->token_gen) /* not already replaced by another 401 */
-				drop_token(api);
+				osapi_drop_token(api);
 			requeue(api, r, 0);
 			return;
 		}
 		res.failed = true;
-		api_err(api, &res.err, GB_EXIT_ENV,
+		osapi_err(api, &res.err, GB_EXIT_ENV,
 			"%s %s: 401 Unauthorized even after re-authenticating as the user from %s; "
 			"check the user's roles on the project", r->method, r->url, api->creds.source);
 		finish(api, r, &res);
@@ -827,7 +559,7 @@ static void complete(struct osapi *api, struct req *r, CURLcode cc)
 		if (!j && status >= 200 && status < 300) {
 			res.failed = true;
 			res.outcome_unknown = true;
-			api_err(api, &res.err, GB_EXIT_ENV,
+			osapi_err(api, &res.err, GB_EXIT_ENV,
 				"%s %s: malformed JSON in the %ld answer (line %d, column %d: %s)",
 				r->method, r->url, status, jerr.line, jerr.column, jerr.text);
 			finish(api, r, &res);
@@ -836,11 +568,11 @@ static void complete(struct osapi *api, struct req *r, CURLcode cc)
 	}
 	res.json = j;
 	if (status >= 400 || status < 200) {
-		const char *m = error_message(j);
+		const char *m = osapi_error_message(j);
 		res.failed = true;
 		res.outcome_unknown = status >= 500;
-		api_err(api, &res.err, GB_EXIT_ENV, "%s %s: %ld %s%s%s", r->method, r->url, status,
-			reason((int)status), m ? ": " : "", m ? m : "");
+		osapi_err(api, &res.err, GB_EXIT_ENV, "%s %s: %ld %s%s%s", r->method, r->url, status,
+			osapi_reason((int)status), m ? ": " : "", m ? m : "");
 	}
 	finish(api, r, &res);
 	json_decref(j);
