@@ -44,6 +44,7 @@ struct wl {
 	struct srv *srv;
 	size_t n;
 	size_t next_launch, n_active;
+	size_t first_live;        /* servers before this index are all done */
 	int concurrency;
 	bool is_stopping;
 	bool has_wait;            /* wait for ACTIVE (else delete right after the create) */
@@ -403,7 +404,9 @@ static void drive(struct wl *w)
 		}
 		double now = gb_now(), next = now + 0.25;
 		bool any = false;
-		for (size_t i = 0; i < w->n; i++) {
+		while (w->first_live < w->next_launch && w->srv[w->first_live].phase == P_DONE)
+			w->first_live++;
+		for (size_t i = w->first_live; i < w->next_launch; i++) {
 			struct srv *s = &w->srv[i];
 			if (s->phase == P_DONE || !s->is_launched)
 				continue;
@@ -574,6 +577,7 @@ static void sweep_unknown(struct wl *w)
 		s->gone_deadline = 0;
 		go(s, P_DELETE, 0);
 	}
+	w->first_live = 0;
 	drive(w);
 }
 

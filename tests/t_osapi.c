@@ -122,6 +122,24 @@ static void test_headers_and_records(void)
 	}
 	osapi_calls_free(calls, n);
 	json_decref(st);
+
+	/* keep-alive: sequential requests share a connection */
+	long conn0 = fc_state_int(&fc, "n_connections");
+	bool all_ok = true;
+	for (int i = 0; i < 10; i++)
+		all_ok &= osapi_request(api, "GET", "compute", "/flavors/detail", NULL, NULL, NULL, &err) == 0;
+	long used = fc_state_int(&fc, "n_connections") - conn0;
+	ok(all_ok && used <= 2, "connection reuse: 10 GETs over %ld new connection(s)", used);
+	/* records never carry a secret */
+	n = osapi_take_calls(api, &calls);
+	struct strbuf rec = STRBUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&rec, "%s %s %s %s %s\n", calls[i].request_id, calls[i].method,
+			calls[i].service, calls[i].path, calls[i].server_request_id);
+	ok(n == 10 && !strstr(rec.buf, "tok-") && !strstr(rec.buf, FC_PASSWORD),
+	   "records: no token or password in any request record");
+	sb_release(&rec);
+	osapi_calls_free(calls, n);
 	osapi_free(api);
 }
 

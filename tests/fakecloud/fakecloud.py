@@ -52,6 +52,7 @@ class Cloud:
         self.n_server_posts = 0
         self.n_auth = 0
         self.inflight = 0
+        self.n_connections = 0
         self.max_inflight = 0
         self.build_time = 0.3
         self.delete_time = 0.2
@@ -83,6 +84,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet
         pass
+
+    def setup(self):
+        super().setup()
+        with self.cloud.lock:
+            self.cloud.n_connections += 1
 
     # ---- plumbing ----
     def body_json(self):
@@ -234,6 +240,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"servers": live, "n_server_posts": c.n_server_posts,
                                        "n_auth": c.n_auth, "log": c.log,
                                        "max_inflight": c.max_inflight,
+                                       "n_connections": c.n_connections,
                                        "faults_left": len(c.faults)})
         return self.error(404, "itemNotFound", "no such control")
 
