@@ -288,13 +288,7 @@ static void on_gone(void *ctx, const struct osapi_result *res)
 		finish_srv(s);
 		return;
 	}
-	if (!res->failed) {
-		const char *st = json_string_value(
-			json_object_get(json_object_get(res->json, "server"), "status"));
-		if (st)
-			snprintf(s->rec->status, sizeof(s->rec->status), "%s", st);
-	}
-	go(s, P_GONE, w->poll);
+	go(s, P_GONE, w->poll); /* rec->status keeps the status the wait ended with */
 }
 
 /* Send what s needs next. */
@@ -365,8 +359,7 @@ static void act(struct srv *s)
 	case P_GONE:
 		if (now > s->gone_deadline) {
 			struct strbuf m = STRBUF_INIT;
-			sb_addf(&m, "still present %.3g s after DELETE (status %s)", w->delete_timeout,
-				s->rec->status[0] ? s->rec->status : "unknown");
+			sb_addf(&m, "still present %.3g s after DELETE", w->delete_timeout);
 			set_fault(s->rec, m.buf);
 			sb_release(&m);
 			finish_srv(s);

@@ -41,7 +41,8 @@ struct workload_server {
 	double post_latency;         /* POST sent -> answer */
 	double time_to_active;       /* POST sent -> first poll that saw ACTIVE (or ERROR) */
 	double time_to_deleted;      /* DELETE sent -> first 404 */
-	char status[16];             /* last nova status seen ("ACTIVE", "ERROR", "BUILD"), or "" */
+	char status[16];             /* nova's status when the wait ended: "ACTIVE", "ERROR", or
+				      * the last one seen ("BUILD") on a timeout; "" if never seen */
 	enum workload_outcome outcome;
 	char *fault;                 /* nova's fault message or our error sentence; NULL if ok */
 	bool is_deleted;             /* nothing left behind: seen gone (404) or never created */
@@ -62,7 +63,8 @@ struct workload_result {
 	double started, finished;        /* wall clock */
 };
 
-/* Callbacks into the run. All optional (NULL). */
+/* Callbacks into the run. All optional (NULL). They run inside the workload's loop and
+ * must not call osapi_* themselves. */
 struct workload_hooks {
 	void *ctx;
 	/* Before a create POST is sent, with the server's unique name (journal it: a crash

@@ -37,6 +37,12 @@ static int h_created(void *ctx, const char *id, const char *name)
 	return 0;
 }
 
+static int h_created_fails(void *ctx, const char *id, const char *name)
+{
+	h_created(ctx, id, name);
+	return -1;
+}
+
 static void h_deleted(void *ctx, const char *id, const char *name)
 {
 	struct seen *s = ctx;
@@ -319,6 +325,20 @@ static void test_interrupt_and_leaks(void)
 	ok(s.n_created == s.n_deleted && r.n_leaked == 0, "interrupt: everything created was deleted");
 	is_int(fc_state_int(&fc, "servers"), 0, "interrupt: no server left");
 	workload_result_free(&r);
+
+	/* the journal hook fails: stop, but still delete the server it could not journal */
+	fc_reset(&fc);
+	fc_config(&fc, "{\"build_time\": 0.05, \"delete_time\": 0.05}");
+	hooks_for(&s);
+	h.on_server_created = h_created_fails;
+	st = step_for(4, 1);
+	rc = workload_create_servers(api, &st, 0, &h, &r, &err);
+	ok(rc < 0 && err.exit_code == GB_EXIT_INTERRUPTED && r.servers[0].outcome == WL_INTERRUPTED &&
+	   r.servers[0].is_deleted && r.servers[1].outcome == WL_NOT_STARTED,
+	   "hook failure: on_server_created != 0 stops the step and deletes that server");
+	is_int(fc_state_int(&fc, "servers"), 0, "hook failure: no server left");
+	workload_result_free(&r);
+	h.on_server_created = h_created;
 
 	/* a server that will not go away: reported, then cleaned up by id */
 	fc_reset(&fc);
