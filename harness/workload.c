@@ -667,13 +667,28 @@ int workload_cleanup_servers(struct osapi *api, const char *const *ids, size_t n
 			.poll = WORKLOAD_POLL_INTERVAL };
 	w.srv = gb_calloc(n, sizeof(*w.srv));
 	for (size_t i = 0; i < n; i++) {
-		snprintf(recs[i].id, sizeof(recs[i].id), "%s", ids[i]);
-		w.srv[i].wl = &w;
-		w.srv[i].rec = &recs[i];
-		w.srv[i].is_launched = true;
-		go(&w.srv[i], P_DELETE, 0);
+		struct srv *s = &w.srv[i];
+		s->wl = &w;
+		s->rec = &recs[i];
+		snprintf(recs[i].name, sizeof(recs[i].name), "%s", ids[i]);
+		s->phase = P_DONE;
+		if (is_uuid(ids[i])) {
+			snprintf(recs[i].id, sizeof(recs[i].id), "%s", ids[i]);
+		} else { /* a name journaled before its POST: find what it became */
+			struct gb_err e = { 0 };
+			if (osapi_find_server(api, ids[i], recs[i].id, sizeof(recs[i].id), &e) < 0) {
+				set_fault(&recs[i], e.msg);
+				continue;
+			}
+			if (!recs[i].id[0]) {
+				recs[i].is_deleted = true; /* never created */
+				continue;
+			}
+		}
+		s->is_launched = true;
+		w.n_active++;
+		go(s, P_DELETE, 0);
 	}
-	w.n_active = n;
 	w.next_launch = n;
 	drive(&w);
 	struct strbuf m = STRBUF_INIT;
@@ -683,7 +698,7 @@ int workload_cleanup_servers(struct osapi *api, const char *const *ids, size_t n
 			continue;
 		left++;
 		if (m.len < 600)
-			sb_addf(&m, "%s%s%s%s", m.len ? "; " : "", recs[i].id,
+			sb_addf(&m, "%s%s%s%s", m.len ? "; " : "", recs[i].name,
 				recs[i].fault ? ": " : "", recs[i].fault ? recs[i].fault : "");
 	}
 	for (size_t i = 0; i < n; i++)

@@ -101,9 +101,11 @@ int workload_create_servers(struct osapi *api, const struct sc_step *step, int r
 void workload_result_free(struct workload_result *res);
 
 /*
- * Delete servers by id (e.g. leftovers from a journal) concurrently and wait until each
- * answers 404, for at most timeout seconds. Already-gone ids count as deleted. Returns 0,
- * or -1 with err listing those still present.
+ * Delete servers (e.g. leftovers from a journal) concurrently and wait until each answers
+ * 404, for at most timeout seconds. Each entry is a server id (a UUID) or the unique name a
+ * create was journaled under before its POST (looked up first; no such server counts as
+ * deleted). Already-gone ids count as deleted. Returns 0, or -1 with err listing those
+ * still present (or whose name could not be looked up).
  */
 int workload_cleanup_servers(struct osapi *api, const char *const *ids, size_t n,
 			     double timeout, struct gb_err *err);

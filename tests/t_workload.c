@@ -355,6 +355,19 @@ static void test_interrupt_and_leaks(void)
 	   "cleanup: workload_cleanup_servers waits until they are gone (%s)", err.msg);
 	workload_result_free(&r);
 	is_int(fc_state_int(&fc, "servers"), 0, "cleanup: no server left");
+
+	/* restore after a crash: a journaled name (server exists), a name never created */
+	fc_config(&fc, "{\"delete_time\": 0.05}");
+	json_t *body = json_pack("{s:{s:s,s:s,s:s,s:s}}", "server", "name", "gbtest-crashed-r0-0",
+				 "imageRef", "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", "flavorRef", "1",
+				 "networks", "none");
+	osapi_request(api, "POST", "compute", "/servers", body, NULL, NULL, &err);
+	json_decref(body);
+	const char *names[2] = { "gbtest-crashed-r0-0", "gbtest-never-posted-r0-1" };
+	is_int(fc_state_int(&fc, "servers"), 1, "cleanup by name: one leftover before");
+	ok(workload_cleanup_servers(api, names, 2, 10, &err) == 0,
+	   "cleanup by name: the journaled names are found and deleted (%s)", err.msg);
+	is_int(fc_state_int(&fc, "servers"), 0, "cleanup by name: none left");
 	ok(osapi_delete_server(api, "00000000-0000-4000-8000-000000000000", &err) == 0,
 	   "cleanup: deleting an already-gone server is not an error");
 
