@@ -8,7 +8,7 @@
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install the Debian packages greenbench needs (idempotent)
 #
-# Each part may add a fragment <part>/build.mk that appends to ALL_TARGETS,
+# Each part may add a fragment <part>/build.mk or harness/<part>.mk that appends to ALL_TARGETS,
 # CHECK_SCRIPTS, BENCH_TARGETS, INSTALL_TARGETS, E2E_SCRIPTS, FUZZ_TARGETS.
 
 PYTHON    ?= /usr/bin/python3
@@ -46,7 +46,7 @@ INSTALL_TARGETS := install-bin
 E2E_SCRIPTS     := $(sort $(wildcard tests/e2e_*.t))
 FUZZ_TARGETS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
--include $(sort $(wildcard */build.mk))
+-include $(sort $(wildcard */build.mk harness/*.mk))
 
 export PYTHON
 

@@ -1,4 +1,4 @@
-# reports/build.mk - `make bench` part of the statistics (owner: stats): builds and runs
+# harness/stats.mk - `make bench` part of the statistics (owner: stats): builds and runs
 # tests/bench/bench_stats.c, the verdict/change-point calibration tables.
 # STATS_BENCH_SEEDS=N for more or fewer seeds (default 2000; about a minute on 2 cores).
 STATS_BENCH_SEEDS ?= 2000

@@ -1,4 +1,4 @@
-# osapi/build.mk - the OpenStack API client's extras (owner: osapi): `make bench` runs
+# harness/osapi.mk - the OpenStack API client's extras (owner: osapi): `make bench` runs
 # tests/bench/bench_osapi.c (harness CPU/RSS per request against the fake cloud), and
 # build/rel/tests/osprobe is a hidden probe for manual checks against a real cloud (built by
 # `make`; tests/e2e_osapi.t runs it against the test cloud).
