@@ -486,8 +486,8 @@ static int convert(struct reader *r, const struct mobj *top, struct pstats *ps)
 	for (size_t i = 0; i < top->u.dict.n_pairs; i++) {
 		const struct mobj *k = top->u.dict.kv[2 * i], *v = top->u.dict.kv[2 * i + 1];
 		size_t fn;
-		long long cc, nc;
-		double tt, ct;
+		long long cc = 0, nc = 0;
+		double tt = 0, ct = 0;
 		if (get_key(r, ps, k, "function key", &fn))
 			return -1;
 		if (ps->funcs[fn].is_listed)
@@ -898,4 +898,17 @@ void pstats_write_marshal(const struct pstats *ps, struct strbuf *out)
 	free(w.func_ref);
 	free(w.file_ref);
 	free(w.file_hash);
+}
+
+void pstats_func_label(const struct pstats_func *f, struct strbuf *out)
+{
+	if (!strcmp(f->file, "~") && f->line == 0) {
+		size_t n = strlen(f->name);
+		if (n >= 2 && f->name[0] == '<' && f->name[n - 1] == '>')
+			sb_addf(out, "{%.*s}", (int)(n - 2), f->name + 1);
+		else
+			sb_addstr(out, f->name);
+		return;
+	}
+	sb_addf(out, "%s:%ld(%s)", f->file, f->line, f->name);
 }

@@ -91,4 +91,21 @@ void pstats_totals(const struct pstats *ps, struct pstats_totals *out);
  */
 void pstats_write_marshal(const struct pstats *ps, struct strbuf *out);
 
+/* pstats' name for a function: "file:line(name)", or "{method 'x' of 'y' objects}" for
+ * builtins (file "~"). Appended to out. */
+void pstats_func_label(const struct pstats_func *f, struct strbuf *out);
+
+/* ---- other formats (pstats_export.c); each appends to out ---- */
+
+/* callgrind format (KCachegrind, callgrind_annotate); event "ns", cmd names the source. */
+void pstats_write_callgrind(const struct pstats *ps, const char *cmd, struct strbuf *out);
+
+/* Folded stacks for flame graphs ("a;b;c 123", microseconds), approximated from caller
+ * edges: a callee's time is split among its callers in proportion to their edge cumtime.
+ * Recursion is cut at the first repeat; contributions below 1 us are dropped. */
+void pstats_write_collapsed(const struct pstats *ps, struct strbuf *out);
+
+/* JSON: {"functions": [{file, line, name, cc, nc, tt, ct, callers: [...]}], totals}. */
+void pstats_write_json(const struct pstats *ps, struct strbuf *out);
+
 #endif

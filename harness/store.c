@@ -384,7 +384,7 @@ static int mkdir_parents(const char *path, struct gb_err *err)
 	return 0;
 }
 
-static int migrate(struct store *db, struct gb_err *err)
+static int migrate(struct store *db, int create, struct gb_err *err)
 {
 	sqlite3_stmt *st = prep(db, "PRAGMA user_version", err);
 	if (!st)
@@ -407,6 +407,9 @@ static int migrate(struct store *db, struct gb_err *err)
 		if (n != 0)
 			return gb_errf(err, GB_EXIT_ENV, "%s: an sqlite database with other tables, not "
 							 "a greenbench store; choose another --db", db->path);
+		if (!create)
+			return gb_errf(err, GB_EXIT_ENV, "%s: an empty file, not a greenbench store (no run "
+							 "stored yet?); choose another --db", db->path);
 	}
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
 		char sql[64];
@@ -441,9 +444,10 @@ int store_open(const char *path, int create, struct store **out, struct gb_err *
 	}
 	sqlite3_busy_timeout(db->db, 5000);
 	sqlite3_extended_result_codes(db->db, 1);
-	if (exec(db, "PRAGMA journal_mode = WAL", err) ||
-	    exec(db, "PRAGMA synchronous = NORMAL", err) ||
-	    exec(db, "PRAGMA foreign_keys = ON", err) || migrate(db, err)) {
+	/* migrate first: a reader must not turn an empty or foreign file into a WAL store */
+	if (exec(db, "PRAGMA foreign_keys = ON", err) || migrate(db, create, err) ||
+	    exec(db, "PRAGMA journal_mode = WAL", err) ||
+	    exec(db, "PRAGMA synchronous = NORMAL", err)) {
 		if (err && (strstr(err->msg, "not a database") || strstr(err->msg, "malformed")))
 			gb_errf(err, GB_EXIT_ENV, "%s: not a usable results store (%s); move it away or "
 						  "pass another --db", path, sqlite3_errmsg(db->db));
@@ -461,6 +465,16 @@ void store_close(struct store *db)
 	sqlite3_close(db->db);
 	free(db->path);
 	free(db);
+}
+
+int store_open_default(const char *opt_db, int create, struct store **out, struct gb_err *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc = store_default_path(opt_db, &path, err);
+	if (rc == 0)
+		rc = store_open(path.buf, create, out, err);
+	sb_release(&path);
+	return rc;
 }
 
 struct sqlite3 *store_handle(struct store *db)

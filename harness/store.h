@@ -113,6 +113,9 @@ int store_default_path(const char *opt_db, struct strbuf *out, struct gb_err *er
 int store_open(const char *path, int create, struct store **out, struct gb_err *err);
 void store_close(struct store *db);
 
+/* store_default_path(opt_db) then store_open(): what every read command does. */
+int store_open_default(const char *opt_db, int create, struct store **out, struct gb_err *err);
+
 /* The underlying sqlite3 handle, for read queries in cmd_*.c and compare.c. */
 struct sqlite3 *store_handle(struct store *db);
 

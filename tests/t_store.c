@@ -76,6 +76,12 @@ static void test_open_errors(void)
 		   strstr(err.msg, "not a usable results store"),
 	   "open: a garbage file is refused, exit 3 (%s)", err.msg);
 
+	path(p, sizeof(p), "empty.db");
+	gb_write_file_atomic(p, "", 0, 0600, &err);
+	ok(store_open(p, 0, &db, &err) == -1 && strstr(err.msg, "an empty file, not a greenbench store"),
+	   "open: readers don't turn an empty file into a store (%s)", err.msg);
+	unlink(p);
+
 	path(p, sizeof(p), "foreign.db");
 	sqlite3 *raw = NULL;
 	sqlite3_open(p, &raw);

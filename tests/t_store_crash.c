@@ -56,7 +56,16 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(dbpath, sizeof(dbpath), "%s/results.db", dir);
-	static const long delays_ms[] = { 40, 95, 150, 210, 333, 470 };
+	/* the store exists before the first child starts */
+	struct store *db0 = NULL;
+	struct gb_err err0 = { 0, "" };
+	if (store_open(dbpath, 1, &db0, &err0)) {
+		diag("%s", err0.msg);
+		return 1;
+	}
+	store_close(db0);
+	/* delay after the child's first save began; -1: after one save ended and the next began */
+	static const long delays_ms[] = { 0, 5, 20, 60, 150, -1 };
 	int kills_mid_save = 0;
 	long long last_runs = 0;
 	for (size_t i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
@@ -69,11 +78,22 @@ int main(void)
 			ingest_forever(pfd[1]);
 		}
 		close(pfd[1]);
-		sleep_ms(delays_ms[i]);
+		char c = 0;
+		/* wait for the first save to begin (or, for -1, for one to end and the next to begin) */
+		while (read(pfd[0], &c, 1) == 1 && c != 'b')
+			;
+		if (delays_ms[i] < 0) {
+			while (read(pfd[0], &c, 1) == 1 && c != 'e')
+				;
+			while (read(pfd[0], &c, 1) == 1 && c != 'b')
+				;
+		} else {
+			sleep_ms(delays_ms[i]);
+		}
 		kill(pid, SIGKILL);
 		int st;
 		waitpid(pid, &st, 0);
-		char buf[4096], lastc = 0;
+		char buf[4096], lastc = c;
 		ssize_t n;
 		fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 		while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
@@ -81,8 +101,13 @@ int main(void)
 		close(pfd[0]);
 		if (lastc == 'b')
 			kills_mid_save++;
-		ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "kill %zu after %ld ms: the child died by "
-			"SIGKILL %s", i + 1, delays_ms[i], lastc == 'b' ? "in the middle of a save" : "between saves");
+		char when[64];
+		if (delays_ms[i] < 0)
+			snprintf(when, sizeof(when), "as a second save began");
+		else
+			snprintf(when, sizeof(when), "%ld ms into the first save", delays_ms[i]);
+		ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "kill %zu (%s): the child died by "
+			"SIGKILL %s", i + 1, when, lastc == 'b' ? "in the middle of a save" : "between saves");
 
 		sqlite3 *db = NULL;
 		sqlite3_open(dbpath, &db);
