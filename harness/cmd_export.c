@@ -94,7 +94,7 @@ int cmd_export(int argc, char **argv)
 	} else {
 		struct pstats *ps = NULL;
 		int n_profiles = 0;
-		rc = store_run_pstats(db, run, target, (int)profile_no, &ps, &n_profiles, &err);
+		rc = store_run_pstats(db, run, target, (int)profile_no, 1, &ps, &n_profiles, &err);
 		if (rc == 0 && n_profiles == 0)
 			rc = gb_errf(&err, GB_EXIT_USAGE, "run %lld has no profiles%s%s", run,
 				     target ? " with a target containing " : "", target ? target : "");

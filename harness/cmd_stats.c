@@ -100,7 +100,7 @@ int cmd_stats(int argc, char **argv)
 	struct pstats *ps = NULL;
 	int n_profiles = 0;
 	struct gb_err err = { GB_EXIT_ENV, "" };
-	if (store_run_pstats(db, run, target, (int)profile_no, &ps, &n_profiles, &err)) {
+	if (store_run_pstats(db, run, target, (int)profile_no, 0, &ps, &n_profiles, &err)) {
 		store_close(db);
 		return cmd_fail("stats", &err);
 	}

@@ -261,9 +261,9 @@ int compare_runs(struct store *db, long long a, long long b, size_t top_n,
 	if (!rc)
 		rc = load_samples(db, b, 1, &s, err);
 	if (!rc)
-		rc = store_run_pstats(db, a, NULL, 0, &pa, &out->n_profiles_a, err);
+		rc = store_run_pstats(db, a, NULL, 0, 0, &pa, &out->n_profiles_a, err);
 	if (!rc)
-		rc = store_run_pstats(db, b, NULL, 0, &pb, &out->n_profiles_b, err);
+		rc = store_run_pstats(db, b, NULL, 0, 0, &pb, &out->n_profiles_b, err);
 	if (!rc) {
 		samples_summarize(&s, &out->metrics, &out->n_metrics);
 		/* every function of either run, as means per profile */

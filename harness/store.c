@@ -113,16 +113,6 @@ static const char *const migrations[] = {
 	"  ct_ns INTEGER NOT NULL,\n"
 	"  PRIMARY KEY (profile_id, function_id)\n"
 	") WITHOUT ROWID;\n"
-	"CREATE TABLE edges (\n"
-	"  profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,\n"
-	"  callee_id INTEGER NOT NULL REFERENCES functions(id),\n"
-	"  caller_id INTEGER NOT NULL REFERENCES functions(id),\n"
-	"  cc INTEGER NOT NULL,\n"
-	"  nc INTEGER NOT NULL,\n"
-	"  tt_ns INTEGER NOT NULL,\n"
-	"  ct_ns INTEGER NOT NULL,\n"
-	"  PRIMARY KEY (profile_id, callee_id, caller_id)\n"
-	") WITHOUT ROWID;\n"
 	"CREATE TABLE sla (\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
@@ -487,7 +477,7 @@ struct sqlite3 *store_handle(struct store *db)
 struct saver {
 	struct store *db;
 	struct gb_err *err;
-	sqlite3_stmt *fn_get, *fn_put, *stat_put, *edge_put;
+	sqlite3_stmt *fn_get, *fn_put, *stat_put;
 	struct pstats *known;       /* functions already given an id in this save */
 	long long *known_ids;
 	size_t known_alloc;
@@ -575,17 +565,6 @@ static int save_profile(struct saver *s, long long run_id, const struct store_pr
 		sqlite3_bind_int64(s->stat_put, 5, to_ns(f->tt));
 		sqlite3_bind_int64(s->stat_put, 6, to_ns(f->ct));
 		rc = step_done(s->db, s->stat_put, s->err, "storing function stats");
-	}
-	for (size_t i = 0; !rc && i < ps->n_edges; i++) {
-		const struct pstats_edge *e = &ps->edges[i];
-		sqlite3_bind_int64(s->edge_put, 1, pid);
-		sqlite3_bind_int64(s->edge_put, 2, ids[e->callee]);
-		sqlite3_bind_int64(s->edge_put, 3, ids[e->caller]);
-		sqlite3_bind_int64(s->edge_put, 4, e->cc);
-		sqlite3_bind_int64(s->edge_put, 5, e->nc);
-		sqlite3_bind_int64(s->edge_put, 6, to_ns(e->tt));
-		sqlite3_bind_int64(s->edge_put, 7, to_ns(e->ct));
-		rc = step_done(s->db, s->edge_put, s->err, "storing caller edges");
 	}
 	free(ids);
 	return rc;
@@ -709,16 +688,13 @@ static int save_all(struct store *db, const struct run_record *rec, long long *r
 	s.fn_put = prep(db, "INSERT INTO functions (file, line, name) VALUES (?,?,?)", err);
 	s.stat_put = prep(db, "INSERT INTO func_stats (profile_id, function_id, cc, nc, tt_ns, ct_ns) "
 			      "VALUES (?,?,?,?,?,?)", err);
-	s.edge_put = prep(db, "INSERT INTO edges (profile_id, callee_id, caller_id, cc, nc, tt_ns, "
-			      "ct_ns) VALUES (?,?,?,?,?,?,?)", err);
-	rc = prof_put && s.fn_get && s.fn_put && s.stat_put && s.edge_put ? 0 : -1;
+	rc = prof_put && s.fn_get && s.fn_put && s.stat_put ? 0 : -1;
 	for (size_t i = 0; !rc && i < rec->n_profiles; i++)
 		rc = save_profile(&s, id, &rec->profiles[i], prof_put);
 	sqlite3_finalize(prof_put);
 	sqlite3_finalize(s.fn_get);
 	sqlite3_finalize(s.fn_put);
 	sqlite3_finalize(s.stat_put);
-	sqlite3_finalize(s.edge_put);
 	pstats_free(s.known);
 	free(s.known_ids);
 	if (rc == 0)
@@ -877,23 +853,55 @@ static int profile_ids(struct store *db, long long run_id, const char *target, i
 	return 0;
 }
 
-int store_run_pstats(struct store *db, long long run_id, const char *target, int profile_no,
-		     struct pstats **out, int *n_profiles, struct gb_err *err)
+/* Inflate and check one stored dump (by profile id) into out. */
+static int load_raw(struct store *db, long long profile_id, struct strbuf *out, struct gb_err *err)
 {
-	*out = NULL;
-	long long *ids;
-	size_t n;
-	if (profile_ids(db, run_id, target, profile_no, &ids, &n, err))
+	sqlite3_stmt *st = prep(db, "SELECT raw_size, raw_sha256, raw_zlib, run_id FROM profiles "
+				    "WHERE id = ?", err);
+	if (!st)
 		return -1;
+	sqlite3_bind_int64(st, 1, profile_id);
+	int rc = -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_int64 size = sqlite3_column_int64(st, 0);
+		const char *want = (const char *)sqlite3_column_text(st, 1);
+		const void *z = sqlite3_column_blob(st, 2);
+		int zlen = sqlite3_column_bytes(st, 2);
+		long long run = sqlite3_column_int64(st, 3);
+		uLongf len = (uLongf)size;
+		unsigned char *buf = NULL;
+		char hex[65];
+		if (size < 0 || size > (sqlite3_int64)PSTATS_MAX_BYTES ||
+		    (buf = gb_malloc(size ? (size_t)size : 1),
+		     uncompress(buf, &len, z, (uLong)zlen) != Z_OK) || len != (uLongf)size) {
+			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile id %lld (run %lld) is "
+						       "damaged: it does not inflate to %lld bytes", db->path,
+				     profile_id, run, (long long)size);
+		} else if (sha256_hex(buf, len, hex), !want || strcmp(hex, want)) {
+			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile id %lld (run %lld) "
+						       "does not match its sha256", db->path, profile_id, run);
+		} else {
+			sb_add(out, buf, len);
+			rc = 0;
+		}
+		free(buf);
+	} else {
+		rc = db_err(db, err, "reading a profile");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Sum the func_stats rows of the given profiles (no caller edges). */
+static int sum_rows(struct store *db, const long long *ids, size_t n, struct pstats *ps,
+		    struct gb_err *err)
+{
 	sqlite3_stmt *fs = prep(db, "SELECT f.file, f.line, f.name, s.cc, s.nc, s.tt_ns, s.ct_ns "
 				    "FROM func_stats s JOIN functions f ON f.id = s.function_id "
 				    "WHERE s.profile_id = ?", err);
-	sqlite3_stmt *es = prep(db, "SELECT a.file, a.line, a.name, b.file, b.line, b.name, e.cc, "
-				    "e.nc, e.tt_ns, e.ct_ns FROM edges e "
-				    "JOIN functions a ON a.id = e.caller_id "
-				    "JOIN functions b ON b.id = e.callee_id WHERE e.profile_id = ?", err);
-	struct pstats *ps = pstats_new();
-	int rc = fs && es ? 0 : -1;
+	if (!fs)
+		return -1;
+	int rc = 0;
 	for (size_t i = 0; !rc && i < n; i++) {
 		sqlite3_bind_int64(fs, 1, ids[i]);
 		int r;
@@ -906,28 +914,42 @@ int store_run_pstats(struct store *db, long long run_id, const char *target, int
 					(double)sqlite3_column_int64(fs, 6) * 1e-9);
 		}
 		sqlite3_reset(fs);
-		if (r != SQLITE_DONE) {
-			rc = db_err(db, err, "reading function stats");
-			break;
-		}
-		sqlite3_bind_int64(es, 1, ids[i]);
-		while ((r = sqlite3_step(es)) == SQLITE_ROW) {
-			size_t a = pstats_intern(ps, (const char *)sqlite3_column_text(es, 0),
-						 (long)sqlite3_column_int64(es, 1),
-						 (const char *)sqlite3_column_text(es, 2));
-			size_t b = pstats_intern(ps, (const char *)sqlite3_column_text(es, 3),
-						 (long)sqlite3_column_int64(es, 4),
-						 (const char *)sqlite3_column_text(es, 5));
-			pstats_add_edge(ps, a, b, sqlite3_column_int64(es, 6), sqlite3_column_int64(es, 7),
-					(double)sqlite3_column_int64(es, 8) * 1e-9,
-					(double)sqlite3_column_int64(es, 9) * 1e-9);
-		}
-		sqlite3_reset(es);
 		if (r != SQLITE_DONE)
-			rc = db_err(db, err, "reading caller edges");
+			rc = db_err(db, err, "reading function stats");
 	}
 	sqlite3_finalize(fs);
-	sqlite3_finalize(es);
+	return rc;
+}
+
+int store_run_pstats(struct store *db, long long run_id, const char *target, int profile_no,
+		     int with_edges, struct pstats **out, int *n_profiles, struct gb_err *err)
+{
+	*out = NULL;
+	long long *ids;
+	size_t n;
+	if (profile_ids(db, run_id, target, profile_no, &ids, &n, err))
+		return -1;
+	struct pstats *ps = pstats_new();
+	int rc = 0;
+	if (!with_edges) {
+		rc = sum_rows(db, ids, n, ps, err);
+	} else {
+		/* caller edges live only in the raw dumps: parse them (lossless) */
+		struct strbuf raw = STRBUF_INIT;
+		for (size_t i = 0; !rc && i < n; i++) {
+			struct pstats *one = NULL;
+			char what[96];
+			snprintf(what, sizeof(what), "stored profile id %lld", ids[i]);
+			sb_reset(&raw);
+			rc = load_raw(db, ids[i], &raw, err);
+			if (!rc)
+				rc = pstats_parse((const unsigned char *)sb_str(&raw), raw.len, what, &one, err);
+			if (!rc)
+				pstats_merge(ps, one);
+			pstats_free(one);
+		}
+		sb_release(&raw);
+	}
 	free(ids);
 	if (rc) {
 		pstats_free(ps);
@@ -948,39 +970,7 @@ int store_profile_raw(struct store *db, long long run_id, int profile_no, struct
 		return gb_errf(err, GB_EXIT_USAGE, "profile numbers start at 1, got %d", profile_no);
 	if (profile_ids(db, run_id, NULL, profile_no, &ids, &n, err))
 		return -1;
-	sqlite3_stmt *st = prep(db, "SELECT raw_size, raw_sha256, raw_zlib FROM profiles WHERE id = ?",
-				err);
-	if (!st) {
-		free(ids);
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, ids[0]);
+	int rc = load_raw(db, ids[0], out, err);
 	free(ids);
-	int rc = -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_int64 size = sqlite3_column_int64(st, 0);
-		const char *want = (const char *)sqlite3_column_text(st, 1);
-		const void *z = sqlite3_column_blob(st, 2);
-		int zlen = sqlite3_column_bytes(st, 2);
-		uLongf len = (uLongf)size;
-		unsigned char *buf = gb_malloc(size > 0 ? (size_t)size : 1);
-		char hex[65];
-		if (size < 0 || size > (sqlite3_int64)PSTATS_MAX_BYTES ||
-		    uncompress(buf, &len, z, (uLong)zlen) != Z_OK || len != (uLongf)size) {
-			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile %d of run %lld is "
-						       "damaged (does not inflate to %lld bytes)", db->path,
-				     profile_no, run_id, (long long)size);
-		} else if (sha256_hex(buf, len, hex), !want || strcmp(hex, want)) {
-			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile %d of run %lld "
-						       "does not match its sha256", db->path, profile_no, run_id);
-		} else {
-			sb_add(out, buf, len);
-			rc = 0;
-		}
-		free(buf);
-	} else {
-		rc = db_err(db, err, "reading a profile");
-	}
-	sqlite3_finalize(st);
 	return rc;
 }

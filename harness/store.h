@@ -1,6 +1,7 @@
 /*
  * store.h - the results store: one sqlite file holding runs, requests, servers,
- * profiles (per-function stats, caller edges, the compressed raw dump) and SLA results.
+ * profiles (per-function stats rows and the compressed raw dump, which alone holds the
+ * caller edges) and SLA results.
  * A run is written in one transaction, so a crash never leaves half a run visible.
  * Schema: harness/STORE.md. Never prints, never exits.
  */
@@ -138,9 +139,11 @@ long long store_count_runs(struct store *db);
 
 /* The aggregated profile of a run (all profiles summed like pstats.Stats.add, or only
  * those whose target contains `target`, or only profile number `profile_no` (1-based,
- * 0 = all)). n_profiles gets how many were summed. Caller frees *out. */
+ * 0 = all)). with_edges 0: functions only, from the func_stats rows (fast; times rounded
+ * to the nanosecond, which is cProfile's own resolution); 1: functions and caller edges,
+ * from the raw dumps (exact). n_profiles gets how many were summed. Caller frees *out. */
 int store_run_pstats(struct store *db, long long run_id, const char *target, int profile_no,
-		     struct pstats **out, int *n_profiles, struct gb_err *err);
+		     int with_edges, struct pstats **out, int *n_profiles, struct gb_err *err);
 
 /* The raw dump of a run's profile number profile_no (1-based, ordered by id), inflated. */
 int store_profile_raw(struct store *db, long long run_id, int profile_no, struct strbuf *out,
