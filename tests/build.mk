@@ -15,3 +15,6 @@ build/bench/funcs5000.prof: tests/bench/gen_funcs.py
 .PHONY: bench-store
 bench-store: $(STORE_BENCH) build/bench/funcs5000.prof
 	$(STORE_BENCH) build/bench/funcs5000.prof tests/data/pstats/nova26-select_destinations.prof
+
+# the collector and the store under valgrind too (leaks are errors)
+VALGRIND_TESTS  += t_collect t_store
