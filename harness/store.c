@@ -9,6 +9,7 @@
 #include <math.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -202,6 +203,11 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 	out[64] = '\0';
 }
 
+void store_sha256_hex(const void *data, size_t len, char out[65])
+{
+	sha256_hex(data, len, out);
+}
+
 /* ---- run_record ---- */
 
 struct run_record *run_record_new(void)
@@ -260,6 +266,36 @@ void run_record_free(struct run_record *rec)
 		free(rec->slas[i].metric);
 	free(rec->slas);
 	free(rec);
+}
+
+void run_record_fill_host(struct run_record *rec, int after)
+{
+	double *load = after ? rec->load_after : rec->load_before;
+	FILE *f = fopen("/proc/loadavg", "re");
+	if (f) {
+		if (fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+			load[0] = load[1] = load[2] = -1;
+		fclose(f);
+	}
+	if (after)
+		return;
+	char host[256];
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		free(rec->host);
+		rec->host = gb_strdup(host);
+	}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	rec->cpu_count = n > 0 ? (int)n : 0;
+	f = fopen("/proc/meminfo", "re");
+	if (f) {
+		char line[256];
+		long long kb;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
+				rec->mem_free_kb = kb;
+		fclose(f);
+	}
 }
 
 #define GROW(arr, n) ((arr) = gb_realloc((arr), ((n) + 1) * sizeof(*(arr))), &(arr)[(n)++])

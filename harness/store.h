@@ -103,6 +103,14 @@ int run_record_add_profile(struct run_record *rec, int repeat, const char *targe
 			   const char *request_id, long pid, const unsigned char *raw, size_t len,
 			   struct gb_err *err);
 
+/* Fill the host facts: with after == 0 host name, CPU count, 1/5/15-minute load and
+ * MemAvailable (the run's start); with after == 1 only load_after. Facts it cannot read
+ * stay unknown; never fails. */
+void run_record_fill_host(struct run_record *rec, int after);
+
+/* Lower-case hex sha256 of data (scenario text, patch files), into out[65]. */
+void store_sha256_hex(const void *data, size_t len, char out[65]);
+
 /* ---- opening ---- */
 
 /* The store's path: opt_db if given, else $GREENBENCH_DB, else

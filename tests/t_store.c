@@ -98,6 +98,21 @@ static void test_open_errors(void)
 	   "open: a newer schema is refused (%s)", err.msg);
 }
 
+static void test_host(void)
+{
+	struct run_record *rec = run_record_new();
+	run_record_fill_host(rec, 0);
+	run_record_fill_host(rec, 1);
+	ok(rec->host && *rec->host && rec->cpu_count >= 1 && rec->mem_free_kb > 0 &&
+		   rec->load_before[0] >= 0 && rec->load_after[2] >= 0,
+	   "host: name %s, %d CPUs, %lld kB free, load %.2f", rec->host ? rec->host : "?",
+	   rec->cpu_count, rec->mem_free_kb, rec->load_before[0]);
+	run_record_free(rec);
+	char hex[65];
+	store_sha256_hex("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256 of 'abc'");
+}
+
 static void test_roundtrip(void)
 {
 	char p[256], buf[256];
@@ -270,6 +285,7 @@ int main(void)
 		return 1;
 	}
 	test_paths();
+	test_host();
 	test_open_errors();
 	test_roundtrip();
 	char cmd[300];

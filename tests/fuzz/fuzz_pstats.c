@@ -3,12 +3,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collect.h"
 #include "pstats.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t len);
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t len)
 {
+	/* the dump-name parser sees the same bytes as a file name */
+	if (len < 1100) {
+		char name[1100], *t, *r;
+		long pid;
+		memcpy(name, data, len);
+		name[len] = '\0';
+		if (collect_parse_name(name, &t, &r, &pid) == 0) {
+			if (!strchr(t, ':') || strncmp(r, "req-", 4) * strncmp(r, "seq-", 4) || pid < 0)
+				abort();
+			free(t);
+			free(r);
+		}
+	}
 	struct pstats *ps = NULL;
 	struct gb_err err = { 0, "" };
 	if (pstats_parse(data, len, "fuzz", &ps, &err)) {
