@@ -100,7 +100,7 @@ int cmd_export(int argc, char **argv)
 				     target ? " with a target containing " : "", target ? target : "");
 		if (rc == 0) {
 			char cmd[128];
-			snprintf(cmd, sizeof(cmd), "greenbench run %lld (%d profiles)", run, n_profiles);
+			snprintf(cmd, sizeof(cmd), "greenbench export %lld (%d profiles summed)", run, n_profiles);
 			if (fmt == 0)
 				pstats_write_marshal(ps, &out);
 			else if (fmt == 1)
