@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-typedef int64_t gp_time; /* nanoseconds of CLOCK_MONOTONIC */
+typedef int64_t gp_time; /* clock ticks: TSC or CLOCK_MONOTONIC ns (see gp_core.c) */
 
 /* Open-addressing pointer map (linear probing, power-of-two capacity). */
 struct gp_ptab {
@@ -30,6 +30,7 @@ struct gp_entry {
 	long callcount;      /* calls finished */
 	long reccallcount;   /* of which recursive */
 	int reclevel;        /* open contexts of this entry on the running stack */
+	struct gp_sub *last_sub;  /* edge into this entry found last (a one-slot cache) */
 	unsigned char is_init;    /* a code object named __init__ (may construct a greenlet) */
 	unsigned char is_gswitch; /* greenlet.switch: may start a new greenlet */
 };
@@ -99,6 +100,8 @@ struct gp_profiler {
 extern int gp_has_greenlet;            /* the greenlet C API is loaded */
 extern _Thread_local struct gp_hub *gp_tls_hub;
 gp_time gp_now(void);
+void gp_clock_init(int allow_tsc);   /* once, before the first profile */
+double gp_seconds_per_tick(void);    /* conversion for statistics */
 int gp_profile_cb(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
 void gp_switch_to(struct gp_hub *h, PyObject *target);
 struct gp_gstate *gp_gstate_claim(struct gp_hub *h, PyObject *greenlet, struct gp_profiler *p);

@@ -122,6 +122,7 @@ static PyObject *prof_enable(PyObject *self, PyObject *args, PyObject *kwds)
 		p->flags = builtins ? (p->flags | GP_BUILTINS) : (p->flags & ~GP_BUILTINS);
 	if (PySys_Audit("cProfile.Profile.enable", NULL) < 0) /* same audit event as cProfile */
 		return NULL;
+	gp_clock_init(getenv("GREENPROF_NO_TSC") == NULL);
 	int has_greenlet = gp_greenlet_load();
 	struct gp_hub *h = gp_tls_hub;
 	int is_new_hub = 0;
@@ -245,6 +246,7 @@ static PyObject *prof_getstats_raw(PyObject *self, PyObject *unused)
 		PyErr_SetString(PyExc_RuntimeError, "greenprof: statistics are only available after disable()");
 		return NULL;
 	}
+	double spt = p->entries.count ? gp_seconds_per_tick() : 1e-9;
 	PyObject *entries = PyList_New(0), *edges = PyList_New(0), *index = PyDict_New(), *res = NULL;
 	if (!entries || !edges || !index)
 		goto out;
@@ -253,7 +255,7 @@ static PyObject *prof_getstats_raw(PyObject *self, PyObject *unused)
 		if (!e)
 			continue;
 		PyObject *key = PyLong_FromVoidPtr(e), *pos = PyLong_FromSsize_t(PyList_GET_SIZE(entries));
-		PyObject *t = Py_BuildValue("(Olldd)", e->label, e->callcount, e->reccallcount, e->tt * 1e-9, e->it * 1e-9);
+		PyObject *t = Py_BuildValue("(Olldd)", e->label, e->callcount, e->reccallcount, e->tt * spt, e->it * spt);
 		int bad = !key || !pos || !t || PyDict_SetItem(index, key, pos) < 0 || PyList_Append(entries, t) < 0;
 		Py_XDECREF(key);
 		Py_XDECREF(pos);
@@ -269,7 +271,7 @@ static PyObject *prof_getstats_raw(PyObject *self, PyObject *unused)
 		PyObject *ic = kc ? PyDict_GetItemWithError(index, kc) : NULL;
 		PyObject *ie = ke ? PyDict_GetItemWithError(index, ke) : NULL;
 		PyObject *t = (ic && ie) ? Py_BuildValue("(OOlldd)", ic, ie, s->callcount, s->reccallcount,
-							  s->tt * 1e-9, s->it * 1e-9) : NULL;
+							  s->tt * spt, s->it * spt) : NULL;
 		int bad = !t || PyList_Append(edges, t) < 0;
 		Py_XDECREF(kc);
 		Py_XDECREF(ke);
