@@ -89,22 +89,18 @@ class Profile(_Profiler):
 
     def print_stats(self, sort=-1):
         import pstats
-        if not hasattr(self, "stats"):
-            self.create_stats()
         pstats.Stats(self).strip_dirs().sort_stats(sort).print_stats()
 
     def dump_stats(self, file):
         """Write cProfile's marshal format (pstats.Stats, SnakeViz, gprof2dot read it)."""
-        if not hasattr(self, "stats"):
-            self.create_stats()
+        self.create_stats()
         with open(file, "wb") as f:
             marshal.dump(self.stats, f)
 
     def dump_callgrind(self, file):
         """Write the callgrind format (KCachegrind, callgrind_annotate); costs in microseconds."""
         from greenprof._formats import write_callgrind
-        if not hasattr(self, "stats"):
-            self.create_stats()
+        self.create_stats()
         with open(file, "w", encoding="utf-8") as f:
             write_callgrind(self.stats, f)
 
@@ -112,8 +108,7 @@ class Profile(_Profiler):
         """Write folded stacks ("a;b;c <microseconds>") for flamegraph.pl / speedscope.
         The stacks are reconstructed from the caller edges (as flameprof does)."""
         from greenprof._formats import write_collapsed
-        if not hasattr(self, "stats"):
-            self.create_stats()
+        self.create_stats()
         with open(file, "w", encoding="utf-8") as f:
             write_collapsed(self.stats, f)
 

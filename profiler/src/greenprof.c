@@ -358,7 +358,15 @@ static PyObject *gp_is_profiled(PyObject *mod, PyObject *unused)
 	return PyBool_FromLong(h && h->current && h->current->owner);
 }
 
+/* _hub_stats() -> (greenlet stacks tracked by this thread's hub, sessions), (0, 0) if none */
+static PyObject *gp_hub_stats(PyObject *mod, PyObject *unused)
+{
+	struct gp_hub *h = gp_tls_hub;
+	return Py_BuildValue("(nn)", h ? (Py_ssize_t)h->gstates.count : 0, h ? (Py_ssize_t)h->n_sessions : 0);
+}
+
 static PyMethodDef module_methods[] = {
+	{"_hub_stats", gp_hub_stats, METH_NOARGS, "_hub_stats() -> (tracked greenlet stacks, sessions) of this thread"},
 	{"_switch_trace", (PyCFunction)(void (*)(void))gp_switch_trace, METH_FASTCALL,
 	 "greenlet.settrace callback used while profiling"},
 	{"is_profiled", gp_is_profiled, METH_NOARGS,
