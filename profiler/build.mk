@@ -31,7 +31,7 @@ $(PROF_DIR)/%.py: profiler/greenprof/%.py
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-.PHONY: bench-profiler install-profiler check-profiler check-profiler-valgrind
+.PHONY: bench-profiler install-profiler check-profiler check-profiler-valgrind check-profiler-asan
 
 check-profiler: $(PROF_EXT) $(PROF_PYOUT)
 	prove -f -e tests/exec $(sort $(wildcard tests/profiler/t_*.py))
@@ -48,6 +48,21 @@ check-profiler-valgrind: $(PROF_EXT) $(PROF_PYOUT)
 	  test $$rc -eq 0 || { echo "valgrind: $$t failed (rc=$$rc)"; exit 1; }; \
 	done; echo "valgrind: all profiler tests clean"
 
+# The extension built with ASan+UBSan, the tests run with libasan preloaded into python.
+# Leak detection is off: CPython does not free everything at exit (valgrind covers leaks).
+PROF_ASAN_DIR := build/profiler-asan/greenprof
+PROF_ASAN_EXT := $(PROF_ASAN_DIR)/_greenprof$(PROF_EXTSUF)
+$(PROF_ASAN_EXT): $(PROF_SRC) $(PROF_HDR) profiler/build.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  -shared -o $@ $(PROF_SRC)
+check-profiler-asan: $(PROF_ASAN_EXT) $(PROF_PYOUT)
+	cp $(PROF_PYOUT) $(PROF_ASAN_DIR)/
+	GREENPROF_BUILD=$(abspath build/profiler-asan) PYTHONMALLOC=malloc \
+	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  prove -f -e tests/exec $(sort $(wildcard tests/profiler/t_*.py))
+
 bench-profiler: $(PROF_EXT) $(PROF_PYOUT)
 	$(PYTHON) profiler/bench/bench.py
 
@@ -56,3 +71,4 @@ install-profiler: $(PROF_EXT) $(PROF_PYOUT)
 	install -m 0644 $(PROF_PYOUT) $(DESTDIR)$(PYTHON_SITE)/greenprof/
 	install -m 0755 $(PROF_EXT) $(DESTDIR)$(PYTHON_SITE)/greenprof/
 	install -m 0644 profiler/greenbench-profile.pth $(DESTDIR)$(PYTHON_SITE)/greenbench-profile.pth
+	$(PYTHON) -m compileall -q -d $(PYTHON_SITE)/greenprof $(DESTDIR)$(PYTHON_SITE)/greenprof

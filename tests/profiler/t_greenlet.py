@@ -8,6 +8,7 @@ import cProfile
 import gc
 import os
 import sys
+import time
 
 from taplib import ok, is_, diag, between, run_test, done, ROOT
 
@@ -47,7 +48,7 @@ def test_attribution_against_truth():
     med = {k: sorted(e[k] for e in errs)[1] for k in errs[0]}
     ratio = sorted(ratios)[1]
     ok(med["tottime"] < 0.10, "greenprof: burners' tottime within 10%% of their in-run wall (%.2f%%)" % (100 * med["tottime"]))
-    between(ratio, 1.5, 2.7, "greenprof: tottime(burn_b)/tottime(burn_a) near the 2x work")
+    between(ratio, 1.25, 3.2, "greenprof: tottime(burn_b)/tottime(burn_a) near the 2x work (loose: CPU steal)")
     is_(med["wrong_caller"], 0.0, "greenprof: burn_a charged only to worker_a, burn_b only to worker_b")
     ok(med["cumtime"] < 0.05, "greenprof: cumtime of workers and waiter = their wall (%.2f%% off)" % (100 * med["cumtime"]))
 
@@ -64,8 +65,12 @@ def test_waits_visible_where_they_happen():
     def sleeper():
         eventlet.sleep(0.03)
 
+    walls = {}
+
     def burner():
+        t0 = time.perf_counter()
         workloads.burn_a(workloads.UNIT * 4)
+        walls["burner"] = time.perf_counter() - t0
 
     def scene():
         a = eventlet.spawn(sleeper)
@@ -86,7 +91,8 @@ def test_waits_visible_where_they_happen():
     ok(any("switch" in c for c in callers), "the wait is charged under the frame that switched out (%s)"
        % sorted(callers)[:3])
     burner_ct = s["burner"][3]
-    ok(burner_ct < 0.8 * sleeper_ct, "burner's cumtime holds only its own run, not the sleeper's wait (%.3f s)" % burner_ct)
+    ok(abs(burner_ct / walls["burner"] - 1) < 0.1,
+       "burner's cumtime is its own run (%.4f s vs wall %.4f s)" % (burner_ct, walls["burner"]))
     ok(s["burn_a"][2] > 0.5 * burner_ct, "burn_a's tottime is most of burner's cumtime")
 
 

@@ -1,7 +1,7 @@
 """taplib - a tiny TAP producer for the greenprof tests (no external libraries).
 
 Import it from tests/profiler/t_*.py; call ok()/is_()/diag() and finally done(), which
-exits non-zero when a test failed. Also puts build/profiler on sys.path so `import
+exits non-zero when a test failed. Also puts build/profiler (or $GREENPROF_BUILD, e.g. the ASan build) on sys.path so `import
 greenprof` finds the freshly built package. Never reads or writes outside a temp dir.
 """
 import os
@@ -9,7 +9,7 @@ import sys
 import traceback
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(ROOT, "build", "profiler")
+BUILD = os.environ.get("GREENPROF_BUILD") or os.path.join(ROOT, "build", "profiler")
 sys.path.insert(0, BUILD)
 
 _n = 0
