@@ -26,7 +26,7 @@ import yappi  # noqa: E402
 import greenprof  # noqa: E402
 import workloads  # noqa: E402
 
-REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
 
 
 class Runner:
@@ -84,17 +84,19 @@ WORKLOADS = [
 
 
 def time_once(kind, fn, size):
+    """CPU seconds of one run: on a shared machine the process's CPU time is what the
+    profiler adds; wall time would also count other processes' use of the CPUs."""
     r = Runner(kind)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     r.start()
     fn(size)
     r.stop()
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def overhead():
-    print("== overhead: median of %d runs, ratio = profiled / unprofiled (lower is better)" % REPEATS)
-    head = "%-14s %9s" % ("workload", "base ms") + "".join(" %14s" % k for k in KINDS[1:])
+    print("== overhead: median of %d runs, ratio = profiled / unprofiled CPU time (lower is better)" % REPEATS)
+    head = "%-14s %9s" % ("workload", "base cpu ms") + "".join(" %14s" % k for k in KINDS[1:])
     print(head)
     results = {}
     for name, fn, size in WORKLOADS:
@@ -133,16 +135,22 @@ def accuracy():
 
 
 MEMORY_CHILD = r"""
-import sys
+import ctypes, sys
 sys.path.insert(0, sys.argv[2])
-def rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                               "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+def rss_kb():  # bytes in use on the malloc heap (PYTHONMALLOC=malloc), in KiB
+    m = libc.mallinfo2()
+    return (m.uordblks + m.hblkhd) // 1024
 kind = sys.argv[1]
 ns = {}
 src = "\n".join("def f%d(x):\n    return x + %d\n" % (i, i) for i in range(10000))
 exec(compile(src, "many.py", "exec"), ns)
 fns = [ns["f%d" % i] for i in range(10000)]
+import greenlet, greenprof, cProfile, yappi  # imports are not the profiler's data
 import gc; gc.collect()
 before = rss_kb()
 if kind == "greenprof":
@@ -167,7 +175,8 @@ print(after - before, own)
 
 def memory():
     print()
-    print("== memory for 10,000 distinct functions called once each (RSS growth while profiling)")
+    print("== memory for 10,000 distinct functions called once each from one caller")
+    print("   (malloc heap growth with PYTHONMALLOC=malloc, mallinfo2 in-use bytes)")
     for k in ("none", "greenprof", "cProfile", "yappi"):
         env = dict(os.environ, PYTHONMALLOC="malloc")  # one allocator for every profiler
         out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, k, os.path.join(ROOT, "build", "profiler")],

@@ -149,9 +149,11 @@ def _by_name(stats):
 
 
 def _callers_ct(v):
+    """Per caller: cumtime of the edge, or its call count where the profiler (the old
+    profile module under eventlet.green.profile) keeps only counts."""
     res = {}
     for (_f, _l, name), c in v[4].items():
-        res[name] = c[3] if isinstance(c, tuple) else None
+        res[name] = c[3] if isinstance(c, tuple) else c
     return res
 
 

@@ -21,9 +21,8 @@ struct gp_ptab {
 	size_t count;     /* occupied slots */
 };
 
-/* One profiled function. */
+/* One profiled function (its key, a code object or PyMethodDef, is in the table). */
 struct gp_entry {
-	void *key;           /* code object or PyMethodDef: the function's identity */
 	PyObject *label;     /* strong ref: code object, or str label for builtins, None for the switch entry */
 	gp_time tt;          /* cumulative time of outermost calls */
 	gp_time it;          /* inline time: in this function, callees excluded */
@@ -63,6 +62,7 @@ struct gp_gstate {
 	struct gp_profiler *owner;  /* session profiling it, NULL when out of scope */
 	struct gp_ctx *top;         /* innermost open call */
 	int is_suspended;           /* switched out: levels released, switch context pushed */
+	int is_greenlet;            /* keyed by a greenlet (else the thread without greenlet) */
 };
 
 /* Per-thread router: one C profile hook for all sessions of the thread. */
@@ -82,8 +82,17 @@ struct gp_hub {
 #define GP_SUBCALLS 2
 #define GP_SCOPE_ALL 4
 
+/* Bump allocator for entries and edges: freed all at once by clear(). */
+struct gp_slab {
+	struct gp_slab *next;
+	size_t used;         /* bytes handed out from data */
+	size_t cap;          /* bytes in data */
+	max_align_t data[];
+};
+
 struct gp_profiler {
 	PyObject_HEAD
+	struct gp_slab *slabs;         /* storage of entries and edges (newest first) */
 	struct gp_ptab entries;        /* key -> struct gp_entry */
 	struct gp_ptab subs;           /* (caller, callee) -> struct gp_sub, hashed by pair */
 	struct gp_entry *switch_entry; /* the synthetic "<greenlet switch>" entry */

@@ -205,6 +205,25 @@ static int ptab_put(struct gp_ptab *t, void *key, void *val)
 
 /* ---- entries and edges ------------------------------------------------- */
 
+/* Zeroed memory from the profiler's slabs; NULL when out of memory. */
+static void *slab_alloc(struct gp_profiler *p, size_t size)
+{
+	size = (size + 7) & ~(size_t)7; /* entries and edges hold only 8-byte fields */
+	struct gp_slab *s = p->slabs;
+	if (!s || s->cap - s->used < size) {
+		size_t cap = 64 * 1024 - sizeof(struct gp_slab);
+		s = calloc(1, sizeof(struct gp_slab) + cap);
+		if (!s)
+			return NULL;
+		s->cap = cap;
+		s->next = p->slabs;
+		p->slabs = s;
+	}
+	void *r = (char *)s->data + s->used;
+	s->used += size;
+	return r;
+}
+
 /* A label for a builtin like _lsprof's: "<built-in method mod.name>" or
  * "<method 'name' of 'type' objects>". New reference, NULL on failure. */
 static PyObject *cfunc_label(PyCFunctionObject *fn)
@@ -228,14 +247,12 @@ static PyObject *cfunc_label(PyCFunctionObject *fn)
 
 static struct gp_entry *entry_new(struct gp_profiler *p, void *key, PyObject *label)
 {
-	struct gp_entry *e = calloc(1, sizeof(*e));
+	struct gp_entry *e = slab_alloc(p, sizeof(*e));
 	if (!e || ptab_put(&p->entries, key, e) < 0) {
-		free(e);
 		Py_XDECREF(label);
 		p->has_oom = 1;
 		return NULL;
 	}
-	e->key = key;
 	e->label = label; /* steals */
 	return e;
 }
@@ -296,9 +313,8 @@ static struct gp_sub *sub_get(struct gp_profiler *p, struct gp_entry *caller, st
 			i = (i + 1) & t->mask;
 		}
 	}
-	struct gp_sub *s = calloc(1, sizeof(*s));
-	if (!s || ptab_reserve(t, 1) < 0) {
-		free(s);
+	struct gp_sub *s = ptab_reserve(t, 1) < 0 ? NULL : slab_alloc(p, sizeof(*s));
+	if (!s) {
 		p->has_oom = 1;
 		return NULL;
 	}
@@ -313,13 +329,14 @@ void gp_profiler_clear_tables(struct gp_profiler *p)
 {
 	for (size_t i = 0; i < gp_ptab_capacity(&p->entries); i++) {
 		struct gp_entry *e = p->entries.vals[i];
-		if (e) {
+		if (e)
 			Py_XDECREF(e->label);
-			free(e);
-		}
 	}
-	for (size_t i = 0; i < gp_ptab_capacity(&p->subs); i++)
-		free(p->subs.vals[i]);
+	while (p->slabs) {
+		struct gp_slab *s = p->slabs;
+		p->slabs = s->next;
+		free(s);
+	}
 	gp_ptab_free(&p->entries);
 	gp_ptab_free(&p->subs);
 	p->switch_entry = NULL;
@@ -473,11 +490,13 @@ void gp_gstate_flush(struct gp_profiler *p, struct gp_gstate *gs, gp_time now)
 		ctx_pop(p, gs, now);
 }
 
+/* The thread's stack (no greenlet) is always alive; a greenlet's stack is alive while its
+ * weak reference still points at a greenlet at that address. */
 static int gstate_is_alive(const struct gp_gstate *gs, const void *key)
 {
-	if (!gs->ref)
+	if (!gs->is_greenlet)
 		return 1;
-	return PyWeakref_GET_OBJECT(gs->ref) == (PyObject *)key;
+	return gs->ref && PyWeakref_GET_OBJECT(gs->ref) == (PyObject *)key;
 }
 
 static void gstate_free(struct gp_gstate *gs)
@@ -581,9 +600,12 @@ struct gp_gstate *gp_gstate_claim(struct gp_hub *h, PyObject *greenlet, struct g
 		gs->key = key;
 	}
 	if (greenlet) {
+		gs->is_greenlet = 1;
 		gs->ref = PyWeakref_NewRef(greenlet, NULL);
-		if (!gs->ref)
-			PyErr_Clear(); /* treated as alive forever; freed at disable */
+		if (!gs->ref) {
+			PyErr_Clear(); /* counts as dead: dropped at the next lookup or sweep */
+			p->has_oom = 1;
+		}
 	}
 	gs->owner = p;
 	gs->top = NULL;

@@ -292,7 +292,8 @@ static PyObject *prof_memory_usage(PyObject *self, PyObject *unused)
 {
 	struct gp_profiler *p = &((struct gp_profiler_obj *)self)->p;
 	size_t n = (gp_ptab_capacity(&p->entries) + gp_ptab_capacity(&p->subs)) * 2 * sizeof(void *);
-	n += p->entries.count * sizeof(struct gp_entry) + p->subs.count * sizeof(struct gp_sub);
+	for (struct gp_slab *s = p->slabs; s; s = s->next)
+		n += sizeof(*s) + s->cap;
 	n += (size_t)p->n_contexts * sizeof(struct gp_ctx);
 	for (size_t i = 0; i < gp_ptab_capacity(&p->entries); i++) {
 		struct gp_entry *e = p->entries.vals[i];
