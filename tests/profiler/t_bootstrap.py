@@ -209,7 +209,25 @@ def test_other_profiler_active():
        "a foreign profiler active in the thread: call through with a warning")
 
 
-for t in (test_inert_without_env, test_startup_imports_little, test_targets_before_and_after,
+def test_make_install_layout():
+    dest = os.path.join(TMP, "dest")
+    site_dir = "/usr/local/lib/python3.11/dist-packages"
+    r = subprocess.run(["make", "-s", "-C", ROOT, "install-profiler", "DESTDIR=" + dest, "PYTHON=" + PY,
+                        "PYTHON_SITE=" + site_dir], capture_output=True, text=True)
+    root = dest + site_dir
+    want = ["greenbench-profile.pth", "greenprof/__init__.py", "greenprof/_bootstrap.py", "greenprof/__main__.py"]
+    ok(r.returncode == 0 and all(os.path.exists(os.path.join(root, w)) for w in want),
+       "make install-profiler DESTDIR=... installs the package and the .pth into the site dir")
+    if r.returncode:
+        diag(r.stderr)
+    out = os.path.join(TMP, "o7")
+    code = ("site.addsitedir(%r)\nimport gbapp.svc as s\nprint(s.handle(s.Ctx(%r), 10), "
+            "sys.modules['greenprof'].__file__.startswith(%r))\n" % (root, RID1, root))
+    r = run(code, spec_for(out, ["gbapp.svc:handle"]))
+    ok(r.stdout.split() == ["45", "True"] and len(dumps(out)) == 1, "the installed .pth profiles a target from the installed package")
+
+
+for t in (test_make_install_layout, test_inert_without_env, test_startup_imports_little, test_targets_before_and_after,
           test_recursion_and_exceptions, test_concurrent_green_calls, test_fork, test_bad_specs,
           test_other_profiler_active):
     run_test(t)
