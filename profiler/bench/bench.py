@@ -6,6 +6,7 @@ process, and prints median(profiled)/median(unprofiled). Then the accuracy error
 interleaved-greenlets workload, then memory per 10k distinct functions (subprocesses).
 Writes nothing but stdout; never needs the network.
 """
+import gc
 import os
 import statistics
 import subprocess
@@ -102,8 +103,10 @@ def overhead():
     for name, fn, size in WORKLOADS:
         fn(size)  # warm up imports and the hub
         times = {k: [] for k in KINDS}
-        for _ in range(REPEATS):
-            for k in KINDS:
+        for rep in range(REPEATS):
+            order = KINDS[rep % len(KINDS):] + KINDS[:rep % len(KINDS)]  # rotate: no order bias
+            for k in order:
+                gc.collect()
                 times[k].append(time_once(k, fn, size))
         base = statistics.median(times["none"])
         ratios = {k: statistics.median(times[k]) / base for k in KINDS[1:]}
