@@ -2,6 +2,10 @@
 # Included by the top Makefile; appends to ALL_TARGETS, CHECK_SCRIPTS, BENCH_TARGETS,
 # INSTALL_TARGETS. Never installs anything outside $(DESTDIR)$(PYTHON_SITE).
 
+# This fragment is included before the top Makefile's `all:` rule; keep `all` the goal
+# of a bare `make` (otherwise the first rule below would become the default).
+.DEFAULT_GOAL := all
+
 PROF_PYINC  := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
 PROF_EXTSUF := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
 PROF_PYVER  := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("py_version_short"))' 2>/dev/null)
