@@ -46,12 +46,15 @@ INSTALL_TARGETS := install-bin
 E2E_SCRIPTS     := $(sort $(wildcard tests/e2e_*.t))
 FUZZ_TARGETS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
--include $(sort $(wildcard */build.mk harness/*.mk))
 
 export PYTHON
 
-.PHONY: valgrind all check e2e bench fuzz install deps clean install-bin tests
-all: $(ALL_TARGETS)
+.PHONY: all-targets valgrind all check e2e bench fuzz install deps clean install-bin tests
+all: all-targets
+
+-include $(sort $(wildcard */build.mk harness/*.mk))
+
+all-targets: $(ALL_TARGETS)
 
 bin/greenbench: $(REL_OBJ)
 	@mkdir -p $(dir $@)
