@@ -912,3 +912,37 @@ void pstats_func_label(const struct pstats_func *f, struct strbuf *out)
 	}
 	sb_addf(out, "%s:%ld(%s)", f->file, f->line, f->name);
 }
+
+long pstats_find_target(const struct pstats *ps, const char *target)
+{
+	const char *colon = strchr(target, ':');
+	if (!colon || !colon[1])
+		return -1;
+	const char *name = strrchr(colon + 1, '.');
+	name = name ? name + 1 : colon + 1;
+	struct strbuf mod = STRBUF_INIT, pkg = STRBUF_INIT;
+	for (const char *p = target; p < colon; p++)
+		sb_addch(&mod, *p == '.' ? '/' : *p);
+	sb_addf(&pkg, "%s/__init__.py", sb_str(&mod));
+	sb_addstr(&mod, ".py");
+	long best = -1;
+	for (size_t i = 0; i < ps->n_funcs; i++) {
+		const struct pstats_func *f = &ps->funcs[i];
+		if (!f->is_listed || strcmp(f->name, name) != 0)
+			continue;
+		size_t fl = strlen(f->file);
+		int match = 0;
+		const struct strbuf *cands[2] = { &mod, &pkg };
+		for (int c = 0; c < 2 && !match; c++) {
+			size_t ml = cands[c]->len;
+			if (fl >= ml && !strcmp(f->file + fl - ml, cands[c]->buf) &&
+			    (fl == ml || f->file[fl - ml - 1] == '/'))
+				match = 1;
+		}
+		if (match && (best < 0 || f->ct > ps->funcs[best].ct))
+			best = (long)i;
+	}
+	sb_release(&mod);
+	sb_release(&pkg);
+	return best;
+}

@@ -110,4 +110,13 @@ void pstats_write_collapsed(const struct pstats *ps, struct strbuf *out);
 /* JSON: {"functions": [{file, line, name, cc, nc, tt, ct, callers: [...]}], totals}. */
 void pstats_write_json(const struct pstats *ps, struct strbuf *out);
 
+
+/*
+ * The entry of a profile target "package.module:Qual.name" in ps: a listed
+ * function named by the qualname's last component whose file ends with the
+ * module's path (package/module.py or package/module/__init__.py). When
+ * several match, the one with the largest cumtime. Returns its index or -1.
+ */
+long pstats_find_target(const struct pstats *ps, const char *target);
+
 #endif
