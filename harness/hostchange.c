@@ -1,0 +1,953 @@
+/*
+ * hostchange.c - orchestrates the host changes of a run and their undo:
+ * preflight (nothing changes until every input checked out), then config
+ * files, patches, fake computes and unit restarts, each journaled first;
+ * restore walks the journal back (servers, fakes, patches, files), then
+ * restarts the touched units plainly. Never prints (progress callback),
+ * never exits, never changes the host without a journal record first.
+ */
+#define _GNU_SOURCE
+#include "hostchange.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "localconf.h"
+#include "patch.h"
+#include "proc.h"
+#include "units.h"
+#include "unitsfile.h"
+
+#define CONF_MAX (16u << 20)
+
+/* The new content of one config file, computed before anything changes. */
+struct file_change {
+	char *path;           /* resolved absolute path */
+	struct strbuf content;
+	bool existed;
+	unsigned mode;        /* of the existing file, 0644 for a new one */
+	bool changed;         /* content differs from what is there */
+	size_t n_settings;
+};
+
+struct hostchange {
+	const struct scenario *sc;
+	struct hostchange_opts opts;
+	char *state_dir;
+	int lock_fd;
+	char *run_id;
+	char *dumps_dir;
+	struct unitsfile *uf;
+	char *units_file;       /* absolute, or NULL */
+	enum sc_backend backend;
+	struct units *units;
+	struct journal *j;
+	struct localconf_vars vars;
+	struct file_change *files;
+	size_t n_files;
+	struct patch_info *patches;
+	size_t n_patches;
+	int fake_target;        /* -1: leave alone */
+	int fake_existing;      /* fake computes the units file already lists */
+	char **restart;         /* sc->restart, then profiled units not in it */
+	size_t n_restart;
+	struct hostchange_timing *timings;
+	size_t n_timings;
+};
+
+/* ---- signals, debug points, progress ---- */
+
+static volatile sig_atomic_t g_interrupted;
+static volatile sig_atomic_t g_restoring;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_restoring) {
+		static const char msg[] = "\ngreenbench: restoring the host; it exits when that is done\n";
+		ssize_t r = write(2, msg, sizeof(msg) - 1);
+		(void)r;
+	}
+	g_interrupted = 1;
+}
+
+void hostchange_install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: sleeps and waits return early */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool hostchange_interrupted(void)
+{
+	return g_interrupted != 0;
+}
+
+const char *const hostchange_debug_points[] = {
+	"begin", "config", "config:journaled", "config:applied", "patches", "patch:journaled",
+	"patch:applied", "fake-computes", "fake:journaled", "fake:started", "restart",
+	"restart:journaled", "restart:env", "restart:stopped", "restart:started", "workload",
+	"restore:begin", "restore:files", NULL,
+};
+
+void hostchange_debug_point(const char *point)
+{
+	const char *want = getenv("GREENBENCH_DEBUG_STOP_AT");
+	if (want && !strcmp(want, point))
+		raise(SIGSTOP);
+}
+
+static void say(const struct hostchange_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const struct hostchange_opts *o, const char *fmt, ...)
+{
+	if (!o || !o->progress)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	o->progress(o->progress_arg, sb.buf);
+	sb_release(&sb);
+}
+
+static void add_timing(struct hostchange *hc, const char *name, double secs)
+{
+	hc->timings = gb_realloc(hc->timings, (hc->n_timings + 1) * sizeof(*hc->timings));
+	struct hostchange_timing *t = &hc->timings[hc->n_timings++];
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->secs = secs;
+}
+
+static const char *backend_name(enum sc_backend b)
+{
+	return b == SC_BACKEND_PROCESS ? "process" : "systemd";
+}
+
+/* ---- restore ---- */
+
+static bool has_fake_record(const struct journal_rec *r, size_t n, const char *unit)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(r[i].kind, JOURNAL_FAKE) && r[i].n_fields >= 1 &&
+		    !strcmp(r[i].fields[0], unit))
+			return true;
+	return false;
+}
+
+static void keep_first(struct gb_err *err, int *failures, const struct gb_err *e)
+{
+	if ((*failures)++ == 0 && err) {
+		*err = *e;
+		err->exit_code = GB_EXIT_ENV;
+	}
+}
+
+/* Undo everything j lists. Keeps going after a failure; returns -1 with the
+ * first failure in err if anything could not be restored. */
+static int undo_journal(struct journal *j, const struct hostchange_opts *o, struct gb_err *err)
+{
+	size_t n;
+	const struct journal_rec *r = journal_records(j, &n);
+	int failures = 0;
+	struct gb_err e;
+	g_restoring = 1;
+	hostchange_debug_point("restore:begin");
+	const char *run_pid = r[0].n_fields >= 2 ? r[0].fields[1] : "0";
+	const char *uf_path = r[0].n_fields >= 3 ? r[0].fields[2] : "";
+	enum sc_backend backend = r[0].n_fields >= 4 && !strcmp(r[0].fields[3], "process")
+					  ? SC_BACKEND_PROCESS
+					  : SC_BACKEND_SYSTEMD;
+	bool needs_units = false;
+	for (size_t i = 0; i < n; i++)
+		needs_units |= !strcmp(r[i].kind, JOURNAL_FAKE) || !strcmp(r[i].kind, JOURNAL_RESTART) ||
+			       !strcmp(r[i].kind, JOURNAL_STOP);
+	struct unitsfile *uf = NULL;
+	struct units *units = NULL;
+	if (needs_units) {
+		if (*uf_path && unitsfile_load(uf_path, &uf, &e) != 0)
+			keep_first(err, &failures, &e);
+		else if (units_open(uf, backend, &units, &e) != 0)
+			keep_first(err, &failures, &e);
+	}
+
+	/* servers first: deleting them needs the cloud as it was during the run */
+	if (o && o->server_cleanup) {
+		int bad = journal_each_server(j, o->server_cleanup, o->server_cleanup_arg, &e);
+		if (bad > 0)
+			keep_first(err, &failures, &e);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(r[i].kind, JOURNAL_SERVER) && r[i].n_fields >= 3)
+				say(o, "server %s (%s) on cloud %s may be left over; check with "
+				       "`openstack server show %s`", *r[i].fields[1] ? r[i].fields[1] : "?",
+				    r[i].fields[2], r[i].fields[0], r[i].fields[2]);
+	}
+
+	/* phase A, backwards: fakes stopped, patches reversed, files back */
+	for (size_t k = n; k-- > 1;) {
+		const struct journal_rec *x = &r[k];
+		if (!strcmp(x->kind, JOURNAL_FAKE) && x->n_fields >= 3 && units) {
+			struct uf_unit def;
+			struct strbuf host = STRBUF_INIT, conf = STRBUF_INIT;
+			if (backend == SC_BACKEND_PROCESS &&
+			    units_fake_def(uf, atoi(x->fields[2]), &def, &host, &conf, &e) == 0) {
+				units_add(units, &def);
+				units_def_free(&def);
+			}
+			double secs;
+			if (units_stop(units, x->fields[0], &secs, &e) != 0)
+				keep_first(err, &failures, &e);
+			else
+				say(o, "stopped fake compute %s (host %s): dead in %.1f s", x->fields[0],
+				    x->fields[1], secs);
+			sb_release(&host);
+			sb_release(&conf);
+		} else if (!strcmp(x->kind, JOURNAL_PATCH) && x->n_fields >= 4) {
+			bool was;
+			if (patch_undo(x->fields[0], x->fields[1], x->fields[3], &was, &e) != 0)
+				keep_first(err, &failures, &e);
+			else if (was)
+				say(o, "reversed patch %.12s... in %s", x->fields[2], x->fields[0]);
+		} else if (!strcmp(x->kind, JOURNAL_FILE) && x->n_fields >= 5) {
+			struct strbuf tmp = STRBUF_INIT;
+			sb_addf(&tmp, "%s.gbtmp.%s", x->fields[0], run_pid);
+			unlink(tmp.buf); /* a write the run did not finish */
+			sb_release(&tmp);
+			bool changed;
+			if (journal_restore_file(x, &changed, &e) != 0)
+				keep_first(err, &failures, &e);
+			else if (changed && !strcmp(x->fields[1], "0"))
+				say(o, "removed %s (created by the run)", x->fields[0]);
+			else if (changed)
+				say(o, "restored %s (sha256 %.12s... verified)", x->fields[0], x->fields[3]);
+		} else if (!strcmp(x->kind, JOURNAL_MKDIR) && x->n_fields >= 1) {
+			if (rmdir(x->fields[0]) == 0)
+				say(o, "removed directory %s (created by the run)", x->fields[0]);
+			else if (errno != ENOENT) {
+				gb_errf(&e, GB_EXIT_ENV, "cannot remove %s, created by the run: %s",
+					x->fields[0], strerror(errno));
+				keep_first(err, &failures, &e);
+			}
+		}
+	}
+	if (units && backend == SC_BACKEND_SYSTEMD && units_daemon_reload(units, &e) != 0)
+		keep_first(err, &failures, &e);
+	hostchange_debug_point("restore:files");
+
+	/* phase B, forwards: units back to their original state, original config */
+	for (size_t k = 1; k < n && units; k++) {
+		const struct journal_rec *x = &r[k];
+		bool is_restart = !strcmp(x->kind, JOURNAL_RESTART), is_stop = !strcmp(x->kind, JOURNAL_STOP);
+		if ((!is_restart && !is_stop) || x->n_fields < 1)
+			continue;
+		const char *unit = x->fields[0];
+		if (has_fake_record(r, n, unit))
+			continue;
+		bool seen = false;
+		for (size_t q = 1; q < k && !seen; q++)
+			seen = (!strcmp(r[q].kind, JOURNAL_RESTART) || !strcmp(r[q].kind, JOURNAL_STOP)) &&
+			       r[q].n_fields >= 1 && !strcmp(r[q].fields[0], unit);
+		if (seen)
+			continue;
+		bool was_running = is_stop || (x->n_fields >= 2 && !strcmp(x->fields[1], "1"));
+		struct units_timing t;
+		if (was_running) {
+			if (units_restart(units, unit, &t, &e) != 0)
+				keep_first(err, &failures, &e);
+			else
+				say(o, "restarting %s with its original config... dead in %.1f s, ready in "
+				       "%.1f s", unit, t.dead_secs, t.ready_secs);
+		} else {
+			if (units_stop(units, unit, &t.dead_secs, &e) != 0)
+				keep_first(err, &failures, &e);
+			else
+				say(o, "stopped %s (it was not running before the run)", unit);
+		}
+	}
+	units_close(units);
+	unitsfile_free(uf);
+	if (failures > 1 && err) {
+		size_t l = strlen(err->msg);
+		snprintf(err->msg + l, sizeof(err->msg) - l, " (and %d more problems; the journal is "
+							     "kept, run `greenbench restore` again)",
+			 failures - 1);
+	}
+	return failures ? -1 : 0;
+}
+
+static int recover(const char *state_dir, const struct hostchange_opts *o, bool *found,
+		   struct gb_err *err)
+{
+	*found = journal_exists(state_dir);
+	if (!*found)
+		return 0;
+	struct journal *j;
+	if (journal_load(state_dir, &j, err) != 0)
+		return -1;
+	size_t n;
+	const struct journal_rec *r = journal_records(j, &n);
+	say(o, "found the journal of run %s (pid %s, no longer running): restoring the host",
+	    r[0].n_fields ? r[0].fields[0] : "?", r[0].n_fields > 1 ? r[0].fields[1] : "?");
+	int rc = undo_journal(j, o, err);
+	journal_close(j);
+	if (rc == 0)
+		rc = journal_discard(state_dir, err);
+	return rc;
+}
+
+int hostchange_restore(const struct hostchange_opts *o, bool *found, struct gb_err *err)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int fd = -1;
+	long stale = 0;
+	*found = false;
+	int rc = journal_state_dir(o ? o->state_dir : NULL, &dir, err);
+	if (rc == 0)
+		rc = journal_lock(dir.buf, &fd, &stale, err);
+	if (rc == 0) {
+		if (stale)
+			say(o, "run pid %ld died without releasing the lock", stale);
+		rc = recover(dir.buf, o, found, err);
+		journal_unlock(fd, dir.buf);
+	}
+	sb_release(&dir);
+	return rc;
+}
+
+/* ---- preflight ---- */
+
+static struct file_change *file_for(struct hostchange *hc, const char *path, struct gb_err *err)
+{
+	for (size_t i = 0; i < hc->n_files; i++)
+		if (!strcmp(hc->files[i].path, path))
+			return &hc->files[i];
+	struct stat st;
+	bool existed = stat(path, &st) == 0;
+	if (!existed && errno != ENOENT) {
+		gb_errf(err, GB_EXIT_ENV, "%s: cannot stat: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (existed && !S_ISREG(st.st_mode)) {
+		gb_errf(err, GB_EXIT_ENV, "%s: not a regular file", path);
+		return NULL;
+	}
+	if (!existed) {
+		char *dir = gb_strdup(path);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = '\0';
+		bool ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+		if (!ok)
+			gb_errf(err, GB_EXIT_ENV, "%s: its directory %s does not exist; is this the "
+						  "right host, or does the variable need --var?", path, dir);
+		free(dir);
+		if (!ok)
+			return NULL;
+	}
+	hc->files = gb_realloc(hc->files, (hc->n_files + 1) * sizeof(*hc->files));
+	struct file_change *f = &hc->files[hc->n_files++];
+	memset(f, 0, sizeof(*f));
+	f->path = gb_strdup(path);
+	f->existed = existed;
+	f->mode = existed ? (unsigned)(st.st_mode & 07777) : 0644;
+	if (existed && gb_read_file(path, CONF_MAX, &f->content, err) != 0)
+		return NULL;
+	if (!f->content.buf)
+		sb_add(&f->content, "", 0);
+	return f;
+}
+
+static int plan_setting(struct hostchange *hc, const char *file, const char *section,
+			const char *key, const char *value, const char *where, struct gb_err *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	if (localconf_expand(&hc->vars, file, where, &path, err) != 0) {
+		sb_release(&path);
+		return -1;
+	}
+	struct file_change *f = file_for(hc, path.buf, err);
+	sb_release(&path);
+	if (!f)
+		return -1;
+	struct gb_err e;
+	if (localconf_ini_set(&f->content, f->path, section, key, value, &e) != 0)
+		return gb_errf(err, GB_EXIT_USAGE, "%s: %s", where, e.msg);
+	f->n_settings++;
+	return 0;
+}
+
+static int plan_config(struct hostchange *hc, struct gb_err *err)
+{
+	const struct scenario *sc = hc->sc;
+	if (sc->local_conf) {
+		struct localconf *lc;
+		if (localconf_load(sc->local_conf, &lc, err) != 0)
+			return -1;
+		int rc = 0;
+		for (size_t i = 0; i < lc->n_settings && rc == 0; i++) {
+			const struct lc_setting *s = &lc->settings[i];
+			char where[PATH_MAX + 32];
+			snprintf(where, sizeof(where), "%s:%d", sc->local_conf, s->line);
+			rc = plan_setting(hc, s->file, s->section, s->key, s->value, where, err);
+		}
+		const char *nfake = localconf_localrc(lc, "NUMBER_FAKE_NOVA_COMPUTE");
+		if (rc == 0 && nfake && hc->fake_target < 0) {
+			char *end;
+			long v = strtol(nfake, &end, 10);
+			if (*nfake && !*end && v >= 0 && v <= 1000)
+				hc->fake_target = (int)v;
+			else
+				rc = gb_errf(err, GB_EXIT_USAGE, "%s: NUMBER_FAKE_NOVA_COMPUTE: expected "
+								 "0..1000, got '%s'", sc->local_conf, nfake);
+		}
+		const char *vd = localconf_localrc(lc, "VIRT_DRIVER");
+		if (rc == 0 && vd && strcmp(vd, "fake") && hc->fake_target > 0)
+			say(&hc->opts, "note: %s sets VIRT_DRIVER=%s, but fake computes are requested",
+			    sc->local_conf, vd);
+		localconf_free(lc);
+		if (rc != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < sc->n_settings; i++) {
+		const struct sc_setting *s = &sc->settings[i];
+		char where[PATH_MAX + 32];
+		snprintf(where, sizeof(where), "%s:%d", sc->path ? sc->path : "scenario", s->line);
+		if (plan_setting(hc, s->file, s->section, s->key, s->value, where, err) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < hc->n_files; i++) {
+		struct file_change *f = &hc->files[i];
+		struct strbuf now = STRBUF_INIT;
+		if (f->existed && gb_read_file(f->path, CONF_MAX, &now, err) != 0) {
+			sb_release(&now);
+			return -1;
+		}
+		f->changed = !f->existed || now.len != f->content.len ||
+			     memcmp(sb_str(&now), sb_str(&f->content), now.len);
+		sb_release(&now);
+	}
+	return 0;
+}
+
+static int plan_patches(struct hostchange *hc, struct gb_err *err)
+{
+	const struct scenario *sc = hc->sc;
+	hc->patches = gb_calloc(sc->n_patches ? sc->n_patches : 1, sizeof(*hc->patches));
+	for (size_t i = 0; i < sc->n_patches; i++) {
+		const struct sc_patch *p = &sc->patches[i];
+		struct patch_info *pi = &hc->patches[hc->n_patches];
+		if (patch_inspect(p->path, p->tree ? p->tree : ".", pi, err) != 0)
+			return -1;
+		hc->n_patches++;
+		if (patch_check(pi, false, err) != 0)
+			return -1;
+		struct strbuf dirty = STRBUF_INIT;
+		int nd = patch_dirty_files(pi, &dirty, err);
+		if (nd < 0) {
+			sb_release(&dirty);
+			return -1;
+		}
+		if (nd > 0 && !hc->opts.force) {
+			gb_errf(err, GB_EXIT_USAGE, "patch %s: %s has uncommitted changes to %s, which the "
+						    "patch touches; reversing it after the run could lose "
+						    "them. Commit or stash them, or pass --force",
+				p->path, pi->tree, dirty.buf);
+			sb_release(&dirty);
+			return -1;
+		}
+		if (nd > 0)
+			say(&hc->opts, "warning: --force: patching %s over uncommitted changes to %s",
+			    pi->tree, dirty.buf);
+		sb_release(&dirty);
+	}
+	return 0;
+}
+
+static void add_restart(struct hostchange *hc, const char *unit)
+{
+	for (size_t i = 0; i < hc->n_restart; i++)
+		if (!strcmp(hc->restart[i], unit))
+			return;
+	hc->restart = gb_realloc(hc->restart, (hc->n_restart + 1) * sizeof(char *));
+	hc->restart[hc->n_restart++] = gb_strdup(unit);
+}
+
+static int plan_units(struct hostchange *hc, struct gb_err *err)
+{
+	const struct scenario *sc = hc->sc;
+	for (size_t i = 0; i < sc->n_restart; i++)
+		add_restart(hc, sc->restart[i]);
+	for (size_t i = 0; i < sc->n_profiles; i++)
+		add_restart(hc, sc->profiles[i].unit);
+	for (size_t i = 0; i < hc->n_restart; i++)
+		if (!units_known(hc->units, hc->restart[i]))
+			return gb_errf(err, GB_EXIT_USAGE, "unit %s (to restart or profile) is not in the "
+							   "units file %s", hc->restart[i],
+				       hc->units_file ? hc->units_file : "(none)");
+	if (hc->uf && hc->uf->fake.present)
+		for (;;) {
+			char name[96];
+			snprintf(name, sizeof(name), "%s%d", hc->uf->fake.unit_prefix,
+				 hc->fake_existing + 1);
+			if (!unitsfile_find(hc->uf, name))
+				break;
+			hc->fake_existing++;
+		}
+	if (hc->fake_target > hc->fake_existing && (!hc->uf || !hc->uf->fake.present))
+		return gb_errf(err, GB_EXIT_USAGE, "fake_computes: %d requested, the host has %d, and "
+						   "%s has no fake_compute: template to add more",
+			       hc->fake_target, hc->fake_existing,
+			       hc->units_file ? hc->units_file : "there is no units file that");
+	return 0;
+}
+
+int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *opts,
+		     struct hostchange **out, struct gb_err *err)
+{
+	struct hostchange *hc = gb_calloc(1, sizeof(*hc));
+	hc->sc = sc;
+	hc->opts = *opts;
+	hc->lock_fd = -1;
+	hc->fake_target = sc->fake_computes;
+	localconf_vars_defaults(&hc->vars);
+	struct strbuf sb = STRBUF_INIT;
+	if (journal_state_dir(opts->state_dir, &sb, err) != 0)
+		goto fail;
+	hc->state_dir = sb_detach(&sb);
+	if (!opts->dry_run) {
+		long stale = 0;
+		bool found;
+		if (journal_lock(hc->state_dir, &hc->lock_fd, &stale, err) != 0)
+			goto fail;
+		if (stale)
+			say(opts, "run pid %ld died without releasing the lock", stale);
+		if (recover(hc->state_dir, opts, &found, err) != 0) {
+			size_t l = strlen(err->msg);
+			snprintf(err->msg + l, sizeof(err->msg) - l, "; the previous run's changes are "
+								     "not all undone, so this run will "
+								     "not start");
+			goto fail;
+		}
+		if (found)
+			say(opts, "the interrupted run's changes are undone; starting this run");
+	} else if (journal_exists(hc->state_dir)) {
+		say(opts, "note: %s/journal lists changes of an interrupted run; a real run (or "
+			  "`greenbench restore`) undoes them first", hc->state_dir);
+	}
+	const char *ufp = opts->units_file ? opts->units_file : sc->units.file;
+	if (ufp) {
+		char abs[PATH_MAX];
+		if (!realpath(ufp, abs)) {
+			gb_errf(err, GB_EXIT_USAGE, "units file %s: %s", ufp, strerror(errno));
+			goto fail;
+		}
+		hc->units_file = gb_strdup(abs);
+		if (unitsfile_load(abs, &hc->uf, err) != 0)
+			goto fail;
+		for (size_t i = 0; i < hc->uf->n_vars; i++)
+			localconf_vars_set(&hc->vars, hc->uf->var_names[i], hc->uf->var_values[i]);
+	}
+	hc->backend = hc->uf ? hc->uf->backend : sc->units.backend;
+	for (size_t i = 0; i < opts->n_vars; i++)
+		if (localconf_vars_set_arg(&hc->vars, opts->vars[i], err) != 0)
+			goto fail;
+	if (units_open(hc->uf, hc->backend, &hc->units, err) != 0)
+		goto fail;
+	units_set_stop_flag(hc->units, &g_interrupted);
+	if (plan_config(hc, err) != 0 || plan_patches(hc, err) != 0 || plan_units(hc, err) != 0)
+		goto fail;
+
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	sb_addf(&sb, "%s-%ld", stamp, (long)getpid());
+	hc->run_id = sb_detach(&sb);
+	sb_addf(&sb, "%s/runs/%s/dumps", hc->state_dir, hc->run_id);
+	hc->dumps_dir = sb_detach(&sb);
+	if (!opts->dry_run) {
+		if (journal_create(hc->state_dir, hc->run_id, hc->units_file, backend_name(hc->backend),
+				   &hc->j, err) != 0)
+			goto fail;
+		hostchange_debug_point("begin");
+	}
+	*out = hc;
+	return 0;
+fail:
+	sb_release(&sb);
+	if (hc->lock_fd >= 0)
+		journal_unlock(hc->lock_fd, hc->state_dir);
+	hc->lock_fd = -1;
+	hostchange_free(hc);
+	return -1;
+}
+
+/* ---- steps ---- */
+
+int hostchange_apply_config(struct hostchange *hc, void *arg, struct gb_err *err)
+{
+	(void)arg;
+	for (size_t i = 0; i < hc->n_files; i++) {
+		struct file_change *f = &hc->files[i];
+		if (!f->changed) {
+			say(&hc->opts, "config: %s already has the %zu setting(s)", f->path, f->n_settings);
+			continue;
+		}
+		if (hc->opts.dry_run) {
+			say(&hc->opts, "would %s %s (%zu setting(s))", f->existed ? "change" : "create",
+			    f->path, f->n_settings);
+			continue;
+		}
+		if (hostchange_interrupted())
+			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before changing %s", f->path);
+		if (journal_backup_file(hc->j, f->path, err) != 0)
+			return -1;
+		hostchange_debug_point("config:journaled");
+		if (gb_write_file_atomic(f->path, f->content.buf, f->content.len, f->mode, err) != 0)
+			return -1;
+		hostchange_debug_point("config:applied");
+		say(&hc->opts, "config: %s %s (%zu setting(s))", f->existed ? "changed" : "created",
+		    f->path, f->n_settings);
+	}
+	return 0;
+}
+
+int hostchange_apply_patches(struct hostchange *hc, void *arg, struct gb_err *err)
+{
+	(void)arg;
+	for (size_t i = 0; i < hc->n_patches; i++) {
+		struct patch_info *pi = &hc->patches[i];
+		if (hc->opts.dry_run) {
+			say(&hc->opts, "would apply %s (sha256 %.12s...) to %s; it applies cleanly",
+			    pi->path, pi->sha, pi->tree);
+			continue;
+		}
+		if (hostchange_interrupted())
+			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before patching %s", pi->tree);
+		if (i > 0 && patch_check(pi, false, err) != 0)
+			return -1;
+		if (journal_add_patch(hc->j, pi->tree, pi->path, pi->sha, pi->is_git ? "git" : "patch",
+				      err) != 0)
+			return -1;
+		hostchange_debug_point("patch:journaled");
+		if (patch_apply(pi, false, err) != 0)
+			return -1;
+		hostchange_debug_point("patch:applied");
+		say(&hc->opts, "patch: applied %s (sha256 %.12s...) to %s", pi->path, pi->sha, pi->tree);
+	}
+	return 0;
+}
+
+/* Journal and create each missing directory on the way to dir. */
+static int mkdirs_journaled(struct hostchange *hc, const char *dir, mode_t mode,
+			    struct gb_err *err)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : gb_errf(err, GB_EXIT_ENV, "%s is not a directory", dir);
+	char *parent = gb_strdup(dir);
+	char *slash = strrchr(parent, '/');
+	int rc = 0;
+	if (slash && slash != parent) {
+		*slash = '\0';
+		rc = mkdirs_journaled(hc, parent, mode, err);
+	}
+	free(parent);
+	if (rc == 0)
+		rc = journal_add_mkdir(hc->j, dir, err);
+	if (rc == 0 && mkdir(dir, mode) != 0 && errno != EEXIST)
+		rc = gb_errf(err, GB_EXIT_ENV, "cannot create directory %s: %s", dir, strerror(errno));
+	return rc;
+}
+
+static int add_fake(struct hostchange *hc, int index, struct gb_err *err)
+{
+	struct uf_unit def;
+	struct strbuf host = STRBUF_INIT, conf = STRBUF_INIT, body = STRBUF_INIT,
+		      unit_file = STRBUF_INIT;
+	if (units_fake_def(hc->uf, index, &def, &host, &conf, err) != 0)
+		return -1;
+	char idx[16];
+	snprintf(idx, sizeof(idx), "%d", index);
+	const char *f[] = { def.name, host.buf, idx };
+	int rc = mkdirs_journaled(hc, hc->uf->fake.conf_dir, 0755, err);
+	if (rc == 0)
+		rc = journal_backup_file(hc->j, conf.buf, err);
+	if (rc == 0 && hc->backend == SC_BACKEND_SYSTEMD) {
+		units_unit_file_path(hc->units, def.name, &unit_file);
+		rc = journal_backup_file(hc->j, unit_file.buf, err);
+	}
+	if (rc == 0)
+		rc = journal_append(hc->j, JOURNAL_FAKE, f, 3, err);
+	if (rc == 0)
+		hostchange_debug_point("fake:journaled");
+	sb_addf(&body, "[DEFAULT]\nhost = %s\n", host.buf);
+	if (rc == 0)
+		rc = gb_write_file_atomic(conf.buf, body.buf, body.len, 0644, err);
+	if (rc == 0 && hc->backend == SC_BACKEND_SYSTEMD) {
+		rc = units_write_unit_file(hc->units, &def, err);
+		if (rc == 0)
+			rc = units_daemon_reload(hc->units, err);
+	}
+	double secs = 0;
+	if (rc == 0) {
+		units_add(hc->units, &def);
+		rc = units_start(hc->units, def.name, &secs, err);
+	}
+	if (rc == 0) {
+		hostchange_debug_point("fake:started");
+		say(&hc->opts, "fake compute %s (host %s): ready in %.1f s", def.name, host.buf, secs);
+		char name[48];
+		snprintf(name, sizeof(name), "start %s", def.name);
+		add_timing(hc, name, secs);
+	}
+	units_def_free(&def);
+	sb_release(&host);
+	sb_release(&conf);
+	sb_release(&body);
+	sb_release(&unit_file);
+	return rc;
+}
+
+int hostchange_scale_computes(struct hostchange *hc, void *arg, struct gb_err *err)
+{
+	(void)arg;
+	int want = hc->fake_target, have = hc->fake_existing;
+	if (want < 0 || want == have) {
+		if (want >= 0)
+			say(&hc->opts, "fake computes: %d, as the host has", have);
+		return 0;
+	}
+	if (hc->opts.dry_run) {
+		say(&hc->opts, "would %s fake computes from %d to %d", want > have ? "add" : "stop",
+		    have, want);
+		return 0;
+	}
+	for (int k = have + 1; k <= want; k++) {
+		if (hostchange_interrupted())
+			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted while adding fake computes");
+		if (add_fake(hc, k, err) != 0)
+			return -1;
+	}
+	for (int k = have; k > want; k--) {
+		char name[96];
+		snprintf(name, sizeof(name), "%s%d", hc->uf->fake.unit_prefix, k);
+		bool running;
+		if (units_is_running(hc->units, name, &running, err) != 0)
+			return -1;
+		if (!running)
+			continue;
+		const char *f[] = { name };
+		if (journal_append(hc->j, JOURNAL_STOP, f, 1, err) != 0)
+			return -1;
+		double secs;
+		if (units_stop(hc->units, name, &secs, err) != 0)
+			return -1;
+		say(&hc->opts, "fake compute %s stopped (scaling to %d): dead in %.1f s", name, want,
+		    secs);
+	}
+	return 0;
+}
+
+/* GREENBENCH_PROFILE for unit, or empty if the unit is not profiled. */
+static void profile_env(struct hostchange *hc, const char *unit, struct strbuf *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < hc->sc->n_profiles; i++) {
+		const struct sc_profile *p = &hc->sc->profiles[i];
+		if (strcmp(p->unit, unit))
+			continue;
+		if (!n++)
+			sb_addf(out, "GREENBENCH_PROFILE=out=%s;targets=", hc->dumps_dir);
+		else
+			sb_addch(out, ',');
+		sb_addstr(out, p->target);
+	}
+	if (n)
+		sb_addstr(out, ";scope=default");
+}
+
+static int mkdir_p0700(const char *path, struct gb_err *err)
+{
+	char *p = gb_strdup(path);
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			gb_errf(err, GB_EXIT_ENV, "cannot create %s: %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		if (!c)
+			break;
+		*s = c;
+	}
+	free(p);
+	return 0;
+}
+
+int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *err)
+{
+	(void)arg;
+	if (hc->sc->n_profiles && !hc->opts.dry_run && mkdir_p0700(hc->dumps_dir, err) != 0)
+		return -1;
+	for (size_t i = 0; i < hc->n_restart; i++) {
+		const char *unit = hc->restart[i];
+		struct strbuf env = STRBUF_INIT;
+		profile_env(hc, unit, &env);
+		if (hc->opts.dry_run) {
+			say(&hc->opts, "would restart %s%s%s", unit, env.len ? " with " : "", sb_str(&env));
+			sb_release(&env);
+			continue;
+		}
+		int rc = 0;
+		bool running = false;
+		if (hostchange_interrupted())
+			rc = gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before restarting %s", unit);
+		if (rc == 0)
+			rc = units_is_running(hc->units, unit, &running, err);
+		const char *f[] = { unit, running ? "1" : "0" };
+		if (rc == 0)
+			rc = journal_append(hc->j, JOURNAL_RESTART, f, 2, err);
+		if (rc == 0)
+			hostchange_debug_point("restart:journaled");
+		if (rc == 0 && env.len && hc->backend == SC_BACKEND_SYSTEMD) {
+			struct strbuf file = STRBUF_INIT, dir = STRBUF_INIT;
+			units_dropin_path(hc->units, unit, &file, &dir);
+			rc = mkdirs_journaled(hc, dir.buf, 0755, err);
+			if (rc == 0)
+				rc = journal_backup_file(hc->j, file.buf, err);
+			sb_release(&file);
+			sb_release(&dir);
+		}
+		if (rc == 0 && env.len) {
+			const char *e[] = { env.buf };
+			rc = units_set_env(hc->units, unit, e, 1, err);
+		}
+		if (rc == 0)
+			hostchange_debug_point("restart:env");
+		double dead = 0, ready = 0;
+		if (rc == 0)
+			rc = units_stop(hc->units, unit, &dead, err);
+		if (rc == 0) {
+			hostchange_debug_point("restart:stopped");
+			rc = units_start(hc->units, unit, &ready, err);
+		}
+		if (rc == 0) {
+			hostchange_debug_point("restart:started");
+			say(&hc->opts, "restarting %s... dead in %.1f s, ready in %.1f s%s", unit, dead, ready,
+			    env.len ? " (profiled)" : "");
+			char name[48];
+			snprintf(name, sizeof(name), "restart %s", unit);
+			add_timing(hc, name, dead + ready);
+		}
+		sb_release(&env);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int hostchange_run_steps(struct hostchange *hc, const struct hostchange_step *steps, size_t n,
+			 struct gb_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (hostchange_interrupted())
+			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before step %s",
+				       steps[i].name);
+		hostchange_debug_point(steps[i].name);
+		double t0 = gb_now();
+		int rc = steps[i].fn(hc, steps[i].arg, err);
+		add_timing(hc, steps[i].name, gb_now() - t0);
+		if (rc != 0) {
+			if (hostchange_interrupted())
+				err->exit_code = GB_EXIT_INTERRUPTED;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int hostchange_finish(struct hostchange *hc, struct gb_err *err)
+{
+	int rc = 0;
+	double t0 = gb_now();
+	if (hc->j) {
+		say(&hc->opts, "restoring the host...");
+		units_close(hc->units); /* the run's handle carries the profile env; restore starts clean */
+		hc->units = NULL;
+		rc = undo_journal(hc->j, &hc->opts, err);
+		journal_close(hc->j);
+		hc->j = NULL;
+		if (rc == 0)
+			rc = journal_discard(hc->state_dir, err);
+		add_timing(hc, "restore", gb_now() - t0);
+	}
+	if (hc->lock_fd >= 0)
+		journal_unlock(hc->lock_fd, hc->state_dir);
+	hc->lock_fd = -1;
+	g_restoring = 0;
+	return rc;
+}
+
+/* ---- accessors ---- */
+
+const char *hostchange_run_id(const struct hostchange *hc) { return hc->run_id; }
+const char *hostchange_state_dir(const struct hostchange *hc) { return hc->state_dir; }
+const char *hostchange_dumps_dir(const struct hostchange *hc) { return hc->dumps_dir; }
+struct journal *hostchange_journal(struct hostchange *hc) { return hc->j; }
+int hostchange_fake_count(const struct hostchange *hc) { return hc->fake_target; }
+
+const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n)
+{
+	*n = hc->n_timings;
+	return hc->timings;
+}
+
+void hostchange_free(struct hostchange *hc)
+{
+	if (!hc)
+		return;
+	if (hc->lock_fd >= 0)
+		journal_unlock(hc->lock_fd, hc->state_dir);
+	journal_close(hc->j);
+	units_close(hc->units);
+	unitsfile_free(hc->uf);
+	localconf_vars_free(&hc->vars);
+	for (size_t i = 0; i < hc->n_files; i++) {
+		free(hc->files[i].path);
+		sb_release(&hc->files[i].content);
+	}
+	free(hc->files);
+	for (size_t i = 0; i < hc->n_patches; i++)
+		patch_info_free(&hc->patches[i]);
+	free(hc->patches);
+	for (size_t i = 0; i < hc->n_restart; i++)
+		free(hc->restart[i]);
+	free(hc->restart);
+	free(hc->timings);
+	free(hc->state_dir);
+	free(hc->run_id);
+	free(hc->dumps_dir);
+	free(hc->units_file);
+	free(hc);
+}
