@@ -1,0 +1,21 @@
+#!/bin/bash
+# daemon.sh MODE [ARG] - small test daemons for the units backends (never root-only).
+#   plain            sleep until killed
+#   ignore-term      ignore SIGTERM (like a uwsgi master without --die-on-term)
+#   fork-children N  fork N children that ignore SIGTERM; the parent dies on it
+#   never-ready      run, but never open the port its probe waits for
+#   exit-now         exit 1 at once (a unit that cannot start)
+#   http PORT        serve HTTP 200 on 127.0.0.1:PORT (also answers tcp probes)
+#   env FILE         write the environment to FILE, then sleep
+mode=$1
+case "$mode" in
+plain|never-ready) exec sleep 100000 ;;
+ignore-term) trap '' TERM; while :; do sleep 1; done ;;
+fork-children)
+	for _ in $(seq "${2:-2}"); do ( trap '' TERM; while :; do sleep 1; done ) & done
+	wait ;;
+exit-now) echo "cannot start: test daemon told to fail" >&2; exit 1 ;;
+http) cd /tmp && exec /usr/bin/python3 -m http.server --bind 127.0.0.1 "$2" ;;
+env) env > "$2"; exec sleep 100000 ;;
+*) echo "daemon.sh: unknown mode $mode" >&2; exit 2 ;;
+esac
