@@ -10,9 +10,9 @@
 mode=$1
 case "$mode" in
 plain|never-ready) exec sleep 100000 ;;
-ignore-term) trap '' TERM; while :; do sleep 1; done ;;
+ignore-term) trap '' TERM; exec sleep 100000 ;;   # SIG_IGN survives exec
 fork-children)
-	for _ in $(seq "${2:-2}"); do ( trap '' TERM; while :; do sleep 1; done ) & done
+	for _ in $(seq "${2:-2}"); do ( trap '' TERM; exec sleep 100000 ) & done
 	wait ;;
 exit-now) echo "cannot start: test daemon told to fail" >&2; exit 1 ;;
 http) cd /tmp && exec /usr/bin/python3 -m http.server --bind 127.0.0.1 "$2" ;;
