@@ -37,6 +37,26 @@ static const char *scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+/* A key given twice in one mapping: refused (libyaml allows it; the last one
+ * silently winning would hide mistakes). */
+static int unique_keys(struct ctx *c, const yaml_node_t *n, const char *where)
+{
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return 0;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const char *k = scalar(yaml_document_get_node(c->doc, p->key));
+		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; k && q < p; q++) {
+			yaml_node_t *qk = yaml_document_get_node(c->doc, q->key);
+			const char *k2 = scalar(qk);
+			if (k2 && !strcmp(k, k2))
+				return fail(c, yaml_document_get_node(c->doc, p->key),
+					    "%s: '%s' is given twice (also at line %zu)", where, k,
+					    qk->start_mark.line + 1);
+		}
+	}
+	return 0;
+}
+
 static int get_str(struct ctx *c, const yaml_node_t *n, const char *field, char **out)
 {
 	const char *s = scalar(n);
@@ -114,6 +134,8 @@ static int get_env(struct ctx *c, const yaml_node_t *n, const char *field, char 
 {
 	if (!n || n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "%s: expected a mapping NAME: value", field);
+	if (unique_keys(c, n, field) != 0)
+		return -1;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -227,6 +249,8 @@ static int parse_unit(struct ctx *c, yaml_node_t *k, yaml_node_t *n, struct uf_u
 	if (!n || n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "units.%s: expected a mapping (argv, env, cwd, log, ready, ...)",
 			    u->name);
+	if (unique_keys(c, n, "units") != 0)
+		return -1;
 	char field[128];
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *kk = yaml_document_get_node(c->doc, p->key);
@@ -267,6 +291,8 @@ static int parse_fake(struct ctx *c, yaml_node_t *n, struct uf_fake_compute *f)
 	f->stop_timeout = 10;
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "fake_compute: expected a mapping (unit_prefix, host_prefix, argv, ...)");
+	if (unique_keys(c, n, "fake_compute") != 0)
+		return -1;
 	char field[128];
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
@@ -406,6 +432,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct unitsfile *uf)
 					     "units", "fake_compute", NULL };
 	if (!root || root->type != YAML_MAPPING_NODE)
 		return fail(c, root, "expected a mapping with version, backend, units, ...");
+	if (unique_keys(c, root, "units file") != 0)
+		return -1;
 	bool has_version = false, has_backend = false;
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
 	     p++) {
@@ -436,6 +464,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct unitsfile *uf)
 		} else if (!strcmp(ks, "vars")) {
 			if (v->type != YAML_MAPPING_NODE)
 				return fail(c, v, "vars: expected a mapping NAME: /path");
+			if (unique_keys(c, v, "vars") != 0)
+				return -1;
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 			     q < v->data.mapping.pairs.top; q++) {
 				yaml_node_t *vk = yaml_document_get_node(c->doc, q->key);
@@ -459,6 +489,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct unitsfile *uf)
 		} else if (!strcmp(ks, "units")) {
 			if (v->type != YAML_MAPPING_NODE)
 				return fail(c, v, "units: expected a mapping of unit names");
+			if (unique_keys(c, v, "units") != 0)
+				return -1;
 			size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
 			uf->units = gb_calloc(n ? n : 1, sizeof(*uf->units));
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
@@ -468,10 +500,6 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct unitsfile *uf)
 				struct uf_unit *u = &uf->units[uf->n_units++];
 				if (parse_unit(c, uk, uv, u) != 0)
 					return -1;
-				for (size_t i = 0; i + 1 < uf->n_units; i++)
-					if (!strcmp(uf->units[i].name, u->name))
-						return fail(c, uk, "units: '%s' is defined twice (also at "
-								   "line %d)", u->name, uf->units[i].line);
 			}
 		} else if (!strcmp(ks, "fake_compute")) {
 			if (parse_fake(c, v, &uf->fake) != 0)

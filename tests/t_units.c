@@ -135,7 +135,11 @@ static void unitsfile_tests(void)
 	parse_error("GREENBENCH_ env reserved", "version: 1\nbackend: systemd\nunits:\n  a:\n    env: {GREENBENCH_PROFILE: x}\n",
 		    "GREENBENCH_* variables are set by greenbench itself");
 	parse_error("unit defined twice", "version: 1\nbackend: systemd\nunits:\n  a: {}\n  a: {}\n",
-		    "units.yaml:5:3: units: 'a' is defined twice (also at line 4)");
+		    "units.yaml:5:3: units: 'a' is given twice (also at line 4)");
+	parse_error("units: given twice", "version: 1\nbackend: systemd\nunits: {}\nunits: {}\n",
+		    "units.yaml:4:1: units file: 'units' is given twice (also at line 3)");
+	parse_error("a unit's field given twice", "version: 1\nbackend: systemd\nunits:\n  a:\n    log: /a\n    log: /b\n",
+		    "units.yaml:6:5: units: 'log' is given twice");
 	parse_error("YAML syntax error has a position", "version: 1\nbackend: [\n", "units.yaml:3:1: YAML");
 }
 
