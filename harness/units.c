@@ -832,6 +832,28 @@ int units_stop(struct units *u, const char *name, double *secs, struct gb_err *e
 	return rc;
 }
 
+int units_launch(struct units *u, const char *name, struct gb_err *err)
+{
+	const struct uf_unit *def = find_def(u, name);
+	if (u->backend == SC_BACKEND_PROCESS) {
+		if (!def)
+			return gb_errf(err, GB_EXIT_USAGE, "unit %s is not in %s", name, u->uf->path);
+		return proc_start(u, def, err);
+	}
+	struct strbuf unit = STRBUF_INIT;
+	sb_addf(&unit, "devstack@%s.service", name);
+	/* --no-block: systemd reports readiness through show, the probe decides */
+	const char *args[] = { "start", "--no-block", unit.buf, NULL };
+	int rc = systemctl(u, args, 60, NULL, err);
+	sb_release(&unit);
+	return rc;
+}
+
+int units_wait_ready(struct units *u, const char *name, struct gb_err *err)
+{
+	return wait_ready(u, name, find_def(u, name), err);
+}
+
 int units_start(struct units *u, const char *name, double *secs, struct gb_err *err)
 {
 	double t0 = gb_now();

@@ -63,6 +63,11 @@ int units_stop(struct units *u, const char *name, double *secs, struct gb_err *e
 /* Start and prove ready within ready_timeout; the error names the log to read. */
 int units_start(struct units *u, const char *name, double *secs, struct gb_err *err);
 
+/* The two halves of units_start, so many units can start at once: launch
+ * (spawn / systemctl start) without waiting, then prove each ready. */
+int units_launch(struct units *u, const char *name, struct gb_err *err);
+int units_wait_ready(struct units *u, const char *name, struct gb_err *err);
+
 /* Stop, prove dead, start, prove ready. */
 int units_restart(struct units *u, const char *name, struct units_timing *t, struct gb_err *err);
 

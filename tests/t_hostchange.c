@@ -116,7 +116,8 @@ static char units_path[PATH_MAX + 16], lc_path[PATH_MAX + 16], tree_path[PATH_MA
 
 static void fill_scenario(int fake_computes, const char *patch_file)
 {
-	snprintf(units_path, sizeof(units_path), "%s/units.yaml", tmp);
+	snprintf(units_path, sizeof(units_path), "%s/%s", tmp,
+		 getenv("T_SYSTEMD") ? "units_sd.yaml" : "units.yaml");
 	snprintf(lc_path, sizeof(lc_path), "%s/local.conf", tmp);
 	snprintf(tree_path, sizeof(tree_path), "%s/src/nova", tmp);
 	snprintf(patch_path, sizeof(patch_path), "%s", patch_file);
@@ -272,8 +273,8 @@ static bool dir_has_tmp_files(const char *dir)
 	return found;
 }
 
-/* Everything as before the run? Returns the number of differences, diag'd. */
-static int host_diff(const char *label)
+/* Files and trees as before the run? Returns the number of differences, diag'd. */
+static int files_diff(const char *label)
 {
 	int bad = 0;
 	struct { const char *rel, *want; } files[] = {
@@ -306,6 +307,13 @@ static int host_diff(const char *label)
 		diag("%s: the git tree is not clean", label);
 		bad++;
 	}
+	return bad;
+}
+
+/* Everything as before the run, process units included? */
+static int host_diff(const char *label)
+{
+	int bad = files_diff(label);
 	int profiled, fakes, total = tagged_processes("GREENBENCH_PROFILE=", &profiled);
 	tagged_processes("GB_TEST_UNIT=fake", &fakes);
 	int expect = 0;
@@ -387,6 +395,119 @@ static void signal_at(const char *argv0, const char *point, int sig)
 	ok(stopped && code == GB_EXIT_INTERRUPTED && bad == 0,
 	   "%s at %s: the run restores the host itself and exits 4 (got %d)",
 	   sig == SIGINT ? "SIGINT" : "SIGTERM", point, code);
+}
+
+/* ---- the same run through the systemd backend (stand-in systemctl) ---- */
+
+static char sd_state[PATH_MAX + 16];
+
+static const char *sd_unit_state(const char *unit)
+{
+	static char buf[32];
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/devstack@%s.service.state", sd_state, unit);
+	char *c = get(p);
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(c, "\n"), c);
+	free(c);
+	return buf;
+}
+
+static int sd_diff(const char *label)
+{
+	int bad = files_diff(label);
+	DIR *d = opendir(P("systemd"));
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		diag("%s: %s left in the systemd directory", label, de->d_name);
+		bad++;
+	}
+	if (d)
+		closedir(d);
+	const char *up[] = { "n-sch", "n-api", "n-cpu-1" };
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(sd_unit_state(up[i]), "active")) {
+			diag("%s: %s is %s, not active", label, up[i], sd_unit_state(up[i]));
+			bad++;
+		}
+	const char *gone[] = { "n-cpu-2", "n-cpu-3" };
+	for (size_t i = 0; i < 2; i++)
+		if (!strcmp(sd_unit_state(gone[i]), "active")) {
+			diag("%s: fake compute %s is still active", label, gone[i]);
+			bad++;
+		}
+	return bad;
+}
+
+static void systemd_section(const char *argv0)
+{
+	mkdir(P("systemd"), 0755);
+	snprintf(sd_state, sizeof(sd_state), "%s/sdstate", tmp);
+	mkdir(sd_state, 0755);
+	char bin[PATH_MAX];
+	if (!realpath("tests/bin/systemctl", bin))
+		return;
+	setenv("T_SYSTEMD", "1", 1);
+	setenv("GREENBENCH_SYSTEMCTL", bin, 1);
+	setenv("GREENBENCH_SYSTEMD_DIR", P("systemd"), 1);
+	setenv("SYSTEMCTL_STATE", sd_state, 1);
+	setenv("SYSTEMCTL_LOG", P("systemctl.log"), 1);
+	struct strbuf y = STRBUF_INIT;
+	sb_addf(&y, "version: 1\nbackend: systemd\nvars:\n  NOVA_CONF: %s\n  NOVA_CPU_CONF: %s\n"
+		    "units:\n  n-sch: {stop_timeout: 200ms}\n  n-api: {}\n  n-cpu-1: {}\n"
+		    "fake_compute:\n  unit_prefix: n-cpu-\n  host_prefix: fake-\n"
+		    "  argv: [/usr/bin/python3, -c, 'import nova']\n  conf_dir: %s\n  ready: {none: true}\n",
+		P("etc/nova/nova.conf"), P("etc/nova/nova-cpu.conf"), P("etc/nova/computes"));
+	put(P("units_sd.yaml"), y.buf);
+	sb_release(&y);
+	const char *points[] = { NULL, "fake:journaled", "fake:started", "restart:env", "restart:stopped",
+				 "workload", "restore:files" };
+	for (size_t i = 0; i < GB_ARRAY_SIZE(points); i++) {
+		const char *up[] = { "n-sch", "n-api", "n-cpu-1" };
+		for (size_t k = 0; k < 3; k++) {
+			char p[PATH_MAX * 2];
+			snprintf(p, sizeof(p), "%s/devstack@%s.service.state", sd_state, up[k]);
+			put(p, "active\n");
+		}
+		unlink(P("systemctl.log"));
+		pid_t pid = spawn_child(argv0, points[i]);
+		int st;
+		waitpid(pid, &st, WUNTRACED);
+		bool as_planned = points[i] ? WIFSTOPPED(st) : WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (points[i] && WIFSTOPPED(st) && !strcmp(points[i], "workload")) {
+			char *dropin = get(P("systemd/devstack@n-sch.service.d/greenbench.conf"));
+			char *unit = get(P("systemd/devstack@n-cpu-3.service"));
+			ok(strstr(dropin, "Environment=\"GREENBENCH_PROFILE=out=") &&
+				   strstr(unit, "ExecStart=\"/usr/bin/python3\" \"-c\" \"import nova\" \"--config-file\""),
+			   "systemd: during the run n-sch has its drop-in and n-cpu-3 its unit file");
+			free(dropin);
+			free(unit);
+		}
+		if (points[i] && WIFSTOPPED(st)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+		}
+		bool found = false;
+		struct gb_err err = { 0, "" };
+		int rc = points[i] ? restore_now(&found, &err) : 0;
+		if (rc)
+			diag("restore: %s", err.msg);
+		int bad = sd_diff(points[i] ? points[i] : "clean systemd run");
+		if (!points[i]) {
+			char *lg = get(P("systemctl.log"));
+			ok(as_planned && bad == 0 && strstr(lg, "start --no-block devstack@n-cpu-3.service\n") &&
+				   strstr(lg, "stop devstack@n-cpu-3.service\n") && strstr(lg, "daemon-reload\n") &&
+				   strstr(lg, "start devstack@n-sch.service\n"),
+			   "systemd: a clean run writes the fake units and the drop-in, reloads, restores all");
+			free(lg);
+		} else {
+			ok(as_planned && rc == 0 && bad == 0,
+			   "systemd: kill -9 at %s -> restore: files, drop-ins, unit files and unit states back",
+			   points[i]);
+		}
+	}
+	unsetenv("T_SYSTEMD");
 }
 
 int main(int argc, char **argv)
@@ -540,6 +661,8 @@ int main(int argc, char **argv)
 	}
 	int left = tagged_processes(NULL, &profiled);
 	is_int(left, 0, "teardown: no test process left");
+
+	systemd_section(argv[0]);
 	units_close(host_units);
 	unitsfile_free(uf);
 	char *rm[] = { "rm", "-rf", tmp, NULL };
