@@ -433,9 +433,8 @@ gone:;
 	return 0;
 }
 
-static void add_env_from(struct strbuf *dummy, char ***envp, size_t *n, const char *kv)
+static void add_env(char ***envp, size_t *n, const char *kv)
 {
-	(void)dummy;
 	size_t kl = strcspn(kv, "=");
 	for (size_t i = 0; i < *n; i++) {
 		if (!strncmp((*envp)[i], kv, kl) && (*envp)[i][kl] == '=') {
@@ -453,23 +452,27 @@ static int proc_start(struct units *u, const struct uf_unit *d, struct gb_err *e
 {
 	if (!d->argv)
 		return gb_errf(err, GB_EXIT_USAGE, "unit %s has no argv in %s", d->name, u->uf->path);
+	pid_t old = read_pid(u, d->name);
+	if (old > 0 && proc_group_count(old) > 0)
+		return gb_errf(err, GB_EXIT_ENV, "unit %s is already running (process group %ld); not "
+						 "starting a second one", d->name, (long)old);
 	char **envp = NULL;
 	size_t n = 0;
 	struct strbuf kv = STRBUF_INIT;
 	sb_addf(&kv, "PATH=%s", env_or("PATH", "/usr/local/bin:/usr/bin:/bin"));
-	add_env_from(NULL, &envp, &n, kv.buf);
+	add_env(&envp, &n, kv.buf);
 	sb_reset(&kv);
 	sb_addf(&kv, "HOME=%s", env_or("HOME", "/"));
-	add_env_from(NULL, &envp, &n, kv.buf);
+	add_env(&envp, &n, kv.buf);
 	sb_reset(&kv);
 	sb_addf(&kv, "LANG=%s", env_or("LANG", "C.UTF-8"));
-	add_env_from(NULL, &envp, &n, kv.buf);
+	add_env(&envp, &n, kv.buf);
 	sb_release(&kv);
 	for (size_t i = 0; i < d->n_env; i++)
-		add_env_from(NULL, &envp, &n, d->env[i]);
+		add_env(&envp, &n, d->env[i]);
 	struct unit_env *e = env_slot(u, d->name, false);
 	for (size_t i = 0; e && i < e->n; i++)
-		add_env_from(NULL, &envp, &n, e->env[i]);
+		add_env(&envp, &n, e->env[i]);
 	if (mkdir(u->uf->state_dir, 0755) != 0 && errno != EEXIST) {
 		strv_free(envp);
 		return gb_errf(err, GB_EXIT_ENV, "cannot create %s: %s", u->uf->state_dir,

@@ -218,6 +218,9 @@ static void process_tests(void)
 	ok(units_start(u, "plain", &secs, &err) == 0, "process: plain starts (probe none)");
 	pid_t p1 = unit_pid("plain");
 	ok(p1 > 1 && proc_group_count(p1) == 1, "process: plain leads its own group, pid file written");
+	ok(units_start(u, "plain", &secs, &err) != 0 && strstr(err.msg, "unit plain is already running") &&
+		   unit_pid("plain") == p1,
+	   "process: starting a running unit is refused, no second copy");
 	struct units_timing t;
 	double t0 = gb_now();
 	int rc = units_restart(u, "plain", &t, &err);
