@@ -92,7 +92,7 @@ void units_describe_probe(const struct uf_probe *p, struct strbuf *out)
 {
 	switch (p->kind) {
 	case UF_READY_TCP: sb_addf(out, "tcp %s accepting", p->target); break;
-	case UF_READY_HTTP: sb_addf(out, "http %s answering 2xx", p->target); break;
+	case UF_READY_HTTP: sb_addf(out, "http %s answering 2xx or 300", p->target); break;
 	case UF_READY_RPC: sb_addf(out, "rpc queue '%s' with a consumer", p->target); break;
 	default: sb_addstr(out, "the unit running"); break;
 	}
@@ -689,7 +689,9 @@ static bool probe_http(const char *url, struct strbuf *why)
 		buf[got] = '\0';
 		int code = 0;
 		if (sscanf(buf, "HTTP/%*d.%*d %d", &code) == 1) {
-			ok = code >= 200 && code < 300;
+			/* 2xx, or 300 Multiple Choices: a version document (glance answers
+			 * GET / with 300 when it is up) */
+			ok = (code >= 200 && code < 300) || code == 300;
 			sb_reset(why);
 			sb_addf(why, "last answer: HTTP %d", code);
 		}

@@ -17,7 +17,8 @@ enum uf_ready { UF_READY_NONE = 0, UF_READY_TCP, UF_READY_HTTP, UF_READY_RPC };
 
 struct uf_probe {
 	enum uf_ready kind;
-	char *target; /* "127.0.0.1:8774", "http://127.0.0.1:5000/v3", queue name; NULL for none */
+	char *target; /* "127.0.0.1:8774", "http://127.0.0.1:5000/v3", queue name; NULL for none.
+		       * http is ready on 2xx or 300 (version documents, e.g. glance's GET /) */
 };
 
 struct uf_unit {

@@ -159,6 +159,11 @@ static struct unitsfile *proc_units(int http_port, int dead_port)
 		daemon_sh, tmp, dead_port);
 	sb_addf(&y, "  web:\n    argv: [%s, http, '%d']\n    ready: {http: \"http://127.0.0.1:%d/\"}\n    ready_timeout: 20s\n",
 		daemon_sh, http_port, http_port);
+	int p300 = free_port(), p500 = free_port();
+	sb_addf(&y, "  glance:\n    argv: [%s, http-status, '%d', '300']\n    ready: {http: \"http://127.0.0.1:%d/\"}\n    ready_timeout: 20s\n",
+		daemon_sh, p300, p300);
+	sb_addf(&y, "  broken:\n    argv: [%s, http-status, '%d', '500']\n    log: %s/broken.log\n    ready: {http: \"http://127.0.0.1:%d/v3\"}\n    ready_timeout: 2s\n",
+		daemon_sh, p500, tmp, p500);
 	sb_addf(&y, "  envy:\n    argv: [%s, env, %s/envy.env]\n    env: {FOO: bar}\n", daemon_sh, tmp);
 	sb_addf(&y, "  sched:\n    argv: [%s, plain]\n    ready: {rpc: scheduler}\n    ready_timeout: 1500ms\n", daemon_sh);
 	struct gb_err err = { 0, "" };
@@ -236,6 +241,7 @@ static void process_tests(void)
 
 	ok(units_start(u, "stubborn", &secs, &err) == 0, "process: stubborn (ignores SIGTERM) starts");
 	pid_t ps = unit_pid("stubborn");
+	proc_sleep(0.3); /* let bash reach its `trap '' TERM` (probe none: started != set up) */
 	rc = units_stop(u, "stubborn", &secs, &err);
 	ok(rc == 0 && proc_group_count(ps) == 0 && secs >= 0.3,
 	   "process: SIGTERM ignored -> SIGKILL after stop_timeout (dead in %.2f s)", secs);
@@ -269,6 +275,19 @@ static void process_tests(void)
 	if (rc)
 		diag("%s", err.msg);
 	units_stop(u, "web", &secs, &err);
+
+	rc = units_start(u, "glance", &secs, &err);
+	ok(rc == 0, "process: http probe takes 300 Multiple Choices (glance's version document) as up");
+	if (rc)
+		diag("%s", err.msg);
+	units_stop(u, "glance", &secs, &err);
+	rc = units_start(u, "broken", &secs, &err);
+	ok(rc != 0 && strstr(err.msg, "unit broken not ready after 2.0 s") && strstr(err.msg, "last answer: HTTP 500") &&
+		   strstr(err.msg, "broken.log"),
+	   "process: an http probe answered 500 times out, saying what it last got");
+	if (rc == 0 || !strstr(err.msg, "HTTP 500"))
+		diag("got: %s", err.msg);
+	units_stop(u, "broken", &secs, &err);
 
 	const char *env[] = { "GREENBENCH_PROFILE=out=/tmp/d;targets=m:f;scope=default" };
 	ok(units_set_env(u, "envy", env, 1, &err) == 0, "process: set_env accepted");
