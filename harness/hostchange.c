@@ -2,12 +2,12 @@
  * hostchange.c - orchestrates the host changes of a run and their undo:
  * preflight (nothing changes until every input checked out), then config
  * files, patches, fake computes and unit restarts, each journaled first;
- * restore walks the journal back (servers, fakes, patches, files), then
- * restarts the touched units plainly. Never prints (progress callback),
+ * the restore itself is in hostchange_restore.c. Never prints (progress callback),
  * never exits, never changes the host without a journal record first.
  */
 #define _GNU_SOURCE
 #include "hostchange.h"
+#include "hostchange_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -67,6 +67,11 @@ struct hostchange {
 static volatile sig_atomic_t g_interrupted;
 static volatile sig_atomic_t g_restoring;
 
+void hostchange_set_restoring(bool on)
+{
+	g_restoring = on;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -110,10 +115,7 @@ void hostchange_debug_point(const char *point)
 		raise(SIGSTOP);
 }
 
-static void say(const struct hostchange_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(const struct hostchange_opts *o, const char *fmt, ...)
+void hostchange_say(const struct hostchange_opts *o, const char *fmt, ...)
 {
 	if (!o || !o->progress)
 		return;
@@ -137,197 +139,6 @@ static void add_timing(struct hostchange *hc, const char *name, double secs)
 static const char *backend_name(enum sc_backend b)
 {
 	return b == SC_BACKEND_PROCESS ? "process" : "systemd";
-}
-
-/* ---- restore ---- */
-
-static bool has_fake_record(const struct journal_rec *r, size_t n, const char *unit)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(r[i].kind, JOURNAL_FAKE) && r[i].n_fields >= 1 &&
-		    !strcmp(r[i].fields[0], unit))
-			return true;
-	return false;
-}
-
-static void keep_first(struct gb_err *err, int *failures, const struct gb_err *e)
-{
-	if ((*failures)++ == 0 && err) {
-		*err = *e;
-		err->exit_code = GB_EXIT_ENV;
-	}
-}
-
-/* Undo everything j lists. Keeps going after a failure; returns -1 with the
- * first failure in err if anything could not be restored. */
-static int undo_journal(struct journal *j, const struct hostchange_opts *o, struct gb_err *err)
-{
-	size_t n;
-	const struct journal_rec *r = journal_records(j, &n);
-	int failures = 0;
-	struct gb_err e;
-	g_restoring = 1;
-	hostchange_debug_point("restore:begin");
-	const char *run_pid = r[0].n_fields >= 2 ? r[0].fields[1] : "0";
-	const char *uf_path = r[0].n_fields >= 3 ? r[0].fields[2] : "";
-	enum sc_backend backend = r[0].n_fields >= 4 && !strcmp(r[0].fields[3], "process")
-					  ? SC_BACKEND_PROCESS
-					  : SC_BACKEND_SYSTEMD;
-	bool needs_units = false;
-	for (size_t i = 0; i < n; i++)
-		needs_units |= !strcmp(r[i].kind, JOURNAL_FAKE) || !strcmp(r[i].kind, JOURNAL_RESTART) ||
-			       !strcmp(r[i].kind, JOURNAL_STOP);
-	struct unitsfile *uf = NULL;
-	struct units *units = NULL;
-	if (needs_units) {
-		if (*uf_path && unitsfile_load(uf_path, &uf, &e) != 0)
-			keep_first(err, &failures, &e);
-		else if (units_open(uf, backend, &units, &e) != 0)
-			keep_first(err, &failures, &e);
-	}
-
-	/* servers first: deleting them needs the cloud as it was during the run */
-	if (o && o->server_cleanup) {
-		int bad = journal_each_server(j, o->server_cleanup, o->server_cleanup_arg, &e);
-		if (bad > 0)
-			keep_first(err, &failures, &e);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(r[i].kind, JOURNAL_SERVER) && r[i].n_fields >= 3)
-				say(o, "server %s (%s) on cloud %s may be left over; check with "
-				       "`openstack server show %s`", *r[i].fields[1] ? r[i].fields[1] : "?",
-				    r[i].fields[2], r[i].fields[0], r[i].fields[2]);
-	}
-
-	/* phase A, backwards: fakes stopped, patches reversed, files back */
-	for (size_t k = n; k-- > 1;) {
-		const struct journal_rec *x = &r[k];
-		if (!strcmp(x->kind, JOURNAL_FAKE) && x->n_fields >= 3 && units) {
-			struct uf_unit def;
-			struct strbuf host = STRBUF_INIT, conf = STRBUF_INIT;
-			if (backend == SC_BACKEND_PROCESS &&
-			    units_fake_def(uf, atoi(x->fields[2]), &def, &host, &conf, &e) == 0) {
-				units_add(units, &def);
-				units_def_free(&def);
-			}
-			double secs;
-			if (units_stop(units, x->fields[0], &secs, &e) != 0)
-				keep_first(err, &failures, &e);
-			else
-				say(o, "stopped fake compute %s (host %s): dead in %.1f s", x->fields[0],
-				    x->fields[1], secs);
-			sb_release(&host);
-			sb_release(&conf);
-		} else if (!strcmp(x->kind, JOURNAL_PATCH) && x->n_fields >= 4) {
-			bool was;
-			if (patch_undo(x->fields[0], x->fields[1], x->fields[3], &was, &e) != 0)
-				keep_first(err, &failures, &e);
-			else if (was)
-				say(o, "reversed patch %.12s... in %s", x->fields[2], x->fields[0]);
-		} else if (!strcmp(x->kind, JOURNAL_FILE) && x->n_fields >= 5) {
-			struct strbuf tmp = STRBUF_INIT;
-			sb_addf(&tmp, "%s.gbtmp.%s", x->fields[0], run_pid);
-			unlink(tmp.buf); /* a write the run did not finish */
-			sb_release(&tmp);
-			bool changed;
-			if (journal_restore_file(x, &changed, &e) != 0)
-				keep_first(err, &failures, &e);
-			else if (changed && !strcmp(x->fields[1], "0"))
-				say(o, "removed %s (created by the run)", x->fields[0]);
-			else if (changed)
-				say(o, "restored %s (sha256 %.12s... verified)", x->fields[0], x->fields[3]);
-		} else if (!strcmp(x->kind, JOURNAL_MKDIR) && x->n_fields >= 1) {
-			if (rmdir(x->fields[0]) == 0)
-				say(o, "removed directory %s (created by the run)", x->fields[0]);
-			else if (errno != ENOENT) {
-				gb_errf(&e, GB_EXIT_ENV, "cannot remove %s, created by the run: %s",
-					x->fields[0], strerror(errno));
-				keep_first(err, &failures, &e);
-			}
-		}
-	}
-	if (units && backend == SC_BACKEND_SYSTEMD && units_daemon_reload(units, &e) != 0)
-		keep_first(err, &failures, &e);
-	hostchange_debug_point("restore:files");
-
-	/* phase B, forwards: units back to their original state, original config */
-	for (size_t k = 1; k < n && units; k++) {
-		const struct journal_rec *x = &r[k];
-		bool is_restart = !strcmp(x->kind, JOURNAL_RESTART), is_stop = !strcmp(x->kind, JOURNAL_STOP);
-		if ((!is_restart && !is_stop) || x->n_fields < 1)
-			continue;
-		const char *unit = x->fields[0];
-		if (has_fake_record(r, n, unit))
-			continue;
-		bool seen = false;
-		for (size_t q = 1; q < k && !seen; q++)
-			seen = (!strcmp(r[q].kind, JOURNAL_RESTART) || !strcmp(r[q].kind, JOURNAL_STOP)) &&
-			       r[q].n_fields >= 1 && !strcmp(r[q].fields[0], unit);
-		if (seen)
-			continue;
-		bool was_running = is_stop || (x->n_fields >= 2 && !strcmp(x->fields[1], "1"));
-		struct units_timing t;
-		if (was_running) {
-			if (units_restart(units, unit, &t, &e) != 0)
-				keep_first(err, &failures, &e);
-			else
-				say(o, "restarting %s with its original config... dead in %.1f s, ready in "
-				       "%.1f s", unit, t.dead_secs, t.ready_secs);
-		} else {
-			if (units_stop(units, unit, &t.dead_secs, &e) != 0)
-				keep_first(err, &failures, &e);
-			else
-				say(o, "stopped %s (it was not running before the run)", unit);
-		}
-	}
-	units_close(units);
-	unitsfile_free(uf);
-	if (failures > 1 && err) {
-		size_t l = strlen(err->msg);
-		snprintf(err->msg + l, sizeof(err->msg) - l, " (and %d more problems; the journal is "
-							     "kept, run `greenbench restore` again)",
-			 failures - 1);
-	}
-	return failures ? -1 : 0;
-}
-
-static int recover(const char *state_dir, const struct hostchange_opts *o, bool *found,
-		   struct gb_err *err)
-{
-	*found = journal_exists(state_dir);
-	if (!*found)
-		return 0;
-	struct journal *j;
-	if (journal_load(state_dir, &j, err) != 0)
-		return -1;
-	size_t n;
-	const struct journal_rec *r = journal_records(j, &n);
-	say(o, "found the journal of run %s (pid %s, no longer running): restoring the host",
-	    r[0].n_fields ? r[0].fields[0] : "?", r[0].n_fields > 1 ? r[0].fields[1] : "?");
-	int rc = undo_journal(j, o, err);
-	journal_close(j);
-	if (rc == 0)
-		rc = journal_discard(state_dir, err);
-	return rc;
-}
-
-int hostchange_restore(const struct hostchange_opts *o, bool *found, struct gb_err *err)
-{
-	struct strbuf dir = STRBUF_INIT;
-	int fd = -1;
-	long stale = 0;
-	*found = false;
-	int rc = journal_state_dir(o ? o->state_dir : NULL, &dir, err);
-	if (rc == 0)
-		rc = journal_lock(dir.buf, &fd, &stale, err);
-	if (rc == 0) {
-		if (stale)
-			say(o, "run pid %ld died without releasing the lock", stale);
-		rc = recover(dir.buf, o, found, err);
-		journal_unlock(fd, dir.buf);
-	}
-	sb_release(&dir);
-	return rc;
 }
 
 /* ---- preflight ---- */
@@ -418,7 +229,7 @@ static int plan_config(struct hostchange *hc, struct gb_err *err)
 		}
 		const char *vd = localconf_localrc(lc, "VIRT_DRIVER");
 		if (rc == 0 && vd && strcmp(vd, "fake") && hc->fake_target > 0)
-			say(&hc->opts, "note: %s sets VIRT_DRIVER=%s, but fake computes are requested",
+			hostchange_say(&hc->opts, "note: %s sets VIRT_DRIVER=%s, but fake computes are requested",
 			    sc->local_conf, vd);
 		localconf_free(lc);
 		if (rc != 0)
@@ -472,7 +283,7 @@ static int plan_patches(struct hostchange *hc, struct gb_err *err)
 			return -1;
 		}
 		if (nd > 0)
-			say(&hc->opts, "warning: --force: patching %s over uncommitted changes to %s",
+			hostchange_say(&hc->opts, "warning: --force: patching %s over uncommitted changes to %s",
 			    pi->tree, dirty.buf);
 		sb_release(&dirty);
 	}
@@ -536,8 +347,8 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 		if (journal_lock(hc->state_dir, &hc->lock_fd, &stale, err) != 0)
 			goto fail;
 		if (stale)
-			say(opts, "run pid %ld died without releasing the lock", stale);
-		if (recover(hc->state_dir, opts, &found, err) != 0) {
+			hostchange_say(opts, "run pid %ld died without releasing the lock", stale);
+		if (hostchange_recover(hc->state_dir, opts, &found, err) != 0) {
 			size_t l = strlen(err->msg);
 			snprintf(err->msg + l, sizeof(err->msg) - l, "; the previous run's changes are "
 								     "not all undone, so this run will "
@@ -545,9 +356,9 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 			goto fail;
 		}
 		if (found)
-			say(opts, "the interrupted run's changes are undone; starting this run");
+			hostchange_say(opts, "the interrupted run's changes are undone; starting this run");
 	} else if (journal_exists(hc->state_dir)) {
-		say(opts, "note: %s/journal lists changes of an interrupted run; a real run (or "
+		hostchange_say(opts, "note: %s/journal lists changes of an interrupted run; a real run (or "
 			  "`greenbench restore`) undoes them first", hc->state_dir);
 	}
 	const char *ufp = opts->units_file ? opts->units_file : sc->units.file;
@@ -607,11 +418,11 @@ int hostchange_apply_config(struct hostchange *hc, void *arg, struct gb_err *err
 	for (size_t i = 0; i < hc->n_files; i++) {
 		struct file_change *f = &hc->files[i];
 		if (!f->changed) {
-			say(&hc->opts, "config: %s already has the %zu setting(s)", f->path, f->n_settings);
+			hostchange_say(&hc->opts, "config: %s already has the %zu setting(s)", f->path, f->n_settings);
 			continue;
 		}
 		if (hc->opts.dry_run) {
-			say(&hc->opts, "would %s %s (%zu setting(s))", f->existed ? "change" : "create",
+			hostchange_say(&hc->opts, "would %s %s (%zu setting(s))", f->existed ? "change" : "create",
 			    f->path, f->n_settings);
 			continue;
 		}
@@ -623,7 +434,7 @@ int hostchange_apply_config(struct hostchange *hc, void *arg, struct gb_err *err
 		if (gb_write_file_atomic(f->path, f->content.buf, f->content.len, f->mode, err) != 0)
 			return -1;
 		hostchange_debug_point("config:applied");
-		say(&hc->opts, "config: %s %s (%zu setting(s))", f->existed ? "changed" : "created",
+		hostchange_say(&hc->opts, "config: %s %s (%zu setting(s))", f->existed ? "changed" : "created",
 		    f->path, f->n_settings);
 	}
 	return 0;
@@ -635,7 +446,7 @@ int hostchange_apply_patches(struct hostchange *hc, void *arg, struct gb_err *er
 	for (size_t i = 0; i < hc->n_patches; i++) {
 		struct patch_info *pi = &hc->patches[i];
 		if (hc->opts.dry_run) {
-			say(&hc->opts, "would apply %s (sha256 %.12s...) to %s; it applies cleanly",
+			hostchange_say(&hc->opts, "would apply %s (sha256 %.12s...) to %s; it applies cleanly",
 			    pi->path, pi->sha, pi->tree);
 			continue;
 		}
@@ -650,7 +461,7 @@ int hostchange_apply_patches(struct hostchange *hc, void *arg, struct gb_err *er
 		if (patch_apply(pi, false, err) != 0)
 			return -1;
 		hostchange_debug_point("patch:applied");
-		say(&hc->opts, "patch: applied %s (sha256 %.12s...) to %s", pi->path, pi->sha, pi->tree);
+		hostchange_say(&hc->opts, "patch: applied %s (sha256 %.12s...) to %s", pi->path, pi->sha, pi->tree);
 	}
 	return 0;
 }
@@ -739,7 +550,7 @@ static int add_fakes(struct hostchange *hc, int have, int want, struct gb_err *e
 		snprintf(name, sizeof(name), "%s%d", hc->uf->fake.unit_prefix, k);
 		if (units_wait_ready(hc->units, name, err) != 0)
 			return -1;
-		say(&hc->opts, "fake compute %s (host %s%d): ready %.1f s after the launch", name,
+		hostchange_say(&hc->opts, "fake compute %s (host %s%d): ready %.1f s after the launch", name,
 		    hc->uf->fake.host_prefix, k, gb_now() - t0);
 	}
 	char label[48];
@@ -754,11 +565,11 @@ int hostchange_scale_computes(struct hostchange *hc, void *arg, struct gb_err *e
 	int want = hc->fake_target, have = hc->fake_existing;
 	if (want < 0 || want == have) {
 		if (want >= 0)
-			say(&hc->opts, "fake computes: %d, as the host has", have);
+			hostchange_say(&hc->opts, "fake computes: %d, as the host has", have);
 		return 0;
 	}
 	if (hc->opts.dry_run) {
-		say(&hc->opts, "would %s fake computes from %d to %d", want > have ? "add" : "stop",
+		hostchange_say(&hc->opts, "would %s fake computes from %d to %d", want > have ? "add" : "stop",
 		    have, want);
 		return 0;
 	}
@@ -778,7 +589,7 @@ int hostchange_scale_computes(struct hostchange *hc, void *arg, struct gb_err *e
 		double secs;
 		if (units_stop(hc->units, name, &secs, err) != 0)
 			return -1;
-		say(&hc->opts, "fake compute %s stopped (scaling to %d): dead in %.1f s", name, want,
+		hostchange_say(&hc->opts, "fake compute %s stopped (scaling to %d): dead in %.1f s", name, want,
 		    secs);
 	}
 	return 0;
@@ -833,7 +644,7 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 		struct strbuf env = STRBUF_INIT;
 		profile_env(hc, unit, &env);
 		if (hc->opts.dry_run) {
-			say(&hc->opts, "would restart %s%s%s", unit, env.len ? " with " : "", sb_str(&env));
+			hostchange_say(&hc->opts, "would restart %s%s%s", unit, env.len ? " with " : "", sb_str(&env));
 			sb_release(&env);
 			continue;
 		}
@@ -872,7 +683,7 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 		}
 		if (rc == 0) {
 			hostchange_debug_point("restart:started");
-			say(&hc->opts, "restarting %s... dead in %.1f s, ready in %.1f s%s", unit, dead, ready,
+			hostchange_say(&hc->opts, "restarting %s... dead in %.1f s, ready in %.1f s%s", unit, dead, ready,
 			    env.len ? " (profiled)" : "");
 			char name[48];
 			snprintf(name, sizeof(name), "restart %s", unit);
@@ -910,10 +721,10 @@ int hostchange_finish(struct hostchange *hc, struct gb_err *err)
 	int rc = 0;
 	double t0 = gb_now();
 	if (hc->j) {
-		say(&hc->opts, "restoring the host...");
+		hostchange_say(&hc->opts, "restoring the host...");
 		units_close(hc->units); /* the run's handle carries the profile env; restore starts clean */
 		hc->units = NULL;
-		rc = undo_journal(hc->j, &hc->opts, err);
+		rc = hostchange_undo(hc->j, &hc->opts, err);
 		journal_close(hc->j);
 		hc->j = NULL;
 		if (rc == 0)
