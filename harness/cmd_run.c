@@ -4,6 +4,7 @@
  * the host, print the per-step summary. CLI layer: prints and picks the exit
  * code; the work lives in hostchange.c and the parts the steps call.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,11 @@ static void progress(void *arg, const char *line)
  * checking hostchange_interrupted() in its loops, then collect the dumps from
  * hostchange_dumps_dir(hc). With `workload: []` there is nothing to do.
  */
+static bool workload_is_built(void)
+{
+	return false; /* WORKLOAD HOOK: true once run_workload calls the API part */
+}
+
 static int run_workload(struct hostchange *hc, void *arg, struct gb_err *err)
 {
 	const struct scenario *sc = arg;
@@ -113,6 +119,16 @@ int cmd_run(int argc, char **argv)
 		free(args);
 		opt_list_release(&vars);
 		return cmd_fail("run", &err);
+	}
+	if (sc->n_steps > 0 && !workload_is_built()) {
+		gb_errf(&err, GB_EXIT_USAGE, "%s: the workload (%zu step(s)) needs the API part, which "
+					     "is not built into this greenbench; use workload: []",
+			sc->path, sc->n_steps);
+		rc = cmd_fail("run", &err);
+		scenario_free(sc);
+		free(args);
+		opt_list_release(&vars);
+		return rc;
 	}
 	struct hostchange_opts ho = {
 		.units_file = units, .state_dir = state_dir, .vars = vars.items, .n_vars = vars.n_items,

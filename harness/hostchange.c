@@ -110,9 +110,16 @@ const char *const hostchange_debug_points[] = {
 
 void hostchange_debug_point(const char *point)
 {
-	const char *want = getenv("GREENBENCH_DEBUG_STOP_AT");
-	if (want && !strcmp(want, point))
-		raise(SIGSTOP);
+	const char *want = getenv("GREENBENCH_DEBUG_STOP_AT"); /* "point[,point...]" */
+	size_t pl = strlen(point);
+	for (const char *p = want; p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == pl && !strncmp(p, point, pl)) {
+			raise(SIGSTOP);
+			return;
+		}
+		p += l + (p[l] == ',');
+	}
 }
 
 void hostchange_say(const struct hostchange_opts *o, const char *fmt, ...)

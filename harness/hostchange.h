@@ -57,7 +57,8 @@ bool hostchange_interrupted(void);
 
 /*
  * Debug hook for the fault-injection test: when GREENBENCH_DEBUG_STOP_AT
- * names this point, the process SIGSTOPs itself there. Points: begin,
+ * (a comma-separated list) names this point, the process SIGSTOPs itself
+ * there, each time it passes it. Points: begin,
  * config:journaled, config:applied, patch:journaled, patch:applied,
  * fake:journaled, fake:started, restart:journaled, restart:env,
  * restart:stopped, restart:started, workload, restore:begin, restore:files.

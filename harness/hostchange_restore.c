@@ -6,6 +6,7 @@
  * journal when anything could not be undone. Never prints, never exits.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,34 @@
 #include "patch.h"
 #include "units.h"
 #include "unitsfile.h"
+
+/* Remove "<path>.gbtmp.<pid>" files an interrupted atomic write left next to
+ * path (by the run or by an earlier, interrupted restore). */
+static void remove_stale_tmp(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return;
+	char *dir = gb_strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	struct strbuf prefix = STRBUF_INIT, victim = STRBUF_INIT;
+	sb_addf(&prefix, "%s.gbtmp.", slash + 1);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		const char *rest = de->d_name + prefix.len;
+		if (strncmp(de->d_name, prefix.buf, prefix.len) || !*rest ||
+		    strspn(rest, "0123456789") != strlen(rest))
+			continue;
+		sb_reset(&victim);
+		sb_addf(&victim, "%s/%s", dir, de->d_name);
+		unlink(victim.buf);
+	}
+	if (d)
+		closedir(d);
+	sb_release(&prefix);
+	sb_release(&victim);
+	free(dir);
+}
 
 static bool has_fake_record(const struct journal_rec *r, size_t n, const char *unit)
 {
@@ -45,7 +74,6 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 	struct gb_err e;
 	hostchange_set_restoring(true);
 	hostchange_debug_point("restore:begin");
-	const char *run_pid = r[0].n_fields >= 2 ? r[0].fields[1] : "0";
 	const char *uf_path = r[0].n_fields >= 3 ? r[0].fields[2] : "";
 	enum sc_backend backend = r[0].n_fields >= 4 && !strcmp(r[0].fields[3], "process")
 					  ? SC_BACKEND_PROCESS
@@ -102,10 +130,7 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 			else if (was)
 				hostchange_say(o, "reversed patch %.12s... in %s", x->fields[2], x->fields[0]);
 		} else if (!strcmp(x->kind, JOURNAL_FILE) && x->n_fields >= 5) {
-			struct strbuf tmp = STRBUF_INIT;
-			sb_addf(&tmp, "%s.gbtmp.%s", x->fields[0], run_pid);
-			unlink(tmp.buf); /* a write the run did not finish */
-			sb_release(&tmp);
+			remove_stale_tmp(x->fields[0]); /* a write that did not finish */
 			bool changed;
 			if (journal_restore_file(x, &changed, &e) != 0)
 				keep_first(err, &failures, &e);

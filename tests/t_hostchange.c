@@ -366,6 +366,8 @@ static void kill_at(const char *argv0, const char *point)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 	}
+	if (!strcmp(point, "config:journaled")) /* as if killed inside the atomic write */
+		put(P("etc/nova/nova.conf.gbtmp.4242"), "half a file");
 	bool journal_left = access(P("state/journal"), F_OK) == 0;
 	bool found = false;
 	struct gb_err err = { 0, "" };
@@ -568,6 +570,22 @@ int main(int argc, char **argv)
 	signal_at(argv[0], "restart:stopped", SIGINT);
 	signal_at(argv[0], "fake:started", SIGTERM);
 	signal_at(argv[0], "patch:applied", SIGINT);
+
+	/* Ctrl-C during the run, then again during its restore: the restore goes on */
+	host_units_start();
+	pid = spawn_child(argv[0], "restart:stopped,restore:begin");
+	waitpid(pid, &st, WUNTRACED);
+	bool first = WIFSTOPPED(st);
+	kill(pid, SIGINT);
+	kill(pid, SIGCONT);
+	waitpid(pid, &st, WUNTRACED);
+	bool second = WIFSTOPPED(st);
+	kill(pid, SIGINT);
+	kill(pid, SIGCONT);
+	waitpid(pid, &st, 0);
+	ok(first && second && WIFEXITED(st) && WEXITSTATUS(st) == GB_EXIT_INTERRUPTED &&
+		   host_diff("second SIGINT") == 0,
+	   "a second SIGINT during the restore does not abandon it: host restored, exit 4");
 
 	/* preflight refusals change nothing */
 	host_units_start();
