@@ -35,7 +35,16 @@ static const struct cmd_doc doc = {
 		"$PLACEMENT_CONF, $KEYSTONE_CONF, $GLANCE_API_CONF, $NEUTRON_CONF, ...): devstack's\n"
 		"paths by default, the units file's vars: override them, --var overrides both.\n"
 		"The state directory (journal, lock, dumps) is /var/lib/greenbench as root,\n"
-		"else $XDG_STATE_HOME/greenbench.",
+		"else $XDG_STATE_HOME/greenbench. Profile dumps go to\n"
+		"<state>/runs/<run-id>/dumps.\n\n"
+		"Environment: GREENBENCH_SYSTEMCTL (systemctl to run; default: PATH),\n"
+		"GREENBENCH_SYSTEMD_DIR (unit files and drop-ins; default /etc/systemd/system),\n"
+		"GREENBENCH_CGROUP_ROOT (default /sys/fs/cgroup), GREENBENCH_RABBITMQCTL,\n"
+		"GREENBENCH_DEBUG_STOP_AT=POINT[,POINT] (tests: SIGSTOP at begin, config,\n"
+		"config:journaled, config:applied, patches, patch:journaled, patch:applied,\n"
+		"fake-computes, fake:journaled, fake:started, restart, restart:journaled,\n"
+		"restart:env, restart:stopped, restart:started, workload, restore:begin,\n"
+		"restore:files).",
 	.examples = "greenbench run scenarios/select_destinations.yaml\n"
 		    "greenbench run s.yaml --units /var/lib/greenbench-testcloud/units.yaml\n"
 		    "greenbench run s.yaml --var NOVA_CONF=/srv/nova/nova.conf --dry-run",

@@ -524,19 +524,25 @@ static int sd_show(struct units *u, const char *name, struct sd_state *s, struct
 	return rc;
 }
 
-/* Processes left in the unit's cgroup (0 if it has none or it is gone). */
+/* Processes left in the unit's cgroup (0 if it has none or it is gone):
+ * cgroup v2 (<root><cg>), else the v1 hybrid hierarchies systemd keeps. */
 static int sd_cgroup_count(const struct units *u, const struct sd_state *s)
 {
 	if (!s->cgroup[0])
 		return 0;
-	struct strbuf p = STRBUF_INIT, data = STRBUF_INIT;
-	sb_addf(&p, "%s%s/cgroup.procs", u->cgroup_root, s->cgroup);
+	static const char *const sub[] = { "", "/unified", "/systemd" };
 	int count = 0;
-	if (gb_read_file(p.buf, 1 << 20, &data, NULL) == 0)
+	for (size_t i = 0; i < GB_ARRAY_SIZE(sub); i++) {
+		struct strbuf p = STRBUF_INIT, data = STRBUF_INIT;
+		sb_addf(&p, "%s%s%s/cgroup.procs", u->cgroup_root, sub[i], s->cgroup);
+		bool found = gb_read_file(p.buf, 1 << 20, &data, NULL) == 0;
 		for (const char *c = sb_str(&data); *c; c++)
 			count += *c == '\n';
-	sb_release(&p);
-	sb_release(&data);
+		sb_release(&p);
+		sb_release(&data);
+		if (found)
+			break;
+	}
 	return count;
 }
 
