@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -96,7 +97,14 @@ int journal_state_dir(const char *dir, struct strbuf *out, struct gb_err *err)
 	}
 	while (out->len > 1 && out->buf[out->len - 1] == '/')
 		out->buf[--out->len] = '\0';
-	return mkdir_p(out->buf, 0700, err);
+	if (mkdir_p(out->buf, 0700, err) != 0)
+		return -1;
+	char abs[PATH_MAX]; /* absolute: it ends up in GREENBENCH_PROFILE's out= */
+	if (!realpath(out->buf, abs))
+		return gb_errf(err, GB_EXIT_ENV, "state directory %s: %s", out->buf, strerror(errno));
+	sb_reset(out);
+	sb_addstr(out, abs);
+	return 0;
 }
 
 int journal_lock(const char *state_dir, int *fdp, long *stale_pid, struct gb_err *err)

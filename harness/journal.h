@@ -39,7 +39,8 @@ int journal_sha256_file(const char *path, char hex[65], struct gb_err *err);
 
 /*
  * The state directory: dir if given, else /var/lib/greenbench as root, else
- * $XDG_STATE_HOME/greenbench (~/.local/state/greenbench). Created 0700.
+ * $XDG_STATE_HOME/greenbench (~/.local/state/greenbench). Created 0700;
+ * out gets its absolute path.
  */
 int journal_state_dir(const char *dir, struct strbuf *out, struct gb_err *err);
 

@@ -68,6 +68,18 @@ int main(void)
 	struct stat st;
 	stat(state, &st);
 	is_int(st.st_mode & 0777, 0700, "state dir is 0700");
+	{
+		char cwd[PATH_MAX];
+		struct strbuf rel = STRBUF_INIT;
+		if (getcwd(cwd, sizeof(cwd)) && chdir(tmp) == 0) {
+			int r = journal_state_dir("rel/st", &rel, &err);
+			ok(r == 0 && rel.buf[0] == '/' && strstr(rel.buf, "/rel/st"),
+			   "a relative --state-dir becomes absolute (it goes into GREENBENCH_PROFILE out=)");
+			if (chdir(cwd) != 0)
+				diag("cannot chdir back");
+		}
+		sb_release(&rel);
+	}
 
 	int fd = -1, fd2 = -1;
 	long stale = -1;
