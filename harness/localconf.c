@@ -220,7 +220,7 @@ int localconf_parse(const char *name, const char *data, size_t len, struct local
 		if (i == l || s[i] == '#' || s[i] == ';')
 			continue;
 		char *ph = NULL, *fi = NULL;
-		int mh = meta_header(s, l, &ph, &fi);
+		int mh = meta_header(s + i, l - i, &ph, &fi); /* devstack allows leading blanks */
 		if (mh < 0) {
 			rc = gb_errf(err, GB_EXIT_USAGE, "%s:%d: meta-section header needs "
 							 "[[phase|file]], e.g. [[post-config|$NOVA_CONF]]",

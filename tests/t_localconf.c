@@ -3,6 +3,7 @@
  * byte-exact INI merge (expected bytes written by hand, devstack iniset rules).
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,52 @@ static void merge_tests(void)
 	sb_release(&sb);
 }
 
+/*
+ * Apply every setting of lc whose file is $var to tests/data/localconf/name.in
+ * and compare the bytes with name.out (written by hand, devstack's rules).
+ */
+static void apply_fixture(const struct localconf *lc, const char *var, const char *name)
+{
+	char rel[512], abs[PATH_MAX], arg[PATH_MAX + 64], out_path[512];
+	snprintf(rel, sizeof(rel), "%s/localconf/%s.in", data_dir(), name);
+	snprintf(out_path, sizeof(out_path), "%s/localconf/%s.out", data_dir(), name);
+	if (!realpath(rel, abs))
+		snprintf(abs, sizeof(abs), "/missing/%s", name);
+	snprintf(arg, sizeof(arg), "%s=%s", var, abs);
+	struct localconf_vars v;
+	localconf_vars_defaults(&v);
+	struct gb_err err = { 0, "" };
+	localconf_vars_set_arg(&v, arg, &err);
+	struct strbuf ini = STRBUF_INIT, want = STRBUF_INIT, target = STRBUF_INIT;
+	gb_read_file(abs, 1 << 20, &ini, &err);
+	gb_read_file(out_path, 1 << 20, &want, &err);
+	int bad = 0, applied = 0;
+	for (size_t i = 0; i < lc->n_settings; i++) {
+		sb_reset(&target);
+		if (localconf_expand(&v, lc->settings[i].file, "t", &target, &err) != 0) {
+			bad++;
+			diag("%s", err.msg);
+			continue;
+		}
+		if (strcmp(target.buf, abs))
+			continue;
+		applied++;
+		if (localconf_ini_set(&ini, abs, lc->settings[i].section, lc->settings[i].key,
+				      lc->settings[i].value, &err) != 0)
+			bad++;
+	}
+	bool same = ini.len == want.len && !memcmp(sb_str(&ini), sb_str(&want), want.len);
+	ok(!bad && applied > 0 && same, "merge: %s's $%s settings on %s.in give exactly %s.out (%d set)",
+	   lc->name + (strrchr(lc->name, '/') ? strrchr(lc->name, '/') - lc->name + 1 : 0), var, name,
+	   name, applied);
+	if (!same)
+		diag("got:\n%s", sb_str(&ini));
+	sb_release(&ini);
+	sb_release(&want);
+	sb_release(&target);
+	localconf_vars_free(&v);
+}
+
 static void parse_fixture(void)
 {
 	char path[512];
@@ -101,49 +148,23 @@ static void parse_fixture(void)
 	is_int(lc->settings[1].line, 15, "parse: setting remembers its line (15)");
 	is_str(lc->settings[4].file, "${NOVA_CPU_CONF}", "parse: meta-section file kept as written");
 
-	struct localconf_vars v;
-	localconf_vars_defaults(&v);
-	/* apply to copies of the fixture INIs and compare with the hand-written result */
-	const char *names[] = { "nova.conf", "nova-cpu.conf" };
-	const char *var_names[] = { "NOVA_CONF", "NOVA_CPU_CONF" };
-	for (int f = 0; f < 2; f++) {
-		char rel[512], abs[PATH_MAX], arg[PATH_MAX + 32];
-		snprintf(rel, sizeof(rel), "%s/localconf/%s.in", data_dir(), names[f]);
-		if (!realpath(rel, abs))
-			snprintf(abs, sizeof(abs), "/missing/%s", rel);
-		snprintf(arg, sizeof(arg), "%s=%s", var_names[f], abs);
-		ok(localconf_vars_set_arg(&v, arg, &err) == 0, "vars: --var %s=... accepted", var_names[f]);
+	apply_fixture(lc, "NOVA_CONF", "nova.conf");
+	apply_fixture(lc, "NOVA_CPU_CONF", "nova-cpu.conf");
+	localconf_free(lc);
+
+	snprintf(path, sizeof(path), "%s/localconf/multi.local.conf", data_dir());
+	rc = localconf_load(path, &lc, &err);
+	if (!ok(rc == 0, "parse: multi.local.conf (leading blanks before a header) loads")) {
+		diag("%s", err.msg);
+		return;
 	}
-	for (int f = 0; f < 2; f++) {
-		char in[512], want_path[512];
-		snprintf(in, sizeof(in), "%s/localconf/%s.in", data_dir(), names[f]);
-		snprintf(want_path, sizeof(want_path), "%s/localconf/%s.out", data_dir(), names[f]);
-		struct strbuf ini = STRBUF_INIT, want = STRBUF_INIT, target = STRBUF_INIT;
-		gb_read_file(in, 1 << 20, &ini, &err);
-		gb_read_file(want_path, 1 << 20, &want, &err);
-		int bad = 0;
-		for (size_t i = 0; i < lc->n_settings; i++) {
-			sb_reset(&target);
-			if (localconf_expand(&v, lc->settings[i].file, "t", &target, &err) != 0) {
-				bad++;
-				diag("%s", err.msg);
-				continue;
-			}
-			if (!strstr(target.buf, names[f]) || strstr(target.buf, f == 0 ? "nova-cpu" : "nova.conf"))
-				continue;
-			if (localconf_ini_set(&ini, in, lc->settings[i].section, lc->settings[i].key,
-					      lc->settings[i].value, &err) != 0)
-				bad++;
-		}
-		ok(!bad && ini.len == want.len && !memcmp(ini.buf, want.buf, want.len),
-		   "merge: fake-scheduler.local.conf on %s gives exactly %s.out", names[f], names[f]);
-		if (bad || ini.len != want.len || memcmp(ini.buf, want.buf, want.len))
-			diag("got:\n%s", sb_str(&ini));
-		sb_release(&ini);
-		sb_release(&want);
-		sb_release(&target);
-	}
-	localconf_vars_free(&v);
+	is_int(lc->n_settings, 5, "parse: five settings over three meta-sections");
+	ok(localconf_localrc(lc, "NUMBER_FAKE_NOVA_COMPUTE") == NULL,
+	   "parse: 'NAME = 2' (spaces) is a shell command, not an assignment, as in bash");
+	is_str(localconf_localrc(lc, "ADMIN_PASSWORD"), "nomoresecret", "parse: 'export NAME=value' is read");
+	is_str(lc->settings[4].phase, "test-config", "parse: test-config meta-section");
+	apply_fixture(lc, "PLACEMENT_CONF", "placement.conf");
+	apply_fixture(lc, "NEUTRON_CONF", "neutron.conf");
 	localconf_free(lc);
 }
 
