@@ -624,6 +624,22 @@ int main(int argc, char **argv)
 	ok(rc != 0 && strstr(err.msg, "unit n-nope (to restart or profile) is not in the units file"),
 	   "an unknown unit is refused before any change");
 	fill_scenario(3, P("fix.diff"));
+	{
+		char sc_bin[PATH_MAX];
+		if (realpath("tests/bin/systemctl", sc_bin))
+			setenv("GREENBENCH_SYSTEMCTL", sc_bin, 1);
+		sc.units.file = NULL;
+		sc.units.backend = SC_BACKEND_SYSTEMD;
+		sc.local_conf = NULL;
+		sc.n_settings = 0;
+		rc = hostchange_begin(&sc, &o, &hc, &err);
+		ok(rc != 0 && strstr(err.msg, "fake_computes: 3 requested, the host has 0, and there is no units file;"),
+		   "fake computes without a template are refused before any change");
+		if (rc != 0 && !strstr(err.msg, "there is no units file;"))
+			diag("got: %s", err.msg);
+		unsetenv("GREENBENCH_SYSTEMCTL");
+		fill_scenario(3, P("fix.diff"));
+	}
 	o.dry_run = true;
 	rc = hostchange_begin(&sc, &o, &hc, &err);
 	if (rc == 0) {
