@@ -184,11 +184,15 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 	}
 	units_close(units);
 	unitsfile_free(uf);
-	if (failures > 1 && err) {
+	if (failures && err) {
 		size_t l = strlen(err->msg);
-		snprintf(err->msg + l, sizeof(err->msg) - l, " (and %d more problems; the journal is "
-							     "kept, run `greenbench restore` again)",
-			 failures - 1);
+		if (failures > 1)
+			l += (size_t)snprintf(err->msg + l, sizeof(err->msg) - l, " (and %d more problem%s)",
+					      failures - 1, failures > 2 ? "s" : "");
+		if (l < sizeof(err->msg))
+			snprintf(err->msg + l, sizeof(err->msg) - l, "; the journal %s is kept: fix this "
+								     "and run `greenbench restore` again",
+				 journal_path(j));
 	}
 	return failures ? -1 : 0;
 }

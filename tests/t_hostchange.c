@@ -571,6 +571,26 @@ int main(int argc, char **argv)
 	signal_at(argv[0], "fake:started", SIGTERM);
 	signal_at(argv[0], "patch:applied", SIGINT);
 
+	/* a restore that cannot finish keeps the journal; after a fix, it finishes */
+	host_units_start();
+	pid = spawn_child(argv[0], "restart");
+	waitpid(pid, &st, WUNTRACED);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	char *patched = get(P("src/nova/nova/manager.py"));
+	put(P("src/nova/nova/manager.py"), "edited by hand during the run\n");
+	int rc = restore_now(&found, &err);
+	c = get(P("etc/nova/nova.conf"));
+	ok(rc != 0 && strstr(err.msg, "neither applied nor cleanly unapplied") &&
+		   strstr(err.msg, "journal") && strstr(err.msg, "is kept") &&
+		   access(P("state/journal"), F_OK) == 0 && !strcmp(c, nova_conf),
+	   "a patch that cannot be reversed: restore says so, keeps the journal, still restores the rest");
+	free(c);
+	put(P("src/nova/nova/manager.py"), patched);
+	free(patched);
+	rc = restore_now(&found, &err);
+	ok(rc == 0 && host_diff("restore after a fix") == 0, "...and after the fix `greenbench restore` finishes it");
+
 	/* Ctrl-C during the run, then again during its restore: the restore goes on */
 	host_units_start();
 	pid = spawn_child(argv[0], "restart:stopped,restore:begin");
@@ -595,7 +615,7 @@ int main(int argc, char **argv)
 	snprintf(state_dir, sizeof(state_dir), "%s/state", tmp);
 	struct hostchange_opts o = { .state_dir = state_dir, .progress = quiet };
 	struct hostchange *hc = NULL;
-	int rc = hostchange_begin(&sc, &o, &hc, &err);
+	rc = hostchange_begin(&sc, &o, &hc, &err);
 	ok(rc != 0 && strstr(err.msg, "fix.diff does not apply to"), "a patch that does not apply fails before any change");
 	put(P("src/nova/nova/manager.py"), manager_py);
 	c = get(P("etc/nova/nova.conf"));
