@@ -462,10 +462,16 @@ int journal_each_server(const struct journal *j, journal_server_fn fn, void *arg
 		if (strcmp(r->kind, JOURNAL_SERVER) || r->n_fields < 3)
 			continue;
 		bool gone = false;
-		for (size_t k = i + 1; k < j->n_recs && !gone; k++)
-			gone = !strcmp(j->recs[k].kind, JOURNAL_SERVER_GONE) &&
-			       j->recs[k].n_fields >= 1 && *r->fields[1] &&
-			       !strcmp(j->recs[k].fields[0], r->fields[1]);
+		for (size_t k = i + 1; k < j->n_recs && !gone; k++) {
+			const struct journal_rec *x = &j->recs[k];
+			/* deleted by id; or a name-only record (before the POST answered)
+			 * followed by the record with its id, which speaks for it */
+			gone = (!strcmp(x->kind, JOURNAL_SERVER_GONE) && x->n_fields >= 1 &&
+				*r->fields[1] && !strcmp(x->fields[0], r->fields[1])) ||
+			       (!*r->fields[1] && !strcmp(x->kind, JOURNAL_SERVER) && x->n_fields >= 3 &&
+				*x->fields[1] && !strcmp(x->fields[2], r->fields[2]) &&
+				!strcmp(x->fields[0], r->fields[0]));
+		}
 		if (gone)
 			continue;
 		if (fn(arg, r->fields[0], r->fields[1], r->fields[2], err) != 0)

@@ -84,8 +84,11 @@ int journal_add_mkdir(struct journal *j, const char *path, struct gb_err *err);
 int journal_add_patch(struct journal *j, const char *tree, const char *patch_path,
 		      const char *sha, const char *method, struct gb_err *err);
 
-/* A server the API part created (before the POST answers: id may be "" and
- * name is what was asked for), so restore can delete leaked servers. */
+/* A server the API part creates, so restore can delete leaked servers.
+ * Journal it before the POST with id "" and the (unique) name asked for, then
+ * again with its id once nova answers; journal_server_gone(id) after the
+ * delete is confirmed. Restore hands the callback the id, or "" and the name
+ * when the run died before nova answered (find it by name, then delete). */
 int journal_add_server(struct journal *j, const char *cloud, const char *server_id,
 		       const char *name, struct gb_err *err);
 int journal_server_gone(struct journal *j, const char *server_id, struct gb_err *err);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hostchange.h"
+#include "journal.h"
 #include "proc.h"
 #include "tap.h"
 #include "units.h"
@@ -349,6 +350,17 @@ static pid_t spawn_child(const char *argv0, const char *stop_at)
 	return pid;
 }
 
+static int servers_seen;
+static char server_seen[128];
+
+static int server_cleanup(void *arg, const char *cloud, const char *id, const char *name,
+			  struct gb_err *err)
+{
+	servers_seen++;
+	snprintf(server_seen, sizeof(server_seen), "%s/%s/%s", cloud, id, name);
+	return 0;
+}
+
 static int restore_now(bool *found, struct gb_err *err)
 {
 	struct hostchange_opts o = { .state_dir = P("state"), .progress = quiet };
@@ -570,6 +582,29 @@ int main(int argc, char **argv)
 	signal_at(argv[0], "restart:stopped", SIGINT);
 	signal_at(argv[0], "fake:started", SIGTERM);
 	signal_at(argv[0], "patch:applied", SIGINT);
+
+	/* servers the API part journaled are handed to the restore's callback */
+	host_units_start();
+	pid = spawn_child(argv[0], "workload");
+	waitpid(pid, &st, WUNTRACED);
+	struct journal *jj = NULL;
+	if (journal_load(P("state"), &jj, &err) == 0) {
+		journal_add_server(jj, "devstack-admin", "", "greenbench-fault-0001", &err);
+		journal_add_server(jj, "devstack-admin", "5f0c0a9e-0000-4000-8000-000000000001", "greenbench-fault-0002", &err);
+		journal_close(jj);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	{
+		static char sd[PATH_MAX + 16];
+		snprintf(sd, sizeof(sd), "%s/state", tmp);
+		struct hostchange_opts ro = { .state_dir = sd, .progress = quiet, .server_cleanup = server_cleanup };
+		int rrc = hostchange_restore(&ro, &found, &err);
+		ok(rrc == 0 && servers_seen == 2 &&
+			   !strcmp(server_seen, "devstack-admin/5f0c0a9e-0000-4000-8000-000000000001/greenbench-fault-0002") &&
+			   host_diff("servers") == 0,
+		   "restore hands journaled servers (by name if nova never answered) to the API part's callback");
+	}
 
 	/* a restore that cannot finish keeps the journal; after a fix, it finishes */
 	host_units_start();

@@ -115,13 +115,15 @@ int main(void)
 	ok(journal_backup_file(j, created, &err) == 0, "backup of a file that does not exist yet");
 	ok(journal_backup_file(j, odd, &err) == 0, "backup of a path with space, %% and newline");
 	ok(journal_backup_file(j, conf, &err) == 0, "backing up the same file twice is a no-op");
-	ok(journal_add_server(j, "devstack", "11111111-aaaa", "gb-1", &err) == 0 &&
+	ok(journal_add_server(j, "devstack", "", "gb-1", &err) == 0 &&
+		   journal_add_server(j, "devstack", "", "gb-3", &err) == 0 &&
+		   journal_add_server(j, "devstack", "11111111-aaaa", "gb-1", &err) == 0 &&
 		   journal_add_server(j, "devstack", "22222222-bbbb", "gb-2", &err) == 0 &&
 		   journal_server_gone(j, "11111111-aaaa", &err) == 0,
 	   "server records appended");
 	size_t n;
 	journal_records(j, &n);
-	is_int(n, 7, "7 records: begin, 3 files, 2 servers, 1 gone");
+	is_int(n, 9, "9 records: begin, 3 files, 4 servers, 1 gone");
 	journal_close(j);
 
 	/* the run changes the files, then dies; a torn record at the end */
@@ -136,7 +138,7 @@ int main(void)
 
 	ok(journal_load(state, &j, &err) == 0, "journal reloads");
 	const struct journal_rec *r = journal_records(j, &n);
-	is_int(n, 7, "the torn record is ignored");
+	is_int(n, 9, "the torn record is ignored");
 	is_str(r[3].fields[0], odd, "an odd path survives encoding");
 	is_str(r[0].fields[2], "/x/units.yaml", "begin record keeps the units file");
 	int restored = 0, bad = 0;
@@ -170,8 +172,9 @@ int main(void)
 
 	struct seen s = { 0 };
 	int failed = journal_each_server(j, server_cb, &s, &err);
-	ok(failed == 0 && s.calls == 1 && !strcmp(s.ids[0], "devstack/22222222-bbbb/gb-2"),
-	   "only the server not deleted is handed to the restore callback");
+	ok(failed == 0 && s.calls == 2 && !strcmp(s.ids[0], "devstack//gb-3") &&
+		   !strcmp(s.ids[1], "devstack/22222222-bbbb/gb-2"),
+	   "restore gets the undeleted server by id and the unanswered POST by name only");
 
 	/* a damaged backup is refused */
 	put(conf, "tampered\n");
