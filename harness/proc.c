@@ -229,17 +229,10 @@ static int read_stat(const char *pid, char *state, long *pgrp, long *sid)
 	return 0;
 }
 
-static void reap_own(void)
-{
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-}
-
 int proc_group_count(pid_t pgid)
 {
 	if (pgid <= 1)
 		return 0;
-	reap_own();
 	DIR *d = opendir("/proc");
 	if (!d)
 		return kill(-pgid, 0) == 0 ? 1 : 0;
@@ -252,7 +245,11 @@ int proc_group_count(pid_t pgid)
 		long pg, sid;
 		if (read_stat(de->d_name, &state, &pg, &sid) != 0)
 			continue;
-		if ((pg == pgid || sid == pgid) && state != 'Z' && state != 'X')
+		if (pg != pgid && sid != pgid)
+			continue;
+		if (state == 'Z' || state == 'X')
+			waitpid((pid_t)atol(de->d_name), NULL, WNOHANG); /* ours? reap it; else no-op */
+		else
 			count++;
 	}
 	closedir(d);
@@ -278,7 +275,6 @@ void proc_group_kill(pid_t pgid, int sig)
 		}
 		closedir(d);
 	}
-	reap_own();
 }
 
 int proc_which(const char *name, const char *env_override, struct strbuf *out,

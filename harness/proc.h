@@ -30,10 +30,11 @@ int proc_run(char *const argv[], char *const envp[], const char *cwd, struct str
 int proc_spawn_daemon(char *const argv[], char *const envp[], const char *cwd,
 		      const char *log_path, pid_t *pid, struct gb_err *err);
 
-/* Number of live (not zombie) processes whose process group or session is pgid. */
+/* Number of live (not zombie) processes whose process group or session is
+ * pgid. Zombies of that group that are our children are reaped on the way. */
 int proc_group_count(pid_t pgid);
 
-/* Signal every process of group pgid (and its session). Reaps our own zombies. */
+/* Signal every process of group pgid and of its session. */
 void proc_group_kill(pid_t pgid, int sig);
 
 /* The path of an executable: env override (if set and non-empty), else name
@@ -41,7 +42,7 @@ void proc_group_kill(pid_t pgid, int sig);
 int proc_which(const char *name, const char *env_override, struct strbuf *out,
 	       struct gb_err *err);
 
-/* Sleep for secs (restarts after signals only if *stop is not set; stop may be NULL). */
+/* Sleep up to secs; a signal cuts it short (callers loop and check their flag). */
 void proc_sleep(double secs);
 
 #endif
