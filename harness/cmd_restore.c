@@ -1,17 +1,60 @@
 /*
- * cmd_restore.c - `greenbench restore`: undo the host changes of an interrupted run.
- * Not built yet: answers --help with the planned manual and otherwise exits 2.
+ * cmd_restore.c - `greenbench restore`: undo the host changes of a run that
+ * was killed, from its journal, and say what was done. CLI layer: prints and
+ * picks the exit code; the work is hostchange_restore().
  */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "cmd.h"
+#include "hostchange.h"
 
 static const struct cmd_doc doc = {
 	.name = "restore",
 	.summary = "undo the host changes of an interrupted run",
 	.synopsis = "greenbench restore [--state-dir DIR]",
-	.description = "Walks the journal of an interrupted run backwards and restores every file,\npatch and unit it describes.",
+	.description =
+		"Walks the journal of an interrupted run (kill -9, power loss) backwards:\n"
+		"stops the fake computes it added, reverses its patches, puts every file it\n"
+		"changed back and checks the bytes against the sha256 taken before the run,\n"
+		"removes files and directories it created, then restarts the units it\n"
+		"restarted with their original configuration. Prints each action. Safe to\n"
+		"run twice; with no journal it says so and does nothing. `greenbench run`\n"
+		"does the same automatically before it starts.",
+	.examples = "greenbench restore\ngreenbench restore --state-dir /tmp/gb-state",
 };
+
+static void progress(void *arg, const char *line)
+{
+	(void)arg;
+	printf("%s\n", line);
+	fflush(stdout);
+}
 
 int cmd_restore(int argc, char **argv)
 {
-	return cmd_not_built(argc, argv, &doc);
+	const char *state_dir = NULL;
+	const struct opt opts[] = {
+		{ OPT_STRING, 0, "state-dir", &state_dir, "DIR", "where the journal is (default: as for run)" },
+		OPT_END_MARKER,
+	};
+	const char **args = NULL;
+	size_t n_args = 0;
+	int rc;
+	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
+		return rc;
+	free(args);
+	if (n_args) {
+		fprintf(stderr, "greenbench restore: takes no arguments; see 'greenbench restore --help'\n");
+		return GB_EXIT_USAGE;
+	}
+	hostchange_install_signals(); /* a Ctrl-C must not abandon a restore half way */
+	struct hostchange_opts ho = { .state_dir = state_dir, .progress = progress };
+	struct gb_err err = { GB_EXIT_ENV, "" };
+	bool found = false;
+	if (hostchange_restore(&ho, &found, &err) != 0)
+		return cmd_fail("restore", &err);
+	printf(found ? "the host is restored; the journal is removed\n"
+		     : "nothing to restore: no journal of an interrupted run\n");
+	return GB_EXIT_OK;
 }
