@@ -529,7 +529,8 @@ GLANCE = "http://%s:9292/v2" % HOST
 
 
 def cmd_image_flavor(state):
-    """A 1 KiB raw image 'cirros' (active) and flavor 'c1' (64 MB, 1 vCPU, 1 GB)."""
+    """A 1 KiB raw image 'cirros' (active), flavor 'c1' (64 MB, 1 vCPU, 1 GB), and no
+    instance/core/RAM quota for project admin."""
     sec = secrets(state)
     tok = token("admin", sec["ADMIN_PASSWORD"], "admin")
     _, imgs, _ = api("GET", GLANCE + "/images?name=cirros", tok)
@@ -543,6 +544,10 @@ def cmd_image_flavor(state):
             "visibility": "public"})[1]
         api("PUT", "%s/images/%s/file" % (GLANCE, img["id"]), tok, raw=b"\0" * 1024)
         say("glance: image cirros %s uploaded" % img["id"])
+    # no quota in the way of a benchmark: admin may run any number of servers
+    _, proj, _ = api("GET", KS + "/projects?name=admin", tok)
+    api("PUT", "%s/os-quota-sets/%s" % (NOVA, proj["projects"][0]["id"]), tok, body={
+        "quota_set": {"instances": -1, "cores": -1, "ram": -1}})
     _, fl, _ = api("GET", NOVA + "/flavors", tok)
     if not any(f["name"] == "c1" for f in fl["flavors"]):
         api("POST", NOVA + "/flavors", tok, body={"flavor": {
