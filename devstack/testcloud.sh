@@ -200,7 +200,7 @@ cmd_up() {
 	tc wait "$UNITS"
 	run "$SETUP_LOG" nova-manage --config-file "$ETC/nova/nova.conf" cell_v2 discover_hosts
 	tc image-flavor "$STATE"
-	say "up: $COMPUTES fake computes; started in $(elapsed "$tstart") s ($(elapsed "$t0") s with the package check)"
+	say "up: $COMPUTES fake computes; all ready in $(elapsed "$tstart") s ($(elapsed "$t0") s with the package check)"
 	tc status "$INFRA" "$UNITS" | tail -1 | sed 's/^total */testcloud: memory: /' >&2
 	say "units file: $UNITS"
 	echo "export OS_CLIENT_CONFIG_FILE=$STATE/clouds.yaml OS_CLOUD=greenbench-test"

@@ -143,6 +143,8 @@ def infra_units(state):
                      "/usr/lib/rabbitmq/bin/rabbitmq-server"],
             "env": {"HOME": "/var/lib/rabbitmq", "RABBITMQ_NODE_IP_ADDRESS": HOST, "ERL_EPMD_ADDRESS": HOST,
                     "RABBITMQ_DIST_PORT": "25672",
+                    # Erlang distribution listens on every address unless told otherwise
+                    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
                     "RABBITMQ_MNESIA_BASE": rmq + "/mnesia", "RABBITMQ_LOG_BASE": rmq + "/log",
                     "RABBITMQ_LOGS": "-"},
             "cwd": rmq, "log": log + "rabbit.log",
