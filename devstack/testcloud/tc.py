@@ -382,29 +382,46 @@ def wait_ready(doc, names):
             time.sleep(1)
 
 
-def stop_unit(doc, name):
-    u = doc["units"].get(name, {})
-    leader, pids = unit_pids(doc, name)
-    if not leader:
-        return
-    if pids:
-        say("%s: stopping process group %d (%d processes)" % (name, leader, len(pids)))
-        for sig, wait in ((signal.SIGTERM, seconds(u.get("stop_timeout", "10s"))),
-                          (signal.SIGKILL, 10)):
-            for pid in session_members(leader):
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            end = time.time() + wait
-            while time.time() < end and session_members(leader):
-                time.sleep(0.2)
-            if not session_members(leader):
-                break
-        if session_members(leader):
-            die("%s: processes of group %d survive SIGKILL: %s"
-                % (name, leader, session_members(leader)))
-    os.unlink(pidfile(doc, name))
+def stop_units(doc, names):
+    """Stop units together: SIGTERM every process of each one's group at once, wait up to
+    each unit's stop_timeout, SIGKILL what is left of it, then remove the pid files.
+    Dies naming the unit if any process survives SIGKILL."""
+    leaders, term_at, kill_at = {}, {}, {}
+    for n in names:
+        leader, pids = unit_pids(doc, n)
+        if not leader:
+            continue
+        leaders[n] = leader
+        if pids:
+            say("%s: stopping process group %d (%d processes)" % (n, leader, len(pids)))
+
+    def signal_unit(n, sig):
+        for pid in session_members(leaders[n]):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+    now = time.time()
+    for n in leaders:
+        signal_unit(n, signal.SIGTERM)
+        term_at[n] = now
+    pending = set(leaders)
+    while pending:
+        for n in sorted(pending):
+            if not session_members(leaders[n]):
+                pending.discard(n)
+                os.unlink(pidfile(doc, n))
+            elif n in kill_at:
+                if time.time() - kill_at[n] > 10:
+                    die("%s: processes of group %d survive SIGKILL: %s"
+                        % (n, leaders[n], session_members(leaders[n])))
+            elif time.time() - term_at[n] > seconds(doc["units"][n].get("stop_timeout", "10s")):
+                say("%s: still there after its stop_timeout; SIGKILL" % n)
+                signal_unit(n, signal.SIGKILL)
+                kill_at[n] = time.time()
+        if pending:
+            time.sleep(0.2)
 
 
 def rss_kb(pid, key):
@@ -557,6 +574,43 @@ def cmd_image_flavor(state):
         say("nova: flavor c1 created")
 
 
+def cmd_prune_computes(units_path, state, keep):
+    """Stop fake computes numbered above `keep` (by their pid files) and delete their
+    nova-compute service records (which takes their compute nodes and resource providers
+    with them), so the scheduler does not keep seeing hosts that are gone."""
+    doc = load_units(units_path)
+    fc = doc["fake_compute"]
+    pre, hpre = fc["unit_prefix"], fc["host_prefix"]
+    gone, extra = set(), []
+    for f in sorted(os.listdir(doc["state_dir"])):
+        m = re.match(r"^%s(\d+)\.pid$" % re.escape(pre), f)
+        if m and int(m.group(1)) > keep:
+            doc["units"].setdefault(pre + m.group(1), {"stop_timeout": fc["stop_timeout"]})
+            extra.append(pre + m.group(1))
+            gone.add(hpre + m.group(1))
+    stop_units(doc, extra)
+    sec = secrets(state)
+    tok = token("admin", sec["ADMIN_PASSWORD"], "admin")
+    v253 = {"OpenStack-API-Version": "compute 2.53"}
+    _, svcs, _ = api("GET", NOVA + "/os-services?binary=nova-compute", tok, headers=v253)
+    for svc in svcs["services"]:
+        m = re.match(r"^%s(\d+)$" % re.escape(hpre), svc["host"])
+        if m and int(m.group(1)) > keep:
+            code, _, _ = api("DELETE", "%s/os-services/%s" % (NOVA, svc["id"]), tok,
+                             headers=v253, ok=(204, 409))
+            if code == 409:
+                say("nova: compute %s still has servers; its record stays" % svc["host"])
+            else:
+                gone.add(svc["host"])
+    for host in gone:
+        try:
+            os.unlink("%s/%s.conf" % (fc["conf_dir"], host))
+        except FileNotFoundError:
+            pass
+    if gone:
+        say("computes: %d beyond %s%d removed" % (len(gone), hpre, keep))
+
+
 # --------------------------------------------------------------------------- commands
 
 def main(argv):
@@ -582,8 +636,7 @@ def main(argv):
                 if f.endswith(".pid") and n.startswith(pre) and n not in doc["units"]:
                     doc["units"][n] = {"stop_timeout": doc["fake_compute"].get("stop_timeout", "10s")}
                     names.append(n)
-        for n in reversed(names):
-            stop_unit(doc, n)
+        stop_units(doc, names)
         return
     if cmd in ("start", "wait", "stop", "alive"):
         doc = load_units(args[0])
@@ -597,8 +650,7 @@ def main(argv):
         elif cmd == "wait":
             wait_ready(doc, names)
         elif cmd == "stop":
-            for n in reversed(names):
-                stop_unit(doc, n)
+            stop_units(doc, names)
         else:
             sys.exit(0 if all(is_alive(doc, n) for n in names) else 1)
         return
@@ -651,6 +703,9 @@ def main(argv):
         return
     if cmd == "keystone-setup":
         cmd_keystone_setup(args[0])
+        return
+    if cmd == "prune-computes":  # UNITS STATE KEEP
+        cmd_prune_computes(args[0], args[1], int(args[2]))
         return
     if cmd == "image-flavor":
         cmd_image_flavor(args[0])
