@@ -88,7 +88,7 @@ def service_units(state, computes):
         {"http": "http://%s:8778/" % HOST},
         {"OS_PLACEMENT_CONFIG_DIR": os.path.dirname(p["PLACEMENT_CONF"])})
     add("g-api", py_main("glance.cmd.api", "glance-api") + ["--config-file", p["GLANCE_API_CONF"]],
-        {"http": "http://%s:9292/" % HOST})
+        {"http": "http://%s:9292/versions" % HOST})  # "/" answers 300
     add("q-svc", [PY, "-c", NEUTRON_MAIN, "--config-file", p["NEUTRON_CONF"]],
         {"http": "http://%s:9696/" % HOST})
     add("n-api", py_main("nova.cmd.api", "nova-api") + nova, {"tcp": "%s:8774" % HOST})
