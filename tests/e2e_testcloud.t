@@ -1,7 +1,8 @@
 #!/bin/bash
 # e2e_testcloud.t - the real test cloud: brings it up if it is not, then proves every
 # service ready, a server create reaching ACTIVE (and deleted), the units file and
-# clouds.yaml sound, loopback-only listeners, idempotent `up`, and a group stop/start.
+# clouds.yaml sound, loopback-only listeners, idempotent `up`, a group stop/start, and the
+# profile patch route end to end (applied to Debian's nova, then reversed byte for byte).
 # Leaves the cloud up. Needs root and Debian 12 (installs packages on first use).
 cd "$(dirname "$0")/.." || exit 1
 TC=devstack/testcloud.sh
@@ -128,6 +129,60 @@ check "stopping n-sch leaves no process of its group" test -z "$left"
 check "n-sch pid file removed after stop" test ! -e "$STATE/run/n-sch.pid"
 $T start "$STATE/units.yaml" n-sch 2>/dev/null
 check "n-sch started again and proven ready on the scheduler queue" $T wait "$STATE/units.yaml" n-sch
+
+# 11. the source-patch route: nova26-select_destinations-profile.patch on Debian's nova,
+#     n-sch restarted with GREENBENCH_PATCH_PROFILE_OUT, one create with our request id
+#     -> one dump named for it; then the patch is reversed and n-sch restarted as it was.
+D=/usr/lib/python3/dist-packages
+MGR=$D/nova/scheduler/manager.py
+PATCH=devstack/patches/nova26-select_destinations-profile.patch
+sum0=$(sha256sum "$MGR" | cut -d' ' -f1)
+work=$(mktemp -d)
+restore() {
+	patch -R -s -p1 --no-backup-if-mismatch -d "$D" <"$PATCH" >/dev/null 2>&1
+	$T stop "$work/units.yaml" n-sch 2>/dev/null
+	$T start "$STATE/units.yaml" n-sch 2>/dev/null
+	$T wait "$STATE/units.yaml" n-sch 2>/dev/null
+}
+if patch -s -p1 --no-backup-if-mismatch -d "$D" <"$PATCH"; then
+	trap 'restore; rm -rf "$work"' EXIT
+	pass "the profile patch applies to Debian's nova with patch -p1 -d $D"
+	$PY - "$STATE/units.yaml" "$work/units.yaml" "$work/out" <<'EOF'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+d["units"]["n-sch"]["env"]["GREENBENCH_PATCH_PROFILE_OUT"] = sys.argv[3]
+yaml.safe_dump(d, open(sys.argv[2], "w"))
+EOF
+	$T stop "$STATE/units.yaml" n-sch 2>/dev/null
+	$T start "$work/units.yaml" n-sch 2>/dev/null
+	check "n-sch restarted with GREENBENCH_PATCH_PROFILE_OUT and ready" $T wait "$work/units.yaml" n-sch
+	rid=req-$(cat /proc/sys/kernel/random/uuid)
+	tok=$(openstack token issue -f value -c id)
+	img=$(openstack image show cirros -f value -c id); fl=$(openstack flavor show c1 -f value -c id)
+	sid=$(curl -s -X POST http://127.0.0.1:8774/v2.1/servers -H "X-Auth-Token: $tok" \
+		-H 'OpenStack-API-Version: compute 2.37' -H "X-OpenStack-Request-ID: $rid" \
+		-H 'Content-Type: application/json' \
+		-d "{\"server\": {\"name\": \"e2e-prof-$$\", \"imageRef\": \"$img\", \"flavorRef\": \"$fl\", \"networks\": \"none\"}}" |
+		$PY -c 'import json, sys; print(json.load(sys.stdin)["server"]["id"])')
+	for _ in $(seq 1 60); do
+		ls "$work/out"/*"__${rid}__"*.prof >/dev/null 2>&1 && break; sleep 0.5
+	done
+	dump=$(ls "$work/out"/nova.scheduler.manager-SchedulerManager.select_destinations__"$rid"__[0-9]*.prof 2>/dev/null)
+	check "one dump named <target>__${rid}__<pid>.prof" test "$(wc -w <<<"$dump")" = 1
+	check "the dump loads in pstats and holds select_destinations" $PY -c '
+import pstats, sys
+s = pstats.Stats(sys.argv[1])
+assert any(k[2] == "select_destinations" and k[0].endswith("scheduler/manager.py") for k in s.stats)
+' "$dump"
+	check "the dump dir is mode 0700" test "$(stat -c %a "$work/out")" = 700
+	[ -n "$sid" ] && curl -s -o /dev/null -X DELETE "http://127.0.0.1:8774/v2.1/servers/$sid" -H "X-Auth-Token: $tok"
+	restore; trap 'rm -rf "$work"' EXIT
+	check "reversing the patch restores manager.py byte for byte" test "$(sha256sum "$MGR" | cut -d' ' -f1)" = "$sum0"
+	check "n-sch back on its own units entry (no profiling env)" \
+		bash -c "! tr '\\0' '\\n' </proc/$(cat "$STATE/run/n-sch.pid")/environ | grep -q GREENBENCH_PATCH_PROFILE_OUT"
+else
+	flunk "the profile patch applies to Debian's nova with patch -p1 -d $D" "is nova already patched? sha256 $sum0"
+fi
 
 echo "1..$n"
 [ $fail -eq 0 ]
