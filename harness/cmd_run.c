@@ -10,14 +10,18 @@
 #include <string.h>
 
 #include "cmd.h"
+#include <jansson.h>
+#include <math.h>
+
 #include "hostchange.h"
+#include "runner.h"
 #include "scenario.h"
 
 static const struct cmd_doc doc = {
 	.name = "run",
 	.summary = "run a scenario: change the host, restart units, fire requests, profile, store, restore",
 	.synopsis = "greenbench run SCENARIO [--units FILE] [--state-dir DIR] [--var NAME=PATH]... "
-		    "[--force] [--dry-run]",
+		    "[--os-cloud NAME] [--db FILE] [--label L] [--force] [--dry-run] [--tap|--json]",
 	.description =
 		"Runs SCENARIO: takes the host lock (and first undoes the journal of a run that\n"
 		"was killed), journals every change before making it, applies the local.conf\n"
@@ -50,61 +54,69 @@ static const struct cmd_doc doc = {
 		    "greenbench run s.yaml --var NOVA_CONF=/srv/nova/nova.conf --dry-run",
 };
 
-/* Until scenario.c is merged into this tree: a loader that says so. The real
- * scenario_load (a strong symbol) replaces it at link time. */
-__attribute__((weak)) int scenario_load(const char *path, struct scenario **out,
-					struct gb_err *err)
-{
-	(void)out;
-	return gb_errf(err, GB_EXIT_USAGE, "%s: the scenario loader is not built into this "
-					   "greenbench", path);
-}
-
-__attribute__((weak)) void scenario_free(struct scenario *sc)
-{
-	(void)sc;
-}
-
 static void progress(void *arg, const char *line)
 {
-	(void)arg;
-	fprintf(stderr, "%s\n", line);
+	const int *quiet = arg;
+	if (!*quiet)
+		fprintf(stderr, "%s\n", line);
 }
 
-/*
- * WORKLOAD HOOK: the API part (osapi/workload), collect and store are wired
- * here by the lead: fire sc->steps through the OpenStack API, journaling each
- * server (journal_add_server(hostchange_journal(hc), ...)) before its POST,
- * checking hostchange_interrupted() in its loops, then collect the dumps from
- * hostchange_dumps_dir(hc). With `workload: []` there is nothing to do.
- */
-static bool workload_is_built(void)
+static void print_tap(const struct runner_result *res)
 {
-	return false; /* WORKLOAD HOOK: true once run_workload calls the API part */
+	printf("1..%zu\n", res->n_slas + 1);
+	printf("%s 1 - run %lld stored with status %s\n", strcmp(res->status, "ok") ? "not ok" : "ok",
+	       res->run_id, res->status);
+	for (size_t i = 0; i < res->n_slas; i++) {
+		const struct runner_sla *r = &res->slas[i];
+		printf("%s %zu - sla %s %s %g (got %g)\n", r->passed ? "ok" : "not ok", i + 2, r->metric,
+		       r->is_max ? "<=" : ">=", r->limit, r->value);
+	}
 }
 
-static int run_workload(struct hostchange *hc, void *arg, struct gb_err *err)
+static void print_json(const struct runner_result *res, const struct scenario *sc)
 {
-	const struct scenario *sc = arg;
-	(void)hc;
-	if (sc->n_steps == 0)
-		return 0;
-	return gb_errf(err, GB_EXIT_USAGE, "%s: the workload (%zu step(s)) needs the API part, which "
-					   "is not built into this greenbench; use workload: []",
-		       sc->path, sc->n_steps);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I}", "run_id",
+			      (json_int_t)res->run_id, "scenario", sc->name, "status", res->status,
+			      "seconds", res->secs, "servers", (json_int_t)res->n_servers, "active",
+			      (json_int_t)res->n_active, "errors", (json_int_t)res->n_errors,
+			      "profiles", (json_int_t)res->n_profiles, "dump_problems",
+			      (json_int_t)res->n_dump_problems);
+	json_t *slas = json_array();
+	for (size_t i = 0; i < res->n_slas; i++) {
+		const struct runner_sla *r = &res->slas[i];
+		json_array_append_new(slas, json_pack("{s:s, s:f, s:f, s:s, s:b}", "metric", r->metric,
+						      isnan(r->value) ? -1.0 : r->value, "limit",
+						      r->limit, "op", r->is_max ? "max" : "min",
+						      "passed", r->passed));
+	}
+	json_object_set_new(o, "sla", slas);
+	char *txt = json_dumps(o, JSON_INDENT(2));
+	printf("%s\n", txt);
+	free(txt);
+	json_decref(o);
 }
 
 int cmd_run(int argc, char **argv)
 {
-	const char *units = NULL, *state_dir = NULL;
+	const char *units = NULL, *state_dir = NULL, *cloud = NULL, *db = NULL, *label = NULL;
+	const char *cacert = NULL;
 	struct opt_list vars = { NULL, 0 };
-	int force = 0, dry_run = 0;
+	int force = 0, dry_run = 0, insecure = 0, tap = 0, json = 0, quiet = 0;
 	const struct opt opts[] = {
+		{ OPT_STRING, 0, "os-cloud", &cloud, "NAME", "clouds.yaml entry to use (overrides the scenario's cloud)" },
+		{ OPT_STRING, 0, "cloud", &cloud, "NAME", "same as --os-cloud" },
 		{ OPT_STRING, 0, "units", &units, "FILE", "units file (overrides the scenario's units.file)" },
 		{ OPT_STRING, 0, "state-dir", &state_dir, "DIR", "journal, lock and dumps live here" },
 		{ OPT_LIST, 0, "var", &vars, "NAME=PATH", "set a devstack variable, e.g. NOVA_CONF=/etc/nova/nova.conf" },
+		{ OPT_STRING, 0, "db", &db, "FILE", "results store (default ~/.local/share/greenbench/results.db)" },
+		{ OPT_STRING, 'l', "label", &label, "LABEL", "label the stored run (compare/show accept it)" },
+		{ OPT_BOOL, 0, "insecure", &insecure, NULL, "do not verify the cloud's TLS certificates" },
+		{ OPT_STRING, 0, "os-cacert", &cacert, "FILE", "CA bundle to verify the cloud's TLS certificates" },
 		{ OPT_BOOL, 0, "force", &force, NULL, "patch over uncommitted changes to the patched files" },
 		{ OPT_BOOL, 0, "dry-run", &dry_run, NULL, "check everything and say what would change; change nothing" },
+		{ OPT_BOOL, 0, "tap", &tap, NULL, "print the SLA checks as TAP on stdout (prove can run scenarios)" },
+		{ OPT_BOOL, 0, "json", &json, NULL, "print the result as JSON on stdout" },
+		{ OPT_BOOL, 'q', "quiet", &quiet, NULL, "no progress lines, only the summary and errors" },
 		OPT_END_MARKER,
 	};
 	const char **args = NULL;
@@ -129,60 +141,32 @@ int cmd_run(int argc, char **argv)
 		opt_list_release(&vars);
 		return cmd_fail("run", &err);
 	}
-	if (sc->n_steps > 0 && !workload_is_built()) {
-		gb_errf(&err, GB_EXIT_USAGE, "%s: the workload (%zu step(s)) needs the API part, which "
-					     "is not built into this greenbench; use workload: []",
-			sc->path, sc->n_steps);
-		rc = cmd_fail("run", &err);
-		scenario_free(sc);
-		free(args);
-		opt_list_release(&vars);
-		return rc;
-	}
-	struct hostchange_opts ho = {
-		.units_file = units, .state_dir = state_dir, .vars = vars.items, .n_vars = vars.n_items,
-		.force = force, .dry_run = dry_run, .progress = progress,
+	struct runner_opts ro = {
+		.cloud = cloud, .units_file = units, .state_dir = state_dir, .vars = vars.items,
+		.n_vars = vars.n_items, .force = force, .dry_run = dry_run, .insecure = insecure,
+		.cacert = cacert, .db = db, .label = label, .progress = progress, .progress_arg = &quiet,
 	};
-	struct hostchange *hc = NULL;
-	if (hostchange_begin(sc, &ho, &hc, &err) != 0) {
+	struct runner_result res;
+	int run_rc = runner_run(sc, &ro, &res, &err);
+	if (!json && !dry_run)
+		fprintf(stderr, "%s", res.summary);
+	if (run_rc != 0) {
 		rc = cmd_fail("run", &err);
-		goto out;
-	}
-	/* The run, step by step; later parts (collect, store) add theirs here. */
-	const struct hostchange_step steps[] = {
-		{ "config", hostchange_apply_config, NULL },
-		{ "patches", hostchange_apply_patches, NULL },
-		{ "fake-computes", hostchange_scale_computes, NULL },
-		{ "restart", hostchange_restart_units, NULL },
-		{ "workload", run_workload, sc }, /* WORKLOAD HOOK */
-	};
-	if (!dry_run)
-		fprintf(stderr, "run %s of %s (state in %s)\n", hostchange_run_id(hc), sc->name,
-			hostchange_state_dir(hc));
-	int step_rc = hostchange_run_steps(hc, steps, GB_ARRAY_SIZE(steps), &err);
-	struct gb_err rerr = { GB_EXIT_ENV, "" };
-	int restore_rc = hostchange_finish(hc, &rerr);
-	size_t n_t;
-	const struct hostchange_timing *t = hostchange_timings(hc, &n_t);
-	fprintf(stderr, "summary:\n");
-	for (size_t i = 0; i < n_t; i++)
-		fprintf(stderr, "  %-28s %8.2f s\n", t[i].name, t[i].secs);
-	if (step_rc != 0)
-		rc = cmd_fail("run", &err);
-	else
+	} else if (dry_run) {
+		fprintf(stderr, "dry run: nothing was changed\n");
 		rc = GB_EXIT_OK;
-	if (restore_rc != 0) {
-		fprintf(stderr, "greenbench run: RESTORE INCOMPLETE: %s\n", rerr.msg);
-		rc = GB_EXIT_ENV;
-	} else if (step_rc != 0 || hostchange_interrupted()) {
-		fprintf(stderr, "greenbench run: the host is restored\n");
-		if (hostchange_interrupted())
-			rc = GB_EXIT_INTERRUPTED;
-	} else if (!dry_run) {
-		fprintf(stderr, "run %s done; the host is restored\n", hostchange_run_id(hc));
+	} else {
+		fprintf(stderr, "run %lld stored (%s, %.1f s); the host is restored\n", res.run_id,
+			res.status, res.secs);
+		rc = res.n_sla_failed ? GB_EXIT_FAIL : GB_EXIT_OK;
 	}
-out:
-	hostchange_free(hc);
+	if (!dry_run && (tap || json) && res.run_id) {
+		if (tap)
+			print_tap(&res);
+		else
+			print_json(&res, sc);
+	}
+	runner_result_release(&res);
 	scenario_free(sc);
 	free(args);
 	opt_list_release(&vars);

@@ -101,6 +101,11 @@ bool hostchange_interrupted(void)
 	return g_interrupted != 0;
 }
 
+volatile sig_atomic_t *hostchange_interrupt_flag(void)
+{
+	return &g_interrupted;
+}
+
 const char *const hostchange_debug_points[] = {
 	"begin", "config", "config:journaled", "config:applied", "patches", "patch:journaled",
 	"patch:applied", "fake-computes", "fake:journaled", "fake:started", "restart",

@@ -9,6 +9,7 @@
 #ifndef GB_HOSTCHANGE_H
 #define GB_HOSTCHANGE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -54,6 +55,8 @@ struct hostchange_timing {
 void hostchange_install_signals(void);
 /* Has SIGINT/SIGTERM/SIGHUP arrived? (the workload checks this too) */
 bool hostchange_interrupted(void);
+/* The flag itself, for loops that take a pointer (the workload's hooks). */
+volatile sig_atomic_t *hostchange_interrupt_flag(void);
 
 /*
  * Debug hook for the fault-injection test: when GREENBENCH_DEBUG_STOP_AT

@@ -23,6 +23,7 @@ struct runner_opts {
 	size_t n_extra_patches;
 	const char *patch_tree;   /* tree for extra_patches (NULL: as the scenario's patches) */
 	bool force;               /* patch over uncommitted changes */
+	bool dry_run;             /* check and say what would change; no cloud, no store */
 	bool insecure;            /* don't verify TLS */
 	const char *cacert;       /* CA bundle */
 	const char *db;           /* --db; NULL: the default store */

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.." || exit 1
 GB=${GB:-$PWD/bin/greenbench}
 DAEMON=$PWD/tests/helpers/daemon.sh
 T=$(mktemp -d /tmp/t_run_cli.XXXXXX)
+export GREENBENCH_DB=$T/results.db
 n=0; fail=0
 okay() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail+1)); fi; }
 cleanup() {
@@ -63,18 +64,13 @@ patches:
 profile:
   - unit: n-sch
     target: nova.scheduler.manager:SchedulerManager.select_destinations
-restart: [n-api]
+restart: [n-api, n-sch]
 workload: []
 YAML
 # the same scenario for a tree whose loader is a test stand-in
 export FS_UNITS=$T/units.yaml FS_LC=$T/local.conf FS_FAKE=3 FS_PATCH=$T/fix.diff FS_TREE=$T/src/nova
 (cd "$T" && tar cf "$T"/orig.tar etc src/nova/nova)
 
-out=$("$GB" run "$T"/scenario.yaml --state-dir "$T"/state --dry-run 2>&1)
-if [[ "$out" == *"scenario loader is not built"* ]]; then
-	echo "1..0 # SKIP the scenario loader is not built into $GB yet"
-	exit 0
-fi
 
 # start the host's own units: they must be running, as they were, after every restore
 start_host_units() {
@@ -113,7 +109,7 @@ start_host_units
 okay $(( rc != 0 )) "a clean run exits 0"
 [ -n "$VERBOSE" ] && sed "s/^/#   /" "$T"/err
 grep -q "restarting n-sch... dead in .* s, ready in .* s (profiled)" "$T"/err; okay $? "progress says how long n-sch took to die and to be ready"
-grep -q "^summary:" "$T"/err && grep -q "restore" "$T"/err; okay $? "the summary lists step timings including restore"
+grep -q "^steps:" "$T"/err && grep -q "restore" "$T"/err; okay $? "the summary lists step timings including restore"
 host_is_restored "clean run"; okay $? "after a clean run the host is as it was"
 
 for point in begin config config:journaled config:applied patches patch:journaled patch:applied \
@@ -127,7 +123,8 @@ for point in begin config config:journaled config:applied patches patch:journale
 	kill -KILL $pid; wait $pid 2>/dev/null
 	"$GB" restore --state-dir "$T"/state > "$T"/restore.out 2>&1; rc=$?
 	host_is_restored "$point"; restored=$?
-	okay $(( rc != 0 || restored != 0 )) "kill -9 at $point (stopped: $stopped), greenbench restore: host restored"
+	okay $(( rc != 0 || restored != 0 )) "kill -9 at $point, greenbench restore: host restored"
+	okay $([ "$stopped" = T ]; echo $?) "the run reached $point (it stopped itself there before the kill)"
 	[ $rc = 0 ] || sed 's/^/#   /' "$T"/restore.out
 done
 "$GB" restore --state-dir "$T"/state > "$T"/restore.out 2>&1; rc=$?

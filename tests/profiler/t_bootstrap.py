@@ -61,7 +61,14 @@ def waits(ctx, t):
     return work(10)
 ''')
 
-PRELUDE = "import sys, site\nsys.path.insert(0, %r)\n" % APP
+# The child runs with -S, then adds the interpreter's site dirs itself, skipping any
+# that hold an installed greenbench-profile.pth: a greenprof installed on this host
+# must not stand in for the one under test.
+PRELUDE = ("import sys, site, os\n"
+           "for _d in site.getsitepackages():\n"
+           "    if not os.path.exists(os.path.join(_d, 'greenbench-profile.pth')):\n"
+           "        site.addsitedir(_d)\n"
+           "sys.path.insert(0, %r)\n" % APP)
 ADD_SITE = "site.addsitedir(%r)\n" % SITE
 
 
@@ -69,7 +76,7 @@ def run(code, spec, out=None):
     env = {k: v for k, v in os.environ.items() if k != "GREENBENCH_PROFILE"}
     if spec is not None:
         env["GREENBENCH_PROFILE"] = spec
-    r = subprocess.run([PY, "-c", PRELUDE + code], capture_output=True, text=True, env=env, timeout=60)
+    r = subprocess.run([PY, "-S", "-c", PRELUDE + code], capture_output=True, text=True, env=env, timeout=60)
     return r
 
 
