@@ -10,6 +10,7 @@
 
 #include "ab.h"
 #include "cmd_store.h"
+#include "cmd_verdict.h"
 #include "compare.h"
 #include "report.h"
 
@@ -45,17 +46,6 @@ static const struct cmd_doc doc = {
 		    "greenbench compare --ab 4 --junit > ab.xml",
 };
 
-/* "5", "5%" or "2.5" -> 0.05, 0.05, 0.025 */
-static int parse_pct(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || (*end && strcmp(end, "%")) || !(v >= 0 && v < 1000))
-		return -1;
-	*out = v / 100;
-	return 0;
-}
-
 int cmd_compare(int argc, char **argv)
 {
 	const char *db_path = NULL, *min_effect_s = NULL, *target = NULL;
@@ -89,7 +79,7 @@ int cmd_compare(int argc, char **argv)
 		return GB_EXIT_USAGE;
 	}
 	struct compare_opts o = COMPARE_OPTS_DEFAULT;
-	if (min_effect_s && parse_pct(min_effect_s, &o.min_effect)) {
+	if (min_effect_s && cmd_verdict_pct(min_effect_s, &o.min_effect)) {
 		fprintf(stderr, "greenbench compare: --min-effect '%s' is not a percentage like 5 or 2.5%%\n",
 			min_effect_s);
 		return GB_EXIT_USAGE;

@@ -302,3 +302,19 @@ int history_mark_baseline(struct store *db, long long run, int on, struct gb_err
 		return gb_errf(err, GB_EXIT_USAGE, "no run with id %lld in the store", run);
 	return 0;
 }
+
+int history_run_scenario(struct store *db, long long run, char **name, struct gb_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	*name = NULL;
+	if (sqlite3_prepare_v2(store_handle(db), "SELECT scenario FROM runs WHERE id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return sql_fail(db, "reading a run", err);
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*name = col_dup(st, 0);
+	sqlite3_finalize(st);
+	if (!*name)
+		return gb_errf(err, GB_EXIT_USAGE, "no run with id %lld in the store", run);
+	return 0;
+}

@@ -75,6 +75,9 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 		  const struct history_opts *o, struct history_judgement *out, struct gb_err *err);
 void history_judgement_release(struct history_judgement *j);
 
+/* The scenario name of a stored run into *name (caller frees). */
+int history_run_scenario(struct store *db, long long run, char **name, struct gb_err *err);
+
 /* Set (on = 1) or clear a run's baseline mark. */
 int history_mark_baseline(struct store *db, long long run, int on, struct gb_err *err);
 
