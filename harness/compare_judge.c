@@ -381,6 +381,15 @@ static int check_runs(struct compare_verdict *v, const struct run_facts *fa, con
 			       v->refused);
 	if (v->refused[0])
 		add_note(v, "compared anyway (--force): %s", v->refused);
+	return 0;
+}
+
+/* Notes on the hosts the runs were taken on. */
+static void host_notes(struct compare_verdict *v, const struct run_facts *fa, const struct run_facts *fb,
+		       const struct compare_opts *o)
+{
+	size_t n = v->n_a + v->n_b;
+	const struct run_facts *first = &fa[0];
 	for (size_t i = 0; i < n; i++) {
 		const struct run_facts *f = i < v->n_a ? &fa[i] : &fb[i - v->n_a];
 		long long id = i < v->n_a ? v->runs_a[i] : v->runs_b[i - v->n_a];
@@ -407,7 +416,6 @@ static int check_runs(struct compare_verdict *v, const struct run_facts *fa, con
 	const char *ra = fa[0].revision, *rb = fb[0].revision;
 	if (ra && rb && strcmp(ra, rb))
 		add_note(v, "service revision %.60s (A) -> %.60s (B)", ra, rb);
-	return 0;
 }
 
 /* ---- judging ---- */
@@ -515,8 +523,27 @@ static int judge_metrics(struct compare_verdict *v, struct compare_run_samples *
 		m[k] = (struct verdict_metric){ names[k], vals[2 * k].x, vals[2 * k].n, vals[2 * k + 1].x,
 						vals[2 * k + 1].n, 0 };
 	}
+	/* two families: the profiled call (the question asked: alone, unadjusted) and the
+	 * latencies (Benjamini-Hochberg among themselves) */
 	struct verdict *out = gb_calloc(n ? n : 1, sizeof(*out));
-	int rc = verdict_family(m, n, o->alpha, o->min_effect, out, err);
+	struct verdict_metric *fam = gb_calloc(n ? n : 1, sizeof(*fam));
+	struct verdict *fam_out = gb_calloc(n ? n : 1, sizeof(*fam_out));
+	size_t *at = gb_calloc(n ? n : 1, sizeof(*at));
+	int rc = 0;
+	for (int pass = 1; !rc && pass >= 0; pass--) {
+		size_t nf = 0;
+		for (size_t k = 0; k < n; k++)
+			if (is_target[k] == pass) {
+				at[nf] = k;
+				fam[nf++] = m[k];
+			}
+		rc = verdict_family(fam, nf, o->alpha, o->min_effect, fam_out, err);
+		for (size_t i = 0; !rc && i < nf; i++)
+			out[at[i]] = fam_out[i];
+	}
+	free(fam);
+	free(fam_out);
+	free(at);
 	if (!rc) {
 		v->metrics = gb_calloc(n ? n : 1, sizeof(*v->metrics));
 		/* targets first, then in order of appearance */
@@ -784,6 +811,8 @@ int compare_judge(struct store *db, const long long *a, size_t n_a, const long l
 	else if (!rc && (n_a < 3 || n_b < 3))
 		add_note(out, "one sample per run: %zu vs %zu runs can hardly reach significance; "
 			      "4 or more per side can", n_a, n_b);
+	if (!rc)
+		host_notes(out, fa, fb, o);
 	for (size_t i = 0; !rc && i < n_a; i++)
 		rc = compare_load_run(db, a[i], o->target, 1, &sa[i], err);
 	for (size_t i = 0; !rc && i < n_b; i++)

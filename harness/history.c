@@ -256,16 +256,25 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 		size_t from = cp > 10 ? cp - 10 : 0;
 		long long *a = out->history_ids + from;
 		size_t n_a = cp - from, n_b = len - cp;
+		/* B: the runs of the last segment that sit at the new level (nearer its mean than
+		 * the old one); a 3-run segment can still hold one run of the old level */
 		long long *b = gb_malloc(n_b * sizeof(*b));
-		for (size_t i = 0; i < n_b; i++)
-			b[i] = cp + i < out->n_history ? out->history_ids[cp + i] : new_run;
+		double mid = (out->cp.mean_before + out->cp.mean_after) / 2;
+		int up = out->cp.mean_after > out->cp.mean_before;
+		size_t k = 0;
+		for (size_t i = 0; i < n_b; i++) {
+			double x = cp + i < out->n_history ? out->history[cp + i] : out->value;
+			if (up ? x >= mid : x <= mid)
+				b[k++] = cp + i < out->n_history ? out->history_ids[cp + i] : new_run;
+		}
+		n_b = k;
 		struct compare_opts co = COMPARE_OPTS_DEFAULT;
 		co.alpha = o->alpha;
 		co.min_effect = o->min_effect;
 		co.force = 1;
-		if (n_a && compare_judge(db, a, n_a, b, n_b, &co, &out->funcs, err) == 0)
+		if (n_a && n_b && compare_judge(db, a, n_a, b, n_b, &co, &out->funcs, err) == 0)
 			out->has_funcs = 1;
-		else if (n_a)
+		else if (n_a && n_b)
 			add_note(out, "could not compare the functions of the two levels: %s", err->msg);
 		free(b);
 	}

@@ -134,8 +134,11 @@ void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 	}
 	sb_addf(out, ", scenario %s\n", v->scenario_b ? v->scenario_b : "?");
 	const char *hm = headline_metric(v);
+	int thin = !v->is_regression && !v->is_improvement && v->n_metrics &&
+		   v->metrics[0].v.kind == VERDICT_INSUFFICIENT_DATA;
 	sb_addf(out, "VERDICT: %s", v->is_regression ? "SLOWER (B regressed)"
-				  : v->is_improvement ? "FASTER" : "no significant change");
+				  : v->is_improvement ? "FASTER"
+				  : thin ? "not enough data for a verdict" : "no significant change");
 	for (size_t i = 0; i < v->n_metrics; i++)
 		if (hm && !strcmp(v->metrics[i].name, hm)) {
 			sb_addf(out, " - %s: %s\n", hm, v->metrics[i].v.reason);
