@@ -146,6 +146,10 @@ void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 		}
 	if (!hm)
 		sb_addstr(out, " - no metric in common\n");
+	if (v->n_funcs_slower || v->n_funcs_faster || v->n_counts_changed)
+		sb_addf(out, "moved: %zu function%s slower, %zu faster (own time); %zu call count%s changed; "
+			     "see below\n", v->n_funcs_slower, v->n_funcs_slower == 1 ? "" : "s",
+			v->n_funcs_faster, v->n_counts_changed, v->n_counts_changed == 1 ? "" : "s");
 	for (size_t i = 0; i < v->n_notes; i++)
 		sb_addf(out, "note: %s\n", v->notes[i]);
 
