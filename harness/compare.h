@@ -124,9 +124,12 @@ struct compare_opts {
 	int with_callers;    /* read the raw dumps for the callers of listed functions */
 	const char *target;  /* profile target substring, NULL: all */
 	double busy_ratio;   /* a run is "busy" when load1 > cpu_count * busy_ratio (0.7) */
+	double floor;        /* functions whose own time per call stays below this share of
+			      * the profiled call's time on both sides are not tested (1e-4):
+			      * they cannot matter, and a smaller family has more power */
 };
 
-#define COMPARE_OPTS_DEFAULT { VERDICT_ALPHA, VERDICT_MIN_EFFECT, 15, 0, 1, NULL, 0.7 }
+#define COMPARE_OPTS_DEFAULT { VERDICT_ALPHA, VERDICT_MIN_EFFECT, 15, 0, 1, NULL, 0.7, 1e-4 }
 
 /* One judged metric. */
 struct compare_row {
@@ -157,6 +160,10 @@ struct compare_verdict {
 				       * |delta| first), at most top_n */
 	size_t n_funcs;
 	size_t n_funcs_tested;        /* the family size (BH) */
+	size_t n_funcs_untested;      /* below the floor: too small to matter, not tested */
+	struct compare_row *movers;   /* when few are flagged: the largest changes >= min_effect
+				       * that are NOT significant (where to look, not a verdict) */
+	size_t n_movers;
 	size_t n_funcs_slower, n_funcs_faster;
 	struct compare_row *counts;   /* call counts that changed, facts first, at most top_n */
 	size_t n_counts;

@@ -448,6 +448,14 @@ static double mean_of(const double *x, size_t n)
 	return n ? sum / (double)n : 0;
 }
 
+static int is_constant(const double *x, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (x[i] != x[0])
+			return 0;
+	return 1;
+}
+
 static int cmp_row(const void *pa, const void *pb)
 {
 	const struct compare_row *a = pa, *b = pb;
@@ -625,21 +633,29 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 			func_side(v, sa, v->n_a, rev, k, what, &vals[6 * k + 2 * what]);
 			func_side(v, sb, v->n_b, rev + v->n_a, k, what, &vals[6 * k + 2 * what + 1]);
 		}
+	/* the floor: a share of the profiled call's time */
+	double floor_secs = 0;
+	if (v->n_metrics && v->metrics[0].is_target && o->floor > 0)
+		floor_secs = o->floor * fmax(isnan(v->metrics[0].v.median_a) ? 0 : v->metrics[0].v.median_a,
+					     isnan(v->metrics[0].v.median_b) ? 0 : v->metrics[0].v.median_b);
 	size_t nm = 0;
 	size_t *which = gb_malloc(2 * (nf ? nf : 1) * sizeof(*which));
 	for (size_t k = 0; k < nf; k++) {
 		struct side_values *t = &vals[6 * k], *c = &vals[6 * k + 4];
-		int any_time = 0;
-		for (size_t i = 0; i < t[0].n && !any_time; i++)
-			any_time = t[0].x[i] != 0;
-		for (size_t i = 0; i < t[1].n && !any_time; i++)
-			any_time = t[1].x[i] != 0;
-		if (any_time) {
+		double ma = mean_of(t[0].x, t[0].n), mb = mean_of(t[1].x, t[1].n);
+		int any_time = ma > 0 || mb > 0;
+		int big = any_time && (ma >= floor_secs || mb >= floor_secs);
+		if (big) {
 			which[nm] = 2 * k;
 			m[nm++] = (struct verdict_metric){ keys->funcs[k].name, t[0].x, t[0].n, t[1].x, t[1].n, 0 };
+		} else if (any_time) {
+			v->n_funcs_untested++;
 		}
-		which[nm] = 2 * k + 1;
-		m[nm++] = (struct verdict_metric){ keys->funcs[k].name, c[0].x, c[0].n, c[1].x, c[1].n, 1 };
+		/* calls: a fact for every function; a test only for those above the floor */
+		if (big || (is_constant(c[0].x, c[0].n) && is_constant(c[1].x, c[1].n))) {
+			which[nm] = 2 * k + 1;
+			m[nm++] = (struct verdict_metric){ keys->funcs[k].name, c[0].x, c[0].n, c[1].x, c[1].n, 1 };
+		}
 	}
 	struct verdict *out = gb_calloc(nm ? nm : 1, sizeof(*out));
 	int rc = verdict_family(m, nm, o->alpha, o->min_effect, out, err);
@@ -684,8 +700,18 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 		while (keep < n_times && keep < o->top_n &&
 		       (times[keep].v.kind == VERDICT_SLOWER || times[keep].v.kind == VERDICT_FASTER))
 			keep++;
-		for (size_t i = keep; i < n_times; i++)
-			row_free(&times[i]);
+		/* then, when few are flagged, the largest changes that are not significant */
+		size_t want = o->top_n < 5 ? o->top_n : 5;
+		v->movers = gb_calloc(want ? want : 1, sizeof(*v->movers));
+		for (size_t i = keep; i < n_times; i++) {
+			const struct verdict *vd = &times[i].v;
+			int flagged = vd->kind == VERDICT_SLOWER || vd->kind == VERDICT_FASTER;
+			if (keep < want && v->n_movers < want - keep && !flagged && isfinite(vd->rel_change) &&
+			    fabs(vd->rel_change) >= o->min_effect)
+				v->movers[v->n_movers++] = times[i];
+			else
+				row_free(&times[i]);
+		}
 		v->funcs = times;
 		v->n_funcs = keep;
 		v->n_counts_changed = 0;
@@ -759,7 +785,7 @@ static void fill_callers(struct compare_row *rows, size_t n, const struct pstats
 static int add_callers(struct store *db, struct compare_verdict *v, const struct compare_opts *o,
 		       struct gb_err *err)
 {
-	if (!v->n_funcs && !v->n_counts)
+	if (!v->n_funcs && !v->n_counts && !v->n_movers)
 		return 0;
 	for (int side = 1; side >= 0; side--) {
 		long long run = side ? v->runs_b[v->n_b - 1] : v->runs_a[v->n_a - 1];
@@ -768,6 +794,7 @@ static int add_callers(struct store *db, struct compare_verdict *v, const struct
 			return -1;
 		fill_callers(v->funcs, v->n_funcs, ps);
 		fill_callers(v->counts, v->n_counts, ps);
+		fill_callers(v->movers, v->n_movers, ps);
 		pstats_free(ps);
 	}
 	return 0;
@@ -855,6 +882,7 @@ void compare_verdict_release(struct compare_verdict *v)
 	rows_free(v->metrics, v->n_metrics);
 	rows_free(v->funcs, v->n_funcs);
 	rows_free(v->counts, v->n_counts);
+	rows_free(v->movers, v->n_movers);
 	memset(v, 0, sizeof(*v));
 }
 

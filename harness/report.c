@@ -119,6 +119,20 @@ static const char *headline_metric(const struct compare_verdict *v)
 	return v->n_metrics ? v->metrics[0].name : NULL;
 }
 
+static void func_rows(const struct compare_row *rows, size_t n, struct strbuf *out)
+{
+	char b1[32], b2[32], b3[32], b4[48];
+	sb_addf(out, "%10s %10s %8s %18s %8s  %s\n", "A", "B", "CHANGE", "CI", "P ADJ", "FUNCTION");
+	for (size_t i = 0; i < n; i++) {
+		const struct compare_row *r = &rows[i];
+		sb_addf(out, "%10s %10s %8s %18s %8.2g  %s\n", secs(r->v.median_a, b1, sizeof(b1)),
+			secs(r->v.median_b, b2, sizeof(b2)), pct(r->v.rel_change, b3, sizeof(b3)),
+			ci(&r->v, b4, sizeof(b4)), r->v.p_adjusted, r->name);
+		for (size_t c = 0; c < r->n_callers; c++)
+			sb_addf(out, "%59s %s %s\n", "", c ? "      " : "called by", r->callers[c]);
+	}
+}
+
 void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 {
 	char b1[32], b2[32], b3[32], b4[48];
@@ -164,21 +178,16 @@ void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 	}
 
 	sb_addf(out, "\nFUNCTIONS WHOSE OWN TIME MOVED (tottime per call; %zu slower, %zu faster of %zu "
-		     "tested; false discovery rate %g%%, minimum effect %g%%)\n",
-		v->n_funcs_slower, v->n_funcs_faster, v->n_funcs_tested, 100 * v->alpha,
-		100 * v->min_effect);
-	if (!v->n_funcs) {
+		     "tested%s; false discovery rate %g%%, minimum effect %g%%)\n",
+		v->n_funcs_slower, v->n_funcs_faster, v->n_funcs_tested,
+		v->n_funcs_untested ? ", the tiny ones untested" : "", 100 * v->alpha, 100 * v->min_effect);
+	if (!v->n_funcs)
 		sb_addstr(out, "  none: no function moved beyond the noise\n");
-	} else {
-		sb_addf(out, "%10s %10s %8s %18s %8s  %s\n", "A", "B", "CHANGE", "CI", "P ADJ", "FUNCTION");
-		for (size_t i = 0; i < v->n_funcs; i++) {
-			const struct compare_row *r = &v->funcs[i];
-			sb_addf(out, "%10s %10s %8s %18s %8.2g  %s\n", secs(r->v.median_a, b1, sizeof(b1)),
-				secs(r->v.median_b, b2, sizeof(b2)), pct(r->v.rel_change, b3, sizeof(b3)),
-				ci(&r->v, b4, sizeof(b4)), r->v.p_adjusted, r->name);
-			for (size_t c = 0; c < r->n_callers; c++)
-				sb_addf(out, "%59s %s %s\n", "", c ? "      " : "called by", r->callers[c]);
-		}
+	else
+		func_rows(v->funcs, v->n_funcs, out);
+	if (v->n_movers) {
+		sb_addstr(out, "\nLARGEST CHANGES WITHIN THE NOISE (not significant: where to look, not a verdict)\n");
+		func_rows(v->movers, v->n_movers, out);
 	}
 	if (v->n_counts) {
 		sb_addf(out, "\nCALL COUNTS THAT CHANGED (%zu; calls per profiled call)\n%10s %10s  %-9s %s\n",
@@ -261,7 +270,12 @@ static json_t *compare_json(const struct compare_verdict *v)
 	for (size_t i = 0; i < v->n_funcs; i++)
 		json_array_append_new(a, row_json(&v->funcs[i], 1));
 	json_object_set_new(o, "functions", a);
+	a = json_array();
+	for (size_t i = 0; i < v->n_movers; i++)
+		json_array_append_new(a, row_json(&v->movers[i], 1));
+	json_object_set_new(o, "not_significant_movers", a);
 	json_object_set_new(o, "n_functions_tested", json_integer((json_int_t)v->n_funcs_tested));
+	json_object_set_new(o, "n_functions_untested", json_integer((json_int_t)v->n_funcs_untested));
 	json_object_set_new(o, "n_functions_slower", json_integer((json_int_t)v->n_funcs_slower));
 	json_object_set_new(o, "n_functions_faster", json_integer((json_int_t)v->n_funcs_faster));
 	a = json_array();
