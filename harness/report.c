@@ -13,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+const struct compare_opts report_compare_opts = { VERDICT_ALPHA, VERDICT_MIN_EFFECT, 15, 1, 1, NULL,
+						    0.7, 1e-4 };
+
 /* ---- formatting ---- */
 
 static const char *secs(double s, char *buf, size_t n)
@@ -639,7 +642,7 @@ int report_run_text(struct store *db, long long run, long long other, struct str
 	if (other > 0) {
 		struct compare_verdict v;
 		long long a = other, b = run;
-		if (compare_judge(db, &a, 1, &b, 1, NULL, &v, err))
+		if (compare_judge(db, &a, 1, &b, 1, &report_compare_opts, &v, err))
 			return -1;
 		sb_addch(out, '\n');
 		report_compare_text(&v, out);
@@ -691,7 +694,7 @@ int report_run_json(struct store *db, long long run, long long other, struct str
 	if (other > 0) {
 		struct compare_verdict v;
 		long long a = other, b = run;
-		if (compare_judge(db, &a, 1, &b, 1, NULL, &v, err)) {
+		if (compare_judge(db, &a, 1, &b, 1, &report_compare_opts, &v, err)) {
 			json_decref(o);
 			return -1;
 		}

@@ -52,6 +52,10 @@ int report_run_json(struct store *db, long long run, long long other, struct str
 int report_run_html(struct store *db, long long run, long long other, struct strbuf *out,
 		    struct gb_err *err);
 
+/* The options of a report's --compare: defaults, but runs of other scenarios are compared
+ * (the user asked for that pair) with the reason in a note. */
+extern const struct compare_opts report_compare_opts;
+
 /* Escape s for HTML/XML text and attributes, appended to out. */
 void report_xml_escape(const char *s, struct strbuf *out);
 

@@ -383,7 +383,7 @@ int report_run_html(struct store *db, long long run, long long other, struct str
 	if (!rc && other > 0) {
 		struct compare_verdict v;
 		long long a = other, b = run;
-		rc = compare_judge(db, &a, 1, &b, 1, NULL, &v, err);
+		rc = compare_judge(db, &a, 1, &b, 1, &report_compare_opts, &v, err);
 		if (!rc) {
 			compare_html(&v, out);
 			compare_verdict_release(&v);

@@ -180,7 +180,20 @@ static void test_planted_slowdown(void)
 	ok(v.n_counts == 0, "judge: no call count changed");
 	compare_verdict_release(&v);
 
+	o.floor = 1e-3;
+	rc = compare_judge(db, &id_null_a, 1, &id_slow, 1, &o, &v, &err);
+	ok(rc == 0 && v.n_funcs_untested > 100 && v.n_funcs_tested + v.n_funcs_untested >= 500,
+	   "judge: a 0.1%% floor leaves %zu tiny functions untested (%zu tested)", v.n_funcs_untested,
+	   v.n_funcs_tested);
+	compare_verdict_release(&v);
+	o.floor = 1e-4;
 	rc = compare_judge(db, &id_null_a, 1, &id_null_b, 1, &o, &v, &err);
+	int movers_ok = 1;
+	for (size_t i = 0; rc == 0 && i < v.n_movers; i++)
+		movers_ok &= v.movers[i].v.kind != VERDICT_SLOWER && v.movers[i].v.kind != VERDICT_FASTER &&
+			     fabs(v.movers[i].v.rel_change) >= 0.05;
+	ok(rc == 0 && movers_ok && v.n_movers <= 5,
+	   "judge: null runs list at most 5 non-significant movers, none flagged (%zu)", v.n_movers);
 	ok(rc == 0 && v.n_funcs == 0 && v.n_funcs_slower == 0 && v.n_counts == 0 && !v.is_regression,
 	   "judge: two null runs flag nothing (%zu functions tested)", v.n_funcs_tested);
 	compare_verdict_release(&v);

@@ -132,6 +132,10 @@ int main(void)
 	s.slow_fn = 5;
 	s.slow_factor = 2.0;
 	long long id_b = synth_store(db, &s);
+	struct synth e = SYNTH_DEFAULT;
+	e.n_profiles = 0;
+	e.scenario = "empty";
+	long long id_empty = synth_store(db, &e);
 	long long id_nova = 0;
 	struct run_record *rec = fixture_run("select_destinations", "nova", 1, 1.0);
 	store_save_run(db, rec, &id_nova, &err);
@@ -179,6 +183,16 @@ int main(void)
 	diag("nova report: %zu bytes", page.len);
 	sb_release(&page);
 
+	char empty[32];
+	snprintf(empty, sizeof(empty), "%lld", id_empty);
+	rc = run(cmd_report, "report", empty, "--html", htmlpath, "--compare", a, NULL);
+	gb_read_file(htmlpath, 64 << 20, &page, &err);
+	ok(rc == 0 && has(&page, "No profile stored") && has(&page, "No server with a recorded") &&
+		   has(&page, "compared anyway"),
+	   "report --html of a run with nothing in it: says so; --compare across scenarios notes it");
+	sb_release(&page);
+	rc = run(cmd_report, "report", empty, NULL);
+	ok(rc == 0 && has(&out_s, "empty"), "report of an empty run: the text summary still prints");
 	rc = run(cmd_report, "report", "nosuch", NULL);
 	ok(rc == 2 && has(&err_s, "no run 'nosuch'"), "report: an unknown run is exit 2");
 	rc = run(cmd_report, "report", NULL);
