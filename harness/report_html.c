@@ -21,7 +21,7 @@ static const char css[] =
 	"td.l,th.l{text-align:left}.warn{background:#fff3cd;padding:.5em;border:1px solid #e0c36a}"
 	".slower{color:#b00020;font-weight:bold}.faster{color:#087f23;font-weight:bold}"
 	"svg text{font:11px sans-serif}.fl rect{stroke:#fff;stroke-width:.5}"
-	"code{font-size:12px}";
+	"code{font-size:12px}pre{white-space:pre-wrap;font-size:12px}";
 
 static void esc(const char *s, struct strbuf *out)
 {
@@ -104,8 +104,8 @@ static int timeline(struct store *db, long long run, struct strbuf *out, struct 
 	int ticks = 5;
 	for (int t = 0; t <= ticks; t++) {
 		double x = left + span * t / ticks * scale;
-		sb_addf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1f s</text>\n", x, h - 4,
-			span * t / ticks);
+		sb_addf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%.1f s</text>\n", x, h - 4,
+			t == ticks ? "end" : "middle", span * t / ticks);
 	}
 	sb_addstr(out, "</svg>\n<p>dark: the POST's latency; light: until the server was ACTIVE "
 		       "(red: it ended in another state).</p>\n");

@@ -2,6 +2,7 @@
  * slowdown among 500 functions is flagged first with its callers, null runs flag nothing,
  * a call-count change is a fact, --force for different scenarios, exit codes, and the
  * JSON / TAP / JUnit outputs parse (python3 json, prove-able TAP, xml.etree). */
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <spawn.h>
@@ -81,6 +82,29 @@ static int python_check(const char *code, const struct strbuf *input)
 		return -1;
 	int st;
 	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Run prove over text as a TAP stream (prove -e cat FILE); returns prove's exit status. */
+static int prove_file(const struct strbuf *tap)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/tap.t", dir);
+	struct gb_err e;
+	if (gb_write_file_atomic(path, tap->buf ? tap->buf : "", tap->len, 0600, &e))
+		return -1;
+	char *argv[] = { "prove", "-Q", "-e", "/bin/cat", path, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int st = -1, rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return -1;
+	waitpid(pid, &st, 0);
+	unlink(path);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -303,6 +327,9 @@ static void test_command(void)
 				   "assert all(l.startswith(('ok','not ok','#','TAP','1..')) for l in lines)\n",
 				   &out_s) == 0,
 	   "compare --tap: a TAP 13 plan, one test per metric, the regression is 'not ok 1'");
+	ok(prove_file(&out_s) != 0, "compare --tap: prove fails the regression's TAP");
+	rc = run(cmd_compare, "compare", a, c, "--tap", NULL);
+	ok(rc == 0 && prove_file(&out_s) == 0, "compare --tap: prove passes the null compare's TAP");
 	rc = run(cmd_compare, "compare", la, lb, "--junit", NULL);
 	ok(rc == 1 && python_check("import sys,xml.etree.ElementTree as E\n"
 				   "r=E.parse(sys.argv[1]).getroot()\n"
