@@ -106,6 +106,8 @@ int cmd_nightly(int argc, char **argv)
 	const struct history_judgement **done = gb_calloc(n_jobs, sizeof(*done));
 	size_t n_done = 0;
 	int worst_err = 0, any_regression = 0;
+	struct report_nightly_error *errs = gb_calloc(n_jobs, sizeof(*errs));
+	size_t n_errs = 0;
 	struct strbuf out = STRBUF_INIT;
 	for (size_t i = 0; i < n_jobs && worst_err != GB_EXIT_INTERRUPTED; i++) {
 		long long run = 0;
@@ -121,6 +123,7 @@ int cmd_nightly(int argc, char **argv)
 			struct scenario *sc = NULL;
 			if (scenario_load(args[i], &sc, &err)) {
 				worst_err = cmd_fail("nightly", &err);
+				errs[n_errs++] = (struct report_nightly_error){ gb_strdup(args[i]), gb_strdup(err.msg) };
 				continue;
 			}
 			struct runner_opts ro;
@@ -133,6 +136,7 @@ int cmd_nightly(int argc, char **argv)
 				int code = cmd_fail("nightly", &err);
 				if (!worst_err || code == GB_EXIT_INTERRUPTED)
 					worst_err = code;
+				errs[n_errs++] = (struct report_nightly_error){ gb_strdup(sc->name), gb_strdup(err.msg) };
 				runner_result_release(&res);
 				scenario_free(sc);
 				continue;
@@ -147,14 +151,15 @@ int cmd_nightly(int argc, char **argv)
 			scenario_free(sc);
 			if (!judged) {
 				worst_err = worst_err ? worst_err : GB_EXIT_FAIL;
-				free(scenario);
+				errs[n_errs++] = (struct report_nightly_error){
+					scenario, gb_strdup("the run did not complete; see 'greenbench show'") };
 				continue;
 			}
 		}
 		if (history_judge(db, scenario, run, &ho, &js[i], &err)) {
 			int code = cmd_fail("nightly", &err);
 			worst_err = worst_err ? worst_err : code;
-			free(scenario);
+			errs[n_errs++] = (struct report_nightly_error){ scenario, gb_strdup(err.msg) };
 			continue;
 		}
 		free(scenario);
@@ -169,7 +174,7 @@ int cmd_nightly(int argc, char **argv)
 	}
 	if (junit) {
 		sb_reset(&out);
-		report_nightly_junit(done, n_done, &out);
+		report_nightly_junit(done, n_done, errs, n_errs, &out);
 		err.exit_code = GB_EXIT_ENV;
 		if (gb_write_file_atomic(junit, out.buf, out.len, 0644, &err))
 			worst_err = worst_err ? worst_err : cmd_fail("nightly", &err);
@@ -177,6 +182,11 @@ int cmd_nightly(int argc, char **argv)
 	sb_release(&out);
 	for (size_t i = 0; i < n_jobs; i++)
 		history_judgement_release(&js[i]);
+	for (size_t i = 0; i < n_errs; i++) {
+		free(errs[i].scenario);
+		free(errs[i].message);
+	}
+	free(errs);
 	free(js);
 	free(done);
 	store_close(db);

@@ -527,6 +527,11 @@ int compare_judge(struct store *db, const long long *a, size_t n_a, const long l
 	memset(out, 0, sizeof(*out));
 	if (!n_a || !n_b)
 		return gb_errf(err, GB_EXIT_USAGE, "compare needs at least one run on each side");
+	for (size_t i = 0; i < n_a; i++)
+		for (size_t k = 0; k < n_b; k++)
+			if (a[i] == b[k])
+				return gb_errf(err, GB_EXIT_USAGE, "run %lld is on both sides; compare it with "
+								   "another run", a[i]);
 	out->mode = n_a == 1 && n_b == 1 ? COMPARE_WITHIN_RUN : COMPARE_PER_RUN;
 	out->alpha = o->alpha;
 	out->min_effect = o->min_effect;

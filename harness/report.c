@@ -446,16 +446,29 @@ static json_t *nightly_json(const struct history_judgement *j)
 
 void report_nightly_json(const struct history_judgement *j, struct strbuf *out)
 {
-	dump_json(nightly_json(j), out);
+	json_t *o = nightly_json(j);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	sb_addstr(out, s ? s : "{}");
+	sb_addch(out, '\n');
+	free(s);
+	json_decref(o);
 }
 
-void report_nightly_junit(const struct history_judgement *const *j, size_t n, struct strbuf *out)
+void report_nightly_junit(const struct history_judgement *const *j, size_t n,
+			  const struct report_nightly_error *errors, size_t n_errors, struct strbuf *out)
 {
 	size_t fails = 0;
 	for (size_t i = 0; i < n; i++)
 		fails += j[i]->is_regression;
 	sb_addf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"greenbench nightly\" "
-		     "tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", n, fails);
+		     "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n + n_errors, fails, n_errors);
+	for (size_t i = 0; i < n_errors; i++) {
+		sb_addstr(out, "  <testcase classname=\"greenbench.nightly\" name=\"");
+		report_xml_escape(errors[i].scenario, out);
+		sb_addstr(out, "\">\n    <error message=\"");
+		report_xml_escape(errors[i].message, out);
+		sb_addstr(out, "\"/>\n  </testcase>\n");
+	}
 	struct strbuf d = STRBUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		sb_reset(&d);

@@ -30,9 +30,19 @@ const char *report_compare_word(const struct compare_verdict *v);
 /* ---- a nightly judgement ---- */
 
 void report_nightly_text(const struct history_judgement *j, struct strbuf *out);
+/* One line of JSON (JSON lines: one per scenario). */
 void report_nightly_json(const struct history_judgement *j, struct strbuf *out);
-/* JUnit of several scenarios' judgements: one testcase each, <failure> on a regression. */
-void report_nightly_junit(const struct history_judgement *const *j, size_t n, struct strbuf *out);
+
+/* A scenario nightly could not judge (its run failed): name and the one-line reason. */
+struct report_nightly_error {
+	char *scenario;
+	char *message;
+};
+
+/* JUnit of several scenarios: one testcase each, <failure> on a regression, <error> for
+ * a scenario whose run could not be made or judged. */
+void report_nightly_junit(const struct history_judgement *const *j, size_t n,
+			  const struct report_nightly_error *errors, size_t n_errors, struct strbuf *out);
 
 /* ---- a trend ---- */
 

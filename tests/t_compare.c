@@ -290,6 +290,8 @@ static void test_command(void)
 	ok(rc == 0 && has(&out_s, "compared anyway"), "compare --force: compares and says so");
 	rc = run(cmd_compare, "compare", a, "nosuch", NULL);
 	ok(rc == 2 && has(&err_s, "no run 'nosuch'"), "compare: an unknown run is exit 2");
+	rc = run(cmd_compare, "compare", a, a, NULL);
+	ok(rc == 2 && has(&err_s, "is on both sides"), "compare: a run against itself is exit 2");
 	rc = run(cmd_compare, "compare", a, b, "--min-effect", "lots", NULL);
 	ok(rc == 2 && has(&err_s, "--min-effect 'lots'"), "compare: a bad --min-effect is exit 2");
 

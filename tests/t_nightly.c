@@ -232,6 +232,17 @@ static void test_commands(void)
 	rc = run(cmd_nightly, "nightly", "--judge", "nosuch", NULL);
 	ok(rc == 2 && has(&err_s, "no run 'nosuch'"), "nightly --judge: an unknown run is exit 2");
 
+	rc = run(cmd_nightly, "nightly", "tests/data/scenarios/bad/version_2.yaml", "--junit", jfile, NULL);
+	char *argv2[] = { "/usr/bin/python3", "-c",
+			  "import sys,xml.etree.ElementTree as E\n"
+			  "r=E.parse(sys.argv[1]).getroot()\n"
+			  "assert r.get('errors')=='1' and r.get('failures')=='0'\n"
+			  "assert 'version' in r.find('testcase/error').get('message')\n",
+			  jfile, NULL };
+	st = -1;
+	if (posix_spawn(&pid, argv2[0], NULL, NULL, argv2, environ) == 0)
+		waitpid(pid, &st, 0);
+	ok(rc == 2 && st == 0, "nightly: a bad scenario is exit 2 and an <error> testcase in the JUnit");
 	rc = run(cmd_trend, "trend", "nightly_sd", NULL);
 	diag("%s", sb_str(&out_s));
 	ok(rc == 0 && has(&out_s, "1 change point") && has(&out_s, "<-- change point"),
