@@ -155,11 +155,11 @@ int cmd_ab(int argc, char **argv)
 	if (isnan(per))
 		fprintf(stderr, "greenbench ab: %zu blocks (%ld baseline, %ld patched), order %s%s; no earlier "
 				"run of %s to estimate the time from\n", n_blocks, repeat, repeat, order,
-			randomize ? "" : " (ABBA)", sc->name);
+			randomize ? " (random)" : " (interleaved)", sc->name);
 	else
 		fprintf(stderr, "greenbench ab: %zu blocks (%ld baseline, %ld patched), order %s%s; about %.0f "
 				"min (the last run of %s took %.0f s)\n", n_blocks, repeat, repeat, order,
-			randomize ? "" : " (ABBA)", n_blocks * per / 60, sc->name, per);
+			randomize ? " (random)" : " (interleaved)", n_blocks * per / 60, sc->name, per);
 	if (randomize)
 		fprintf(stderr, "greenbench ab: random order, seed %llu (--random --seed %llu repeats it)\n",
 			(unsigned long long)s, (unsigned long long)s);
