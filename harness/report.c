@@ -396,6 +396,16 @@ void report_compare_junit(const struct compare_verdict *v, const char *suite, st
 
 /* ---- nightly ---- */
 
+/* The run id where the last change point starts a level, 0 when none. */
+static long long step_run(const struct history_judgement *j)
+{
+	if (j->cp.kind != CP_REGRESSION && j->cp.kind != CP_IMPROVEMENT)
+		return 0;
+	if (j->cp.cp < j->n_history)
+		return j->history_ids[j->cp.cp];
+	return j->cp.cp == j->n_history ? j->run_id : 0;
+}
+
 void report_nightly_text(const struct history_judgement *j, struct strbuf *out)
 {
 	char b1[32];
@@ -404,16 +414,27 @@ void report_nightly_text(const struct history_judgement *j, struct strbuf *out)
 		j->run_id, j->metric ? j->metric : "?", secs(j->value, b1, sizeof(b1)), j->n_history,
 		j->n_history == 1 ? "" : "s", j->baseline_id ? " (from the baseline)" : "", word);
 	sb_addf(out, "  %s\n", j->cp.reason);
+	if (step_run(j) > 0)
+		sb_addf(out, "  (point %zu of the series is run %lld: the first run of the new level)\n", j->cp.cp,
+			step_run(j));
 	for (size_t i = 0; i < j->n_notes; i++)
 		sb_addf(out, "  note: %s\n", j->notes[i]);
 	if (j->has_funcs) {
 		sb_addstr(out, "  functions that moved between the two levels:\n");
 		if (!j->funcs.n_funcs && !j->funcs.n_counts)
 			sb_addstr(out, "    none beyond the noise\n");
-		for (size_t i = 0; i < j->funcs.n_funcs; i++)
-			sb_addf(out, "    %s  %s%s%s\n", j->funcs.funcs[i].name, j->funcs.funcs[i].v.reason,
-				j->funcs.funcs[i].n_callers ? "; called by " : "",
-				j->funcs.funcs[i].n_callers ? j->funcs.funcs[i].callers[0] : "");
+		char b2[32], b3[48];
+		size_t shown = j->funcs.n_funcs < 8 ? j->funcs.n_funcs : 8;
+		for (size_t i = 0; i < shown; i++) {
+			const struct compare_row *r = &j->funcs.funcs[i];
+			sb_addf(out, "    %-7s %8s %16s  %s\n", verdict_kind_name(r->v.kind),
+				pct(r->v.rel_change, b2, sizeof(b2)), ci(&r->v, b3, sizeof(b3)), r->name);
+			if (r->n_callers)
+				sb_addf(out, "%35s called by %s\n", "", r->callers[0]);
+		}
+		if (shown < j->funcs.n_funcs)
+			sb_addf(out, "    ... and %zu more (greenbench compare the runs of both levels for all)\n",
+				j->funcs.n_funcs - shown);
 		for (size_t i = 0; i < j->funcs.n_counts; i++)
 			sb_addf(out, "    calls of %s: %s\n", j->funcs.counts[i].name, j->funcs.counts[i].v.reason);
 	}
@@ -431,6 +452,7 @@ static json_t *nightly_json(const struct history_judgement *j)
 	json_object_set_new(o, "is_new", json_boolean(j->cp.is_new));
 	json_object_set_new(o, "change", jnum(j->cp.rel_change));
 	json_object_set_new(o, "reason", json_string(j->cp.reason));
+	json_object_set_new(o, "step_run", step_run(j) ? json_integer(step_run(j)) : json_null());
 	json_object_set_new(o, "history", ids_json(j->history_ids, j->n_history));
 	json_t *a = json_array();
 	for (size_t i = 0; i < j->n_history; i++)

@@ -366,6 +366,10 @@ int main(void)
 	test_history();
 	test_commands();
 	test_ab();
+	if (getenv("T_NIGHTLY_KEEP")) {
+		diag("kept %s", dir);
+		return done_testing();
+	}
 	const char *names[] = { "results.db", "results.db-wal", "results.db-shm", "stdout", "stderr",
 				"nightly.xml" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
