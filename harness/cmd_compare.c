@@ -1,91 +1,68 @@
 /*
- * cmd_compare.c - `greenbench compare`: run B against run A, first version: latency
- * summaries side by side and the functions that moved most (harness/compare.c).
+ * cmd_compare.c - `greenbench compare`: a verdict on B against A (runs, lists of runs,
+ * or an ab experiment) as a table, JSON, TAP or JUnit; exit 1 when B regressed.
  * CLI layer: reads the store, prints; never changes the store.
  */
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ab.h"
 #include "cmd_store.h"
+#include "cmd_verdict.h"
 #include "compare.h"
+#include "report.h"
 
 static const struct cmd_doc doc = {
 	.name = "compare",
 	.summary = "compare two stored runs with statistics and a verdict",
-	.synopsis = "greenbench compare A B [--limit N] [--json] [--db FILE]",
+	.synopsis = "greenbench compare A B [--min-effect PCT] [--json | --tap | --junit] [--force]\n"
+		    "greenbench compare A1,A2,A3 B1,B2,B3 [options]\n"
+		    "greenbench compare --ab ID [options]",
 	.description =
-		"Compares run B against run A. Prints each latency metric of both runs side by\n"
-		"side (requests grouped by method and path, server times, profiled call wall\n"
-		"times): count, median and 95th percentile; then the functions whose cumtime\n"
-		"and tottime per profile changed most, and every function whose calls per\n"
-		"profile changed. This first version gives no significance verdict yet.\n"
+		"Judges B against A: for each metric (the profiled call's time first, then the\n"
+		"request latencies) both medians, the relative change with its confidence\n"
+		"interval, and a verdict, faster, slower or no change. A verdict needs both\n"
+		"significance (Mann-Whitney, alpha 5%) and a change of at least --min-effect\n"
+		"(default 5%). Then the functions whose own time (tottime per profiled call)\n"
+		"moved, judged as one family with the Benjamini-Hochberg false discovery rate so\n"
+		"a table of 2,000 functions does not cry wolf, each with its callers; then the\n"
+		"call counts that changed: a count that is the same in every profiled call on\n"
+		"each side is a fact (\"2 -> 4 calls\"), not a probability.\n\n"
+		"Two single runs are compared with within-run samples (each request, each\n"
+		"profiled call): that cannot see run-to-run noise, which on a shared host is\n"
+		"5-20%, and compare says so. Lists of runs (A1,A2,A3 B1,B2,B3) and --ab ID use\n"
+		"one sample per run (its median): that is the verdict to trust.\n\n"
+		"Runs of different scenarios or fake-compute counts are refused unless --force.\n"
+		"Runs taken on a busy host (load1 above 0.7 per CPU) are flagged.\n"
 		CMD_STORE_RUN_REFS,
+	.exit_status = "0  no regression\n"
+		       "1  B regressed: the profiled call or a latency is slower\n"
+		       "2  bad usage, unknown run, or runs that should not be compared\n"
+		       "3  the store could not be read\n",
 	.examples = "greenbench compare last~1 last\n"
-		    "greenbench compare before after --limit 30 --json",
+		    "greenbench compare 11,12,13 14,15,16 --min-effect 3\n"
+		    "greenbench compare --ab 4 --junit > ab.xml",
 };
-
-static json_t *num(double v)
-{
-	return isnan(v) ? json_null() : json_real(v);
-}
-
-static json_t *dist_json(const struct compare_dist *d)
-{
-	return json_pack("{s:I, s:o, s:o, s:o}", "n", (json_int_t)d->n, "median", num(d->median), "p95",
-			 num(d->p95), "mean", num(d->mean));
-}
-
-static json_t *funcs_json(const struct compare_func *f, size_t n)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "file",
-						     f[i].file, "line", (json_int_t)f[i].line, "name",
-						     f[i].name, "cumtime_a", f[i].ct_a, "cumtime_b", f[i].ct_b,
-						     "tottime_a", f[i].tt_a, "tottime_b", f[i].tt_b,
-						     "ncalls_a", f[i].nc_a, "ncalls_b", f[i].nc_b));
-	return arr;
-}
-
-static void pct(double a, double b, char *buf, size_t n)
-{
-	if (isnan(a) || isnan(b) || a == 0)
-		snprintf(buf, n, "-");
-	else
-		snprintf(buf, n, "%+.1f%%", (b - a) / a * 100);
-}
-
-static void print_funcs(const char *title, const struct compare_func *f, size_t n, int tottime)
-{
-	if (!n)
-		return;
-	printf("\n%s\n%12s %12s %12s %8s  %s\n", title, "A", "B", "DELTA", "", "FUNCTION");
-	struct strbuf sb = STRBUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		double a = tottime ? f[i].tt_a : f[i].ct_a, b = tottime ? f[i].tt_b : f[i].ct_b;
-		char sa[32], sbuf[32], sd[32], sp[32];
-		pct(a, b, sp, sizeof(sp));
-		struct pstats_func pf = { .file = f[i].file, .line = f[i].line, .name = f[i].name };
-		sb_reset(&sb);
-		pstats_func_label(&pf, &sb);
-		printf("%12s %12s %12s %8s  %s\n", cmd_store_secs(a, sa, sizeof(sa)),
-		       cmd_store_secs(b, sbuf, sizeof(sbuf)), cmd_store_secs(b - a, sd, sizeof(sd)), sp,
-		       sb_str(&sb));
-	}
-	sb_release(&sb);
-}
 
 int cmd_compare(int argc, char **argv)
 {
-	const char *db_path = NULL;
-	long limit = 15;
-	int json = 0, rc = GB_EXIT_OK;
+	const char *db_path = NULL, *min_effect_s = NULL, *target = NULL;
+	long limit = 15, ab_id = 0;
+	double alpha = VERDICT_ALPHA;
+	int json = 0, tap = 0, junit = 0, force = 0, no_callers = 0, rc = GB_EXIT_OK;
 	const struct opt opts[] = {
-		{ OPT_INT, 'n', "limit", &limit, "N", "functions per list (default 15)" },
-		{ OPT_BOOL, 0, "json", &json, NULL, "print JSON instead of tables" },
+		{ OPT_STRING, 0, "min-effect", &min_effect_s, "PCT", "smallest change that counts, in percent (default 5)" },
+		{ OPT_DOUBLE, 0, "alpha", &alpha, "P", "significance / false discovery rate (default 0.05)" },
+		{ OPT_INT, 0, "ab", &ab_id, "ID", "compare the two sides of ab experiment ID" },
+		{ OPT_STRING, 0, "target", &target, "T", "only profiles whose target contains T" },
+		{ OPT_INT, 'n', "limit", &limit, "N", "functions listed (default 15)" },
+		{ OPT_BOOL, 'f', "force", &force, NULL, "compare runs of different scenarios anyway" },
+		{ OPT_BOOL, 0, "no-callers", &no_callers, NULL, "do not read the raw dumps for callers" },
+		{ OPT_BOOL, 0, "json", &json, NULL, "print JSON" },
+		{ OPT_BOOL, 0, "tap", &tap, NULL, "print TAP (one test per metric)" },
+		{ OPT_BOOL, 0, "junit", &junit, NULL, "print JUnit XML" },
 		{ OPT_STRING, 0, "db", &db_path, "FILE", CMD_STORE_DB_HELP },
 		OPT_END_MARKER,
 	};
@@ -93,84 +70,61 @@ int cmd_compare(int argc, char **argv)
 	size_t n_args = 0;
 	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
 		return rc;
-	if (n_args != 2) {
-		free(args);
-		fprintf(stderr, "greenbench compare: expected two runs, A and B; see 'greenbench compare --help'\n");
-		return GB_EXIT_USAGE;
-	}
-	const char *ref_a = args[0], *ref_b = args[1];
+	const char *ref_a = n_args > 0 ? args[0] : NULL, *ref_b = n_args > 1 ? args[1] : NULL;
+	size_t want = ab_id ? 0 : 2;
 	free(args);
-	if (limit < 1) {
-		fprintf(stderr, "greenbench compare: --limit must be 1 or more, got %ld\n", limit);
+	if (n_args != want) {
+		fprintf(stderr, ab_id ? "greenbench compare: --ab takes no runs besides the experiment\n"
+				      : "greenbench compare: expected two runs, A and B; see 'greenbench compare --help'\n");
 		return GB_EXIT_USAGE;
 	}
+	struct compare_opts o = COMPARE_OPTS_DEFAULT;
+	if (min_effect_s && cmd_verdict_pct(min_effect_s, &o.min_effect)) {
+		fprintf(stderr, "greenbench compare: --min-effect '%s' is not a percentage like 5 or 2.5%%\n",
+			min_effect_s);
+		return GB_EXIT_USAGE;
+	}
+	if (limit < 1 || !(alpha > 0 && alpha < 1) || json + tap + junit > 1) {
+		fprintf(stderr, "greenbench compare: %s\n",
+			limit < 1 ? "--limit must be 1 or more"
+			: json + tap + junit > 1 ? "choose one of --json, --tap, --junit"
+						  : "--alpha must be between 0 and 1, e.g. 0.05");
+		return GB_EXIT_USAGE;
+	}
+	o.alpha = alpha;
+	o.top_n = (size_t)limit;
+	o.force = force;
+	o.with_callers = !no_callers;
+	o.target = target;
 	struct store *db = cmd_store_open("compare", db_path, &rc);
 	if (!db)
 		return rc;
-	long long a, b;
-	if (cmd_store_resolve("compare", db, ref_a, &a, &rc) ||
-	    cmd_store_resolve("compare", db, ref_b, &b, &rc)) {
-		store_close(db);
-		return rc;
-	}
-	struct compare_result res;
-	struct gb_err err = { GB_EXIT_ENV, "" };
-	if (compare_runs(db, a, b, (size_t)limit, &res, &err)) {
-		store_close(db);
-		return cmd_fail("compare", &err);
-	}
+	struct gb_err err = { GB_EXIT_USAGE, "" };
+	long long *a = NULL, *b = NULL;
+	size_t n_a = 0, n_b = 0;
+	struct compare_verdict v;
+	int failed = ab_id ? ab_runs(db, ab_id, &a, &n_a, &b, &n_b, &err)
+			   : (compare_resolve_list(db, ref_a, &a, &n_a, &err) ||
+			      compare_resolve_list(db, ref_b, &b, &n_b, &err));
+	if (!failed)
+		failed = compare_judge(db, a, n_a, b, n_b, &o, &v, &err);
 	store_close(db);
-	if (json) {
-		json_t *metrics = json_array();
-		for (size_t i = 0; i < res.n_metrics; i++)
-			json_array_append_new(metrics, json_pack("{s:s, s:o, s:o}", "metric", res.metrics[i].name,
-								 "a", dist_json(&res.metrics[i].a), "b",
-								 dist_json(&res.metrics[i].b)));
-		json_t *root = json_pack("{s:I, s:I, s:i, s:i, s:o, s:o, s:o, s:o, s:I}", "run_a", (json_int_t)a,
-					 "run_b", (json_int_t)b, "n_profiles_a", res.n_profiles_a,
-					 "n_profiles_b", res.n_profiles_b, "metrics", metrics,
-					 "cumtime_changes", funcs_json(res.by_cumtime, res.n_by_cumtime),
-					 "tottime_changes", funcs_json(res.by_tottime, res.n_by_tottime),
-					 "ncalls_changes", funcs_json(res.ncalls, res.n_ncalls),
-					 "n_ncalls_changed", (json_int_t)res.n_ncalls_total);
-		char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-		printf("%s\n", s ? s : "{}");
-		free(s);
-		json_decref(root);
-	} else {
-		printf("compare run %lld (A) -> run %lld (B); no significance verdict in this version\n\n", a, b);
-		printf("%-72s %4s %10s %10s %4s %10s %10s %8s\n", "METRIC", "N A", "MEDIAN A", "P95 A",
-		       "N B", "MEDIAN B", "P95 B", "MEDIAN");
-		for (size_t i = 0; i < res.n_metrics; i++) {
-			const struct compare_metric *m = &res.metrics[i];
-			char s1[32], s2[32], s3[32], s4[32], s5[32];
-			pct(m->a.median, m->b.median, s5, sizeof(s5));
-			printf("%-72.72s %4zu %10s %10s %4zu %10s %10s %8s\n", m->name, m->a.n,
-			       cmd_store_secs(m->a.median, s1, sizeof(s1)), cmd_store_secs(m->a.p95, s2, sizeof(s2)),
-			       m->b.n, cmd_store_secs(m->b.median, s3, sizeof(s3)),
-			       cmd_store_secs(m->b.p95, s4, sizeof(s4)), s5);
-		}
-		printf("\nper profile: run %lld has %d profiles, run %lld has %d\n", a, res.n_profiles_a, b,
-		       res.n_profiles_b);
-		print_funcs("CUMTIME PER PROFILE, LARGEST CHANGES", res.by_cumtime, res.n_by_cumtime, 0);
-		print_funcs("TOTTIME PER PROFILE, LARGEST CHANGES", res.by_tottime, res.n_by_tottime, 1);
-		if (res.n_ncalls) {
-			printf("\nCALLS PER PROFILE CHANGED (%zu function%s%s)\n%12s %12s  %s\n", res.n_ncalls_total,
-			       res.n_ncalls_total == 1 ? "" : "s",
-			       res.n_ncalls < res.n_ncalls_total ? ", largest shown" : "", "A", "B", "FUNCTION");
-			struct strbuf sb = STRBUF_INIT;
-			for (size_t i = 0; i < res.n_ncalls; i++) {
-				struct pstats_func pf = { .file = res.ncalls[i].file, .line = res.ncalls[i].line,
-							  .name = res.ncalls[i].name };
-				sb_reset(&sb);
-				pstats_func_label(&pf, &sb);
-				printf("%12.6g %12.6g  %s\n", res.ncalls[i].nc_a, res.ncalls[i].nc_b, sb_str(&sb));
-			}
-			sb_release(&sb);
-		} else {
-			printf("\nno function's calls per profile changed\n");
-		}
-	}
-	compare_result_release(&res);
-	return GB_EXIT_OK;
+	free(a);
+	free(b);
+	if (failed)
+		return cmd_fail("compare", &err);
+	struct strbuf out = STRBUF_INIT;
+	if (json)
+		report_compare_json(&v, &out);
+	else if (tap)
+		report_compare_tap(&v, &out);
+	else if (junit)
+		report_compare_junit(&v, "greenbench compare", &out);
+	else
+		report_compare_text(&v, &out);
+	fwrite(sb_str(&out), 1, out.len, stdout);
+	sb_release(&out);
+	rc = v.is_regression ? GB_EXIT_FAIL : GB_EXIT_OK;
+	compare_verdict_release(&v);
+	return rc;
 }

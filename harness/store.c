@@ -128,6 +128,23 @@ static const char *const migrations[] = {
 	"         s.cc, s.nc, s.tt_ns * 1e-9 AS tottime, s.ct_ns * 1e-9 AS cumtime\n"
 	"  FROM func_stats s JOIN profiles p ON p.id = s.profile_id\n"
 	"  JOIN functions f ON f.id = s.function_id;\n",
+	/* 1 -> 2 (owner: compare/ab): `greenbench ab` experiments and their blocks */
+	"CREATE TABLE ab_experiments (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  scenario TEXT NOT NULL,\n"
+	"  started_at REAL NOT NULL,\n"
+	"  block_order TEXT NOT NULL,\n"
+	"  seed INTEGER,\n"
+	"  patches TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE ab_blocks (\n"
+	"  ab_id INTEGER NOT NULL REFERENCES ab_experiments(id) ON DELETE CASCADE,\n"
+	"  position INTEGER NOT NULL,\n"
+	"  side TEXT NOT NULL CHECK (side IN ('A', 'B')),\n"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,\n"
+	"  status TEXT NOT NULL,\n"
+	"  PRIMARY KEY (ab_id, position)\n"
+	") WITHOUT ROWID;\n",
 };
 
 /* ---- small helpers ---- */

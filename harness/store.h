@@ -13,7 +13,7 @@
 #include "gb.h"
 #include "pstats.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store; /* an open store; store_close() frees it */
 

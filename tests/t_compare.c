@@ -1,0 +1,371 @@
+/* t_compare.c - verdicts at the compare level on synthetic stored runs: a planted 30%
+ * slowdown among 500 functions is flagged first with its callers, null runs flag nothing,
+ * a call-count change is a fact, --force for different scenarios, exit codes, and the
+ * JSON / TAP / JUnit outputs parse (python3 json, prove-able TAP, xml.etree). */
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "compare.h"
+#include "report.h"
+#include "tap.h"
+#include "verdict_fixture.h"
+
+extern char **environ;
+
+static char dir[] = "/tmp/t_compare.XXXXXX";
+static char dbpath[300];
+static struct strbuf out_s = STRBUF_INIT, err_s = STRBUF_INIT;
+
+/* Run a command in-process with stdout and stderr captured. */
+static int run(int (*fn)(int, char **), ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	va_start(ap, fn);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && argc < 28)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc++] = "--db";
+	argv[argc++] = dbpath;
+	argv[argc] = NULL;
+	char po[400], pe[400];
+	snprintf(po, sizeof(po), "%s/stdout", dir);
+	snprintf(pe, sizeof(pe), "%s/stderr", dir);
+	fflush(stdout);
+	fflush(stderr);
+	int so = dup(1), se = dup(2);
+	FILE *fo = fopen(po, "w"), *fe = fopen(pe, "w");
+	dup2(fileno(fo), 1);
+	dup2(fileno(fe), 2);
+	int rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	fclose(fo);
+	fclose(fe);
+	struct gb_err e;
+	sb_reset(&out_s);
+	sb_reset(&err_s);
+	gb_read_file(po, 64 << 20, &out_s, &e);
+	gb_read_file(pe, 64 << 20, &err_s, &e);
+	return rc;
+}
+
+static int has(const struct strbuf *sb, const char *s)
+{
+	return strstr(sb_str(sb), s) != NULL;
+}
+
+/* Feed text to a python3 snippet on stdin; returns its exit status. */
+static int python_check(const char *code, const struct strbuf *input)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/input", dir);
+	struct gb_err e;
+	if (gb_write_file_atomic(path, input->buf ? input->buf : "", input->len, 0600, &e))
+		return -1;
+	char *argv[] = { "/usr/bin/python3", "-c", (char *)code, path, NULL };
+	pid_t pid;
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ))
+		return -1;
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Run prove over text as a TAP stream (prove -e cat FILE); returns prove's exit status. */
+static int prove_file(const struct strbuf *tap)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/tap.t", dir);
+	struct gb_err e;
+	if (gb_write_file_atomic(path, tap->buf ? tap->buf : "", tap->len, 0600, &e))
+		return -1;
+	char *argv[] = { "prove", "-Q", "-e", "/bin/cat", path, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int st = -1, rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return -1;
+	waitpid(pid, &st, 0);
+	unlink(path);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static long long id_null_a, id_null_b, id_slow, id_calls, id_other, id_fake, id_busy;
+static long long grp_a[6], grp_b[6], grp_null[6];
+
+static void make_store(void)
+{
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	if (store_open(dbpath, 1, &db, &err)) {
+		diag("%s", err.msg);
+		return;
+	}
+	struct synth s = SYNTH_DEFAULT;
+	s.n_profiles = 20;
+	s.seed = 11;
+	s.label = "base";
+	id_null_a = synth_store(db, &s);
+	s.seed = 12;
+	s.label = "null";
+	id_null_b = synth_store(db, &s);
+	s.seed = 13;
+	s.label = "slow";
+	s.slow_fn = 123;
+	s.slow_factor = 1.3;
+	id_slow = synth_store(db, &s);
+	s = (struct synth)SYNTH_DEFAULT;
+	s.seed = 14;
+	s.label = "calls";
+	s.calls_fn = 77;
+	s.calls_n = 4;
+	id_calls = synth_store(db, &s);
+	s = (struct synth)SYNTH_DEFAULT;
+	s.seed = 15;
+	s.scenario = "other_scenario";
+	id_other = synth_store(db, &s);
+	s = (struct synth)SYNTH_DEFAULT;
+	s.seed = 16;
+	s.fake_computes = 10;
+	id_fake = synth_store(db, &s);
+	s = (struct synth)SYNTH_DEFAULT;
+	s.seed = 17;
+	s.load1 = 3.5;
+	id_busy = synth_store(db, &s);
+	/* groups of runs with run-level noise (CV 10%): B's target is 25% slower */
+	struct stats_rng rng;
+	stats_rng_seed(&rng, 99);
+	for (int i = 0; i < 6; i++) {
+		s = (struct synth)SYNTH_DEFAULT;
+		s.n_funcs = 60;
+		s.n_profiles = 6;
+		s.seed = 100 + i;
+		s.run_factor = exp(0.10 * stats_rng_normal(&rng));
+		grp_a[i] = synth_store(db, &s);
+		s.seed = 200 + i;
+		s.run_factor = exp(0.10 * stats_rng_normal(&rng));
+		grp_null[i] = synth_store(db, &s);
+		s.seed = 300 + i;
+		s.run_factor = 1.25 * exp(0.10 * stats_rng_normal(&rng));
+		grp_b[i] = synth_store(db, &s);
+	}
+	store_close(db);
+}
+
+static void test_planted_slowdown(void)
+{
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	store_open(dbpath, 0, &db, &err);
+	struct compare_verdict v;
+	struct compare_opts o = COMPARE_OPTS_DEFAULT;
+	int rc = compare_judge(db, &id_null_a, 1, &id_slow, 1, &o, &v, &err);
+	ok(rc == 0, "judge: planted run compares (%s)", rc ? err.msg : "ok");
+	if (rc) {
+		store_close(db);
+		return;
+	}
+	ok(v.n_funcs >= 1 && !strcmp(v.funcs[0].func, "func_123") && v.funcs[0].v.kind == VERDICT_SLOWER,
+	   "judge: func_123's planted +30%% is flagged first (%zu flagged of %zu tested)", v.n_funcs,
+	   v.n_funcs_tested);
+	ok(v.n_funcs_slower == 1 && v.n_funcs_faster == 0,
+	   "judge: nothing else among 500 functions is flagged (%zu slower, %zu faster)", v.n_funcs_slower,
+	   v.n_funcs_faster);
+	ok(v.n_funcs && v.funcs[0].v.rel_change > 0.2 && v.funcs[0].v.rel_change < 0.4 &&
+		   v.funcs[0].v.ci_low > 0 && v.funcs[0].v.ci_low < 0.3 && v.funcs[0].v.ci_high > 0.3,
+	   "judge: its change %.3f has an interval [%.3f, %.3f] around +30%%",
+	   v.n_funcs ? v.funcs[0].v.rel_change : NAN, v.n_funcs ? v.funcs[0].v.ci_low : NAN,
+	   v.n_funcs ? v.funcs[0].v.ci_high : NAN);
+	ok(v.n_funcs && v.funcs[0].n_callers == 1 && strstr(v.funcs[0].callers[0], "mid.py:13(mid_3)"),
+	   "judge: its caller mid_3 comes from the raw dumps (%s)",
+	   v.n_funcs && v.funcs[0].n_callers ? v.funcs[0].callers[0] : "none");
+	ok(v.mode == COMPARE_WITHIN_RUN && v.n_notes >= 1 && strstr(v.notes[0], "run-to-run noise is not captured"),
+	   "judge: two single runs say plainly that run-to-run noise is not captured");
+	ok(v.n_metrics >= 4 && v.metrics[0].is_target && strstr(v.metrics[0].name, "select_destinations"),
+	   "judge: the profiled call is the first metric (%s)", v.n_metrics ? v.metrics[0].name : "-");
+	ok(v.n_counts == 0, "judge: no call count changed");
+	compare_verdict_release(&v);
+
+	o.floor = 1e-3;
+	rc = compare_judge(db, &id_null_a, 1, &id_slow, 1, &o, &v, &err);
+	ok(rc == 0 && v.n_funcs_untested > 100 && v.n_funcs_tested + v.n_funcs_untested >= 500,
+	   "judge: a 0.1%% floor leaves %zu tiny functions untested (%zu tested)", v.n_funcs_untested,
+	   v.n_funcs_tested);
+	compare_verdict_release(&v);
+	o.floor = 1e-4;
+	rc = compare_judge(db, &id_null_a, 1, &id_null_b, 1, &o, &v, &err);
+	int movers_ok = 1;
+	for (size_t i = 0; rc == 0 && i < v.n_movers; i++)
+		movers_ok &= v.movers[i].v.kind != VERDICT_SLOWER && v.movers[i].v.kind != VERDICT_FASTER &&
+			     fabs(v.movers[i].v.rel_change) >= 0.05;
+	ok(rc == 0 && movers_ok && v.n_movers <= 5,
+	   "judge: null runs list at most 5 non-significant movers, none flagged (%zu)", v.n_movers);
+	ok(rc == 0 && v.n_funcs == 0 && v.n_funcs_slower == 0 && v.n_counts == 0 && !v.is_regression,
+	   "judge: two null runs flag nothing (%zu functions tested)", v.n_funcs_tested);
+	compare_verdict_release(&v);
+
+	rc = compare_judge(db, &id_null_a, 1, &id_calls, 1, &o, &v, &err);
+	ok(rc == 0 && v.n_counts == 1 && v.counts[0].v.is_count_fact && !strcmp(v.counts[0].func, "func_77") &&
+		   v.counts[0].v.median_a == 3 && v.counts[0].v.median_b == 4,
+	   "judge: func_77 called 4 times instead of 3 is a fact (%s)",
+	   v.n_counts ? v.counts[0].v.reason : "none");
+	ok(rc == 0 && v.n_counts && isnan(v.counts[0].v.p_value), "judge: a count fact carries no p-value");
+	compare_verdict_release(&v);
+
+	rc = compare_judge(db, &id_null_a, 1, &id_other, 1, &o, &v, &err);
+	ok(rc == -1 && err.exit_code == GB_EXIT_USAGE && strstr(err.msg, "other_scenario") &&
+		   strstr(err.msg, "--force"),
+	   "judge: different scenarios refused: %s", err.msg);
+	rc = compare_judge(db, &id_null_a, 1, &id_fake, 1, &o, &v, &err);
+	ok(rc == -1 && strstr(err.msg, "had 10"), "judge: different fake-compute counts refused: %s",
+	   err.msg);
+	o.force = 1;
+	rc = compare_judge(db, &id_null_a, 1, &id_other, 1, &o, &v, &err);
+	ok(rc == 0 && v.refused[0] && v.n_notes >= 2 && strstr(v.notes[0], "compared anyway"),
+	   "judge: --force compares them and keeps the reason in a note");
+	compare_verdict_release(&v);
+	o.force = 0;
+	rc = compare_judge(db, &id_null_a, 1, &id_busy, 1, &o, &v, &err);
+	int busy = 0;
+	for (size_t i = 0; rc == 0 && i < v.n_notes; i++)
+		busy |= strstr(v.notes[i], "busy host") != NULL && strstr(v.notes[i], "load 3.50 on 2 CPUs") != NULL;
+	ok(busy, "judge: a run at load 3.5 on 2 CPUs is flagged as taken on a busy host");
+	compare_verdict_release(&v);
+
+	/* groups: one sample per run */
+	rc = compare_judge(db, grp_a, 6, grp_b, 6, &o, &v, &err);
+	ok(rc == 0 && v.mode == COMPARE_PER_RUN && v.n_metrics && v.metrics[0].v.n_a == 6 &&
+		   v.metrics[0].v.kind == VERDICT_SLOWER && v.is_regression,
+	   "judge: 6 vs 6 runs with a 25%% step under 10%% run noise: slower, one sample per run (%s)",
+	   rc == 0 && v.n_metrics ? v.metrics[0].v.reason : err.msg);
+	compare_verdict_release(&v);
+	rc = compare_judge(db, grp_a, 6, grp_null, 6, &o, &v, &err);
+	ok(rc == 0 && !v.is_regression && v.n_metrics && v.metrics[0].v.kind == VERDICT_NO_CHANGE,
+	   "judge: 6 vs 6 null runs under 10%% run noise: no change (%s)",
+	   rc == 0 && v.n_metrics ? v.metrics[0].v.reason : err.msg);
+	compare_verdict_release(&v);
+	store_close(db);
+}
+
+static void test_command(void)
+{
+	char a[32], b[32], c[32], o[32];
+	snprintf(a, sizeof(a), "%lld", id_null_a);
+	snprintf(b, sizeof(b), "%lld", id_slow);
+	snprintf(c, sizeof(c), "%lld", id_null_b);
+	snprintf(o, sizeof(o), "%lld", id_other);
+	int rc = run(cmd_compare, "compare", a, b, NULL);
+	diag("compare %s %s:\n%s", a, b, sb_str(&out_s));
+	ok(rc == 0 || rc == 1, "compare: exit %d for a planted function slowdown", rc);
+	ok(has(&out_s, "VERDICT:") && has(&out_s, "func_123") && has(&out_s, "called by") &&
+		   has(&out_s, "run-to-run noise is not captured"),
+	   "compare: the table shows the verdict, func_123 with its caller and the within-run note");
+	const char *p_v = strstr(sb_str(&out_s), "VERDICT"), *p_f = strstr(sb_str(&out_s), "func_123");
+	ok(p_v && p_f && p_v < p_f, "compare: the verdict line comes before the functions");
+	rc = run(cmd_compare, "compare", "base", "null", NULL);
+	ok(rc == 0 && has(&out_s, "no significant change") && has(&out_s, "none: no function moved"),
+	   "compare: null runs exit 0 with no significant change");
+	rc = run(cmd_compare, "compare", a, o, NULL);
+	ok(rc == 2 && has(&err_s, "refusing to compare") && has(&err_s, "--force"),
+	   "compare: another scenario is exit 2 without --force");
+	rc = run(cmd_compare, "compare", a, o, "--force", NULL);
+	ok(rc == 0 && has(&out_s, "compared anyway"), "compare --force: compares and says so");
+	rc = run(cmd_compare, "compare", a, "nosuch", NULL);
+	ok(rc == 2 && has(&err_s, "no run 'nosuch'"), "compare: an unknown run is exit 2");
+	rc = run(cmd_compare, "compare", a, a, NULL);
+	ok(rc == 2 && has(&err_s, "is on both sides"), "compare: a run against itself is exit 2");
+	rc = run(cmd_compare, "compare", a, b, "--min-effect", "lots", NULL);
+	ok(rc == 2 && has(&err_s, "--min-effect 'lots'"), "compare: a bad --min-effect is exit 2");
+
+	/* groups: exit 1 on the 25% step */
+	char la[128] = "", lb[128] = "", ln[128] = "";
+	for (int i = 0; i < 6; i++) {
+		snprintf(la + strlen(la), sizeof(la) - strlen(la), "%s%lld", i ? "," : "", grp_a[i]);
+		snprintf(lb + strlen(lb), sizeof(lb) - strlen(lb), "%s%lld", i ? "," : "", grp_b[i]);
+		snprintf(ln + strlen(ln), sizeof(ln) - strlen(ln), "%s%lld", i ? "," : "", grp_null[i]);
+	}
+	rc = run(cmd_compare, "compare", la, lb, NULL);
+	ok(rc == 1 && has(&out_s, "SLOWER (B regressed)") && has(&out_s, "one sample per run"),
+	   "compare A1..A6 B1..B6: exit 1, B regressed, one sample per run");
+	rc = run(cmd_compare, "compare", la, ln, NULL);
+	ok(rc == 0, "compare of null groups: exit 0");
+	rc = run(cmd_compare, "compare", la, lb, "--min-effect", "40", NULL);
+	ok(rc == 0 && has(&out_s, "smaller than the 40% threshold"),
+	   "compare --min-effect 40: a real 25%% step is below the threshold, exit 0");
+
+	/* machine outputs */
+	rc = run(cmd_compare, "compare", a, b, "--json", NULL);
+	ok(python_check("import json,sys; d=json.load(open(sys.argv[1])); "
+			"f=d['functions'][0]; assert f['name']=='func_123' and f['verdict']=='slower', f; "
+			"assert d['mode']=='within-run' and d['metrics'][0]['is_target']; "
+			"assert f['callers'] and 'mid_3' in f['callers'][0]", &out_s) == 0,
+	   "compare --json: python3 json parses it; func_123 slower with its caller");
+	rc = run(cmd_compare, "compare", la, lb, "--tap", NULL);
+	ok(rc == 1 && python_check("import sys,re\n"
+				   "lines=open(sys.argv[1]).read().splitlines()\n"
+				   "assert lines[0]=='TAP version 13'\n"
+				   "m=re.match(r'1\\.\\.(\\d+)$', lines[1]); n=int(m.group(1))\n"
+				   "tests=[l for l in lines if re.match(r'(not )?ok \\d+ - ', l)]\n"
+				   "assert len(tests)==n and n>=4, (n, tests)\n"
+				   "assert tests[0].startswith('not ok 1 - call ')\n"
+				   "assert all(l.startswith(('ok','not ok','#','TAP','1..')) for l in lines)\n",
+				   &out_s) == 0,
+	   "compare --tap: a TAP 13 plan, one test per metric, the regression is 'not ok 1'");
+	ok(prove_file(&out_s) != 0, "compare --tap: prove fails the regression's TAP");
+	rc = run(cmd_compare, "compare", a, c, "--tap", NULL);
+	ok(rc == 0 && prove_file(&out_s) == 0, "compare --tap: prove passes the null compare's TAP");
+	rc = run(cmd_compare, "compare", la, lb, "--junit", NULL);
+	ok(rc == 1 && python_check("import sys,xml.etree.ElementTree as E\n"
+				   "r=E.parse(sys.argv[1]).getroot()\n"
+				   "assert r.tag=='testsuite' and int(r.get('failures'))>=1\n"
+				   "cs=r.findall('testcase'); assert len(cs)==int(r.get('tests'))\n"
+				   "assert cs[0].find('failure') is not None\n", &out_s) == 0,
+	   "compare --junit: xml.etree parses it; the profiled call's testcase has a failure");
+	rc = run(cmd_compare, "compare", a, c, "--junit", NULL);
+	ok(rc == 0 && python_check("import sys,xml.etree.ElementTree as E\n"
+				   "r=E.parse(sys.argv[1]).getroot(); assert r.get('failures')=='0'\n",
+				   &out_s) == 0,
+	   "compare --junit of null runs: no failure");
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(dbpath, sizeof(dbpath), "%s/results.db", dir);
+	make_store();
+	test_planted_slowdown();
+	test_command();
+	if (getenv("T_COMPARE_KEEP")) {
+		diag("kept %s", dir);
+		return done_testing();
+	}
+	const char *names[] = { "results.db", "results.db-wal", "results.db-shm", "stdout", "stderr", "input" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char p[400];
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	sb_release(&out_s);
+	sb_release(&err_s);
+	return done_testing();
+}
