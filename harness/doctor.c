@@ -319,7 +319,10 @@ static void check_state(struct doctor_ctx *c)
 			left = strtol(buf, NULL, 10);
 		fclose(f);
 	}
-	if (holder < 0) /* no /proc/locks: trust the pid the holder writes in */
+	/* A run writes its pid in and truncates the file when it ends: a live pid
+	 * there is a holder even when /proc/locks cannot tell (unreadable, or a
+	 * file system that reports other device numbers there). */
+	if (holder <= 0)
 		holder = pid_alive(left) ? left : 0;
 	if (holder > 0)
 		add(c, DOCTOR_WARN, "run lock", "held by a running greenbench (pid %ld); a run now "

@@ -127,6 +127,10 @@ expect "a lock held by a live process: WARN naming its pid; its journal is not a
 	"WARN  run lock             held by a running greenbench (pid $LOCK_PID)" \
 	"ok    journal              $T/state/journal belongs to the run in progress (pid $LOCK_PID)"
 kill "$LOCK_PID"; wait "$LOCK_PID" 2>/dev/null; LOCK_PID=
+echo $$ > "$T"/state/lock
+doctor
+expect "a live pid in the lock file without a flock (as /proc/locks may not show it): WARN" 0 \
+	"WARN  run lock             held by a running greenbench (pid $$)"
 rm -f "$T"/state/journal
 echo 999999 > "$T"/state/lock
 doctor
