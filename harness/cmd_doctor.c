@@ -43,14 +43,30 @@ static void print_check(void *arg, const struct doctor_check *c)
 	fflush(stdout);
 }
 
+/* A JSON string of s; bytes that are not UTF-8 (a path, a child's message) become '?'. */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *copy = gb_strdup(s);
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 static int print_json(const struct doctor_report *r)
 {
 	static const char *const words[] = { "ok", "warn", "fail" };
 	json_t *a = json_array();
 	for (size_t i = 0; i < r->n_checks; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "check", r->checks[i].name,
-						   "status", words[r->checks[i].status],
-						   "detail", r->checks[i].detail));
+		json_array_append_new(a, json_pack("{s:o, s:s, s:o}", "check",
+						   json_text(r->checks[i].name), "status",
+						   words[r->checks[i].status], "detail",
+						   json_text(r->checks[i].detail)));
 	int rc = json_dumpf(a, stdout, JSON_INDENT(2));
 	json_decref(a);
 	printf("\n");

@@ -254,6 +254,16 @@ assert by["tool patch"]["status"] == "warn", by["tool patch"]
 okay $? "--json: a JSON array of {check, status, detail} with ok/warn/fail"
 [ "$rc" = 3 ]; okay $? "--json: exit 3 when a check failed"
 
+out=$(cd "$T"/home && env -i HOME="$T"/home PATH="$T"/bin PYTHON="$T"/fakepy \
+	"$GB" doctor --json --state-dir "$T/st$(printf '\xff')" --db "$T"/results.db 2>&1)
+printf '%s' "$out" | /usr/bin/python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+d = [c["detail"] for c in a if c["check"] == "state dir"]
+assert d and d[0].endswith("/st?"), d
+'
+okay $? "--json: a path that is not UTF-8 still gives valid JSON ('?' for the bad byte)"
+
 # ---- usage ----
 doctor extra-arg
 expect "an argument is refused: exit 2" 2 "takes no arguments"
