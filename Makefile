@@ -3,6 +3,7 @@
 #   make                 build bin/greenbench and the greenprof extension
 #   make check           every unit test through prove (C tests under ASan+UBSan)
 #   make e2e             the end-to-end test against the real test cloud
+#   make demo            install, bring up the test cloud, run the seed scenario
 #   make bench           the benchmarks
 #   make fuzz            the libFuzzer targets (clang), FUZZ_TIME seconds each
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -49,12 +50,15 @@ FUZZ_TARGETS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(sort $(wildcard test
 
 export PYTHON
 
-.PHONY: all-targets valgrind all check e2e bench fuzz install deps clean install-bin tests
+.PHONY: demo all-targets valgrind all check e2e bench fuzz install deps clean install-bin tests
 all: all-targets
 
 -include $(sort $(wildcard */build.mk harness/*.mk))
 
 all-targets: $(ALL_TARGETS)
+
+# the test cloud's own test first: it brings the cloud up for the others
+E2E_SCRIPTS := $(filter tests/e2e_testcloud.t,$(E2E_SCRIPTS)) $(filter-out tests/e2e_testcloud.t,$(E2E_SCRIPTS))
 
 bin/greenbench: $(REL_OBJ)
 	@mkdir -p $(dir $@)
@@ -78,7 +82,7 @@ check: all $(C_TESTS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  prove -f -e tests/exec $(C_TESTS) $(CHECK_SCRIPTS)
 
-e2e: all
+e2e: all install-profiler
 	prove -v -f -e tests/exec $(E2E_SCRIPTS)
 
 bench: all $(BENCH_TARGETS)
@@ -122,6 +126,9 @@ install: $(INSTALL_TARGETS)
 
 deps:
 	devstack/deps.sh
+
+demo:
+	devstack/demo.sh
 
 clean:
 	rm -rf build bin

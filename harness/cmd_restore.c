@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "hostchange.h"
+#include "runner.h"
 
 static const struct cmd_doc doc = {
 	.name = "restore",
@@ -33,9 +34,12 @@ static void progress(void *arg, const char *line)
 
 int cmd_restore(int argc, char **argv)
 {
-	const char *state_dir = NULL;
+	const char *state_dir = NULL, *cloud = NULL;
+	int insecure = 0;
 	const struct opt opts[] = {
 		{ OPT_STRING, 0, "state-dir", &state_dir, "DIR", "where the journal is (default: as for run)" },
+		{ OPT_STRING, 0, "os-cloud", &cloud, "NAME", "cloud for cleaning up fake computes' service records (default OS_CLOUD / OS_*)" },
+		{ OPT_BOOL, 0, "insecure", &insecure, NULL, "do not verify the cloud's TLS certificates" },
 		OPT_END_MARKER,
 	};
 	const char **args = NULL;
@@ -49,10 +53,19 @@ int cmd_restore(int argc, char **argv)
 		return GB_EXIT_USAGE;
 	}
 	hostchange_install_signals(); /* a Ctrl-C must not abandon a restore half way */
-	struct hostchange_opts ho = { .state_dir = state_dir, .progress = progress };
+	/* servers a killed run left are deleted on the cloud its journal names; the
+	 * service records of the fake computes it added on --os-cloud (or OS_CLOUD) */
+	struct runner_cleanup cc = { .cloud = cloud, .insecure = insecure };
+	struct hostchange_opts ho = {
+		.state_dir = state_dir, .progress = progress,
+		.server_cleanup = runner_cleanup_server, .server_cleanup_arg = &cc,
+		.fake_cleanup = runner_forget_compute, .fake_cleanup_arg = &cc,
+	};
 	struct gb_err err = { GB_EXIT_ENV, "" };
 	bool found = false;
-	if (hostchange_restore(&ho, &found, &err) != 0)
+	int r = hostchange_restore(&ho, &found, &err);
+	runner_cleanup_release(&cc);
+	if (r != 0)
 		return cmd_fail("restore", &err);
 	printf(found ? "the host is restored; the journal is removed\n"
 		     : "nothing to restore: no journal of an interrupted run\n");

@@ -84,8 +84,8 @@ static void print_json(const struct runner_result *res, const struct scenario *s
 	json_t *slas = json_array();
 	for (size_t i = 0; i < res->n_slas; i++) {
 		const struct runner_sla *r = &res->slas[i];
-		json_array_append_new(slas, json_pack("{s:s, s:f, s:f, s:s, s:b}", "metric", r->metric,
-						      isnan(r->value) ? -1.0 : r->value, "limit",
+		json_array_append_new(slas, json_pack("{s:s, s:o, s:f, s:s, s:b}", "metric", r->metric,
+						      "value", isnan(r->value) ? json_null() : json_real(r->value), "limit",
 						      r->limit, "op", r->is_max ? "max" : "min",
 						      "passed", r->passed));
 	}

@@ -570,6 +570,23 @@ static int add_fakes(struct hostchange *hc, int have, int want, struct gb_err *e
 	char label[48];
 	snprintf(label, sizeof(label), "start %d fake computes", want - have);
 	add_timing(hc, label, gb_now() - t0);
+	if (hc->uf->fake.after_start) {
+		/* e.g. nova-manage cell_v2 discover_hosts: a compute not mapped to a cell
+		 * gets builds that fail with "Host 'fake-3' is not mapped to any cell" */
+		double t1 = gb_now();
+		struct strbuf out = STRBUF_INIT;
+		int status = 0;
+		int rc = proc_run(hc->uf->fake.after_start, NULL, hc->uf->fake.cwd, &out, 300, &status, err);
+		if (rc == 0 && status != 0)
+			rc = gb_errf(err, GB_EXIT_ENV, "%s: fake_compute.after_start (%s) exited %d: %.300s",
+				     hc->uf->path, hc->uf->fake.after_start[0], status, sb_str(&out));
+		sb_release(&out);
+		if (rc != 0)
+			return -1;
+		hostchange_say(&hc->opts, "fake computes: %s done in %.1f s", hc->uf->fake.after_start[0],
+		    gb_now() - t1);
+		add_timing(hc, "fake computes after_start", gb_now() - t1);
+	}
 	return 0;
 }
 
@@ -759,6 +776,12 @@ const char *hostchange_state_dir(const struct hostchange *hc) { return hc->state
 const char *hostchange_dumps_dir(const struct hostchange *hc) { return hc->dumps_dir; }
 struct journal *hostchange_journal(struct hostchange *hc) { return hc->j; }
 int hostchange_fake_count(const struct hostchange *hc) { return hc->fake_target; }
+int hostchange_fake_existing(const struct hostchange *hc) { return hc->fake_existing; }
+
+const char *hostchange_fake_host_prefix(const struct hostchange *hc)
+{
+	return hc->uf && hc->uf->fake.present ? hc->uf->fake.host_prefix : NULL;
+}
 
 const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n)
 {

@@ -32,6 +32,10 @@ struct hostchange_opts {
 	/* restore hands each server the journal still lists to this (may be NULL) */
 	journal_server_fn server_cleanup;
 	void *server_cleanup_arg;
+	/* restore calls this for each fake compute host it stopped, so its service record
+	 * can be deleted from the cloud (may be NULL; failures are reported, not fatal) */
+	int (*fake_cleanup)(void *arg, const char *host, struct gb_err *err);
+	void *fake_cleanup_arg;
 };
 
 /* One step of a run (cmd_run.c owns the list; later parts add theirs). */
@@ -104,7 +108,11 @@ const char *hostchange_state_dir(const struct hostchange *hc);
 const char *hostchange_dumps_dir(const struct hostchange *hc); /* <state>/runs/<id>/dumps */
 struct journal *hostchange_journal(struct hostchange *hc);      /* NULL in dry-run */
 const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n);
-int hostchange_fake_count(const struct hostchange *hc);          /* target, -1: unchanged */
+int hostchange_fake_count(const struct hostchange *hc);
+/* Fake computes the host had before the run, and the host name prefix of the
+ * fake_compute template (NULL without one): hosts prefix1..prefixN. */
+int hostchange_fake_existing(const struct hostchange *hc);
+const char *hostchange_fake_host_prefix(const struct hostchange *hc);          /* target, -1: unchanged */
 void hostchange_free(struct hostchange *hc);
 
 #endif

@@ -121,6 +121,8 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 			else
 				hostchange_say(o, "stopped fake compute %s (host %s): dead in %.1f s", x->fields[0],
 				    x->fields[1], secs);
+			if (o && o->fake_cleanup && o->fake_cleanup(o->fake_cleanup_arg, x->fields[1], &e) != 0)
+				hostchange_say(o, "fake compute %s: %s", x->fields[1], e.msg);
 			sb_release(&host);
 			sb_release(&conf);
 		} else if (!strcmp(x->kind, JOURNAL_PATCH) && x->n_fields >= 4) {

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "clouds.h"
 #include "collect.h"
 #include "hostchange.h"
@@ -356,29 +358,73 @@ static void check_slas(struct run_ctx *c)
 	free(x);
 }
 
-/* ---- restore-time cleanup of servers a killed run left behind ---- */
+/* ---- restore-time cleanup: leaked servers, fake computes' service records ---- */
 
-struct cleanup_ctx {
-	const struct runner_opts *o;
-};
+static struct osapi *cleanup_api(struct runner_cleanup *cc, const char *cloud, struct gb_err *err)
+{
+	if (cc->api)
+		return cc->api;
+	struct os_creds creds = { 0 };
+	if (clouds_resolve(cloud && *cloud ? cloud : cc->cloud, NULL, &creds, err) != 0)
+		return NULL;
+	if (cc->insecure)
+		creds.insecure = true;
+	cc->api = osapi_new(&creds, err);
+	os_creds_free(&creds);
+	cc->owns_api = cc->api != NULL;
+	return cc->api;
+}
 
-static int cleanup_server(void *arg, const char *cloud, const char *server_id, const char *name,
+int runner_cleanup_server(void *arg, const char *cloud, const char *server_id, const char *name,
 			  struct gb_err *err)
 {
-	struct cleanup_ctx *cc = arg;
-	struct os_creds creds = { 0 };
-	if (clouds_resolve(cloud && *cloud ? cloud : cc->o->cloud, NULL, &creds, err) != 0)
-		return -1;
-	if (cc->o->insecure)
-		creds.insecure = true;
-	struct osapi *api = osapi_new(&creds, err);
-	os_creds_free(&creds);
+	struct osapi *api = cleanup_api(arg, cloud, err);
 	if (!api)
 		return -1;
 	const char *what = server_id && *server_id ? server_id : name;
-	int rc = workload_cleanup_servers(api, &what, 1, 120, err);
-	osapi_free(api);
+	return workload_cleanup_servers(api, &what, 1, 120, err);
+}
+
+/*
+ * A fake compute the run added is stopped by the restore, but nova keeps its
+ * service record and resource provider, and a scheduler without ComputeFilter
+ * (enabled_filters = "") would send later builds to that dead host. Delete the
+ * record (nova removes the provider with it).
+ */
+int runner_forget_compute(void *arg, const char *host, struct gb_err *err)
+{
+	struct osapi *api = cleanup_api(arg, NULL, err);
+	if (!api)
+		return -1;
+	char path[256];
+	json_t *resp = NULL;
+	snprintf(path, sizeof(path), "/os-services?binary=nova-compute&host=%s", host);
+	if (osapi_request(api, "GET", "compute", path, NULL, &resp, NULL, err) != 0)
+		return -1;
+	int rc = 0;
+	size_t i;
+	json_t *svc;
+	json_array_foreach(json_object_get(resp, "services"), i, svc) {
+		json_t *id = json_object_get(svc, "id");
+		if (json_is_integer(id))
+			snprintf(path, sizeof(path), "/os-services/%lld", (long long)json_integer_value(id));
+		else if (json_is_string(id))
+			snprintf(path, sizeof(path), "/os-services/%s", json_string_value(id));
+		else
+			continue;
+		if (osapi_request(api, "DELETE", "compute", path, NULL, NULL, NULL, err) != 0)
+			rc = -1;
+	}
+	json_decref(resp);
 	return rc;
+}
+
+void runner_cleanup_release(struct runner_cleanup *cc)
+{
+	if (cc->owns_api)
+		osapi_free(cc->api);
+	cc->api = NULL;
+	cc->owns_api = false;
 }
 
 /* ---- the run ---- */
@@ -493,6 +539,7 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	fill_record(c.rec, &eff, o);
 
 	struct store *db = NULL;
+	struct runner_cleanup cc = { NULL, false, NULL, false };
 	int rc = -1;
 	/* 1. everything that can fail without touching the host: the store, the cloud */
 	if (!o->dry_run && store_open_default(o->db, 1, &db, err) != 0)
@@ -514,12 +561,15 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 		say(&c, "authenticated (%s)", c.cloud_name[0] ? c.cloud_name : "credentials from the environment");
 	}
 	/* 2. the host changes, the workload, the restore */
-	struct cleanup_ctx cc = { o };
+	cc.cloud = eff.cloud;
+	cc.insecure = o->insecure;
+	cc.api = c.api;
 	struct hostchange_opts ho = {
 		.units_file = o->units_file, .state_dir = o->state_dir, .vars = o->vars,
 		.n_vars = o->n_vars, .force = o->force, .dry_run = o->dry_run, .progress = o->progress,
-		.progress_arg = o->progress_arg, .server_cleanup = cleanup_server,
-		.server_cleanup_arg = &cc,
+		.progress_arg = o->progress_arg, .server_cleanup = runner_cleanup_server,
+		.server_cleanup_arg = &cc, .fake_cleanup = c.api ? runner_forget_compute : NULL,
+		.fake_cleanup_arg = &cc,
 	};
 	if (hostchange_begin(&eff, &ho, &c.hc, err) != 0)
 		goto out;
@@ -572,6 +622,7 @@ out:
 	res->secs = gb_now() - t0;
 	summarize(&c);
 	hostchange_free(c.hc);
+	runner_cleanup_release(&cc);
 	osapi_free(c.api);
 	store_close(db);
 	run_record_free(c.rec);

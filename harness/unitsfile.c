@@ -284,7 +284,7 @@ static int parse_fake(struct ctx *c, yaml_node_t *n, struct uf_fake_compute *f)
 {
 	static const char *const known[] = { "unit_prefix", "host_prefix", "argv", "conf_dir", "env",
 					     "cwd", "log_dir", "ready", "ready_timeout",
-					     "stop_timeout", NULL };
+					     "stop_timeout", "after_start", NULL };
 	f->present = true;
 	f->line = (int)n->start_mark.line + 1;
 	f->ready_timeout = 90;
@@ -320,6 +320,8 @@ static int parse_fake(struct ctx *c, yaml_node_t *n, struct uf_fake_compute *f)
 			rc = get_duration(c, v, field, &f->ready_timeout);
 		else if (!strcmp(ks, "stop_timeout"))
 			rc = get_duration(c, v, field, &f->stop_timeout);
+		else if (!strcmp(ks, "after_start"))
+			rc = get_argv(c, v, field, &f->after_start, &f->after_start_argc);
 		else
 			rc = unknown_key(c, k, "fake_compute", ks, known);
 		if (rc != 0)
@@ -419,6 +421,7 @@ void unitsfile_free(struct unitsfile *uf)
 	free_strv(f->env);
 	free(f->cwd);
 	free(f->log_dir);
+	free_strv(f->after_start);
 	unitsfile_probe_free(&f->ready);
 	free(uf->state_dir);
 	free(uf->rabbitmqctl);

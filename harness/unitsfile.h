@@ -48,6 +48,9 @@ struct uf_fake_compute {
 	char *log_dir;
 	struct uf_probe ready; /* target may contain {host} */
 	double ready_timeout, stop_timeout;
+	char **after_start;    /* argv run once after new fakes are ready (e.g. nova-manage
+				* cell_v2 discover_hosts, as devstack does), or NULL */
+	size_t after_start_argc;
 	int line;
 };
 

@@ -117,6 +117,10 @@ def fake_compute(state):
         "ready": {"rpc": "compute.{host}"},
         "ready_timeout": "120s",
         "stop_timeout": "10s",
+        # as devstack does after starting computes: map the new hosts to cell1 now,
+        # not at the scheduler's next periodic discovery (builds fail until then)
+        "after_start": ["/usr/bin/nova-manage", "--config-file", p["NOVA_CONF"],
+                        "cell_v2", "discover_hosts"],
     }
 
 
