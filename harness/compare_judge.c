@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,13 +328,48 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 		       struct compare_run_samples *sb, const struct compare_opts *o,
 		       struct pstats *keys, struct gb_err *err)
 {
-	/* map every run's function to the union's index */
+	/* map every run's function to the union's index. A patch moves the lines of
+	 * the functions below it, so a (file, name) that has one line in every run is
+	 * one function whatever its line (shown with its first side's line); only names
+	 * with several lines in one run (lambdas, nested defs) keep the line as key. */
 	size_t nr = v->n_a + v->n_b;
 	size_t **rev = gb_calloc(nr, sizeof(*rev));
+	struct pstats *names = pstats_new(); /* (file, 0, name) */
+	long *canon = NULL;
+	size_t *last_run = NULL;
+	bool *multi = NULL;
+	size_t names_alloc = 0;
 	for (size_t r = 0; r < nr; r++) {
 		struct compare_run_samples *s = r < v->n_a ? &sa[r] : &sb[r - v->n_a];
-		for (size_t i = 0; i < s->n_funcs; i++)
-			pstats_intern(keys, s->funcs[i].file, s->funcs[i].line, s->funcs[i].name);
+		for (size_t i = 0; i < s->n_funcs; i++) {
+			size_t before = names->n_funcs;
+			size_t k2 = pstats_intern(names, s->funcs[i].file, 0, s->funcs[i].name);
+			if (k2 >= names_alloc) {
+				names_alloc = names_alloc ? 2 * names_alloc : 256;
+				while (names_alloc <= k2)
+					names_alloc *= 2;
+				canon = gb_realloc(canon, names_alloc * sizeof(*canon));
+				last_run = gb_realloc(last_run, names_alloc * sizeof(*last_run));
+				multi = gb_realloc(multi, names_alloc * sizeof(*multi));
+			}
+			if (names->n_funcs > before) { /* first sight */
+				canon[k2] = s->funcs[i].line;
+				last_run[k2] = r;
+				multi[k2] = false;
+				continue;
+			}
+			if (last_run[k2] == r) /* twice in one run: two functions, one name */
+				multi[k2] = true;
+			last_run[k2] = r;
+		}
+	}
+	for (size_t r = 0; r < nr; r++) {
+		struct compare_run_samples *s = r < v->n_a ? &sa[r] : &sb[r - v->n_a];
+		for (size_t i = 0; i < s->n_funcs; i++) {
+			size_t k2 = pstats_find(names, s->funcs[i].file, 0, s->funcs[i].name);
+			long line = multi[k2] ? s->funcs[i].line : canon[k2];
+			pstats_intern(keys, s->funcs[i].file, line, s->funcs[i].name);
+		}
 	}
 	size_t nf = keys->n_funcs;
 	for (size_t r = 0; r < nr; r++) {
@@ -341,9 +377,16 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 		rev[r] = gb_malloc((nf ? nf : 1) * sizeof(size_t));
 		for (size_t k = 0; k < nf; k++)
 			rev[r][k] = (size_t)-1;
-		for (size_t i = 0; i < s->n_funcs; i++)
-			rev[r][pstats_find(keys, s->funcs[i].file, s->funcs[i].line, s->funcs[i].name)] = i;
+		for (size_t i = 0; i < s->n_funcs; i++) {
+			size_t k2 = pstats_find(names, s->funcs[i].file, 0, s->funcs[i].name);
+			long line = multi[k2] ? s->funcs[i].line : canon[k2];
+			rev[r][pstats_find(keys, s->funcs[i].file, line, s->funcs[i].name)] = i;
+		}
 	}
+	pstats_free(names);
+	free(canon);
+	free(last_run);
+	free(multi);
 	/* metrics 2k: tottime, 2k + 1: calls (count facts leave the family by themselves) */
 	struct side_values *vals = gb_calloc(6 * (nf ? nf : 1), sizeof(*vals));
 	struct verdict_metric *m = gb_calloc(2 * (nf ? nf : 1), sizeof(*m));

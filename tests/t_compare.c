@@ -108,7 +108,7 @@ static int prove_file(const struct strbuf *tap)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static long long id_null_a, id_null_b, id_slow, id_calls, id_other, id_fake, id_busy;
+static long long id_shifted, id_null_a, id_null_b, id_slow, id_calls, id_other, id_fake, id_busy;
 static long long grp_a[6], grp_b[6], grp_null[6];
 
 static void make_store(void)
@@ -127,6 +127,11 @@ static void make_store(void)
 	s.seed = 12;
 	s.label = "null";
 	id_null_b = synth_store(db, &s);
+	s.seed = 14;
+	s.label = "shifted";
+	s.line_shift = 7; /* every function 7 lines lower, as below a patch's hunk */
+	id_shifted = synth_store(db, &s);
+	s.line_shift = 0;
 	s.seed = 13;
 	s.label = "slow";
 	s.slow_fn = 123;
@@ -222,6 +227,11 @@ static void test_planted_slowdown(void)
 	   "judge: two null runs flag nothing (%zu functions tested)", v.n_funcs_tested);
 	compare_verdict_release(&v);
 
+	rc = compare_judge(db, &id_null_a, 1, &id_shifted, 1, &o, &v, &err);
+	ok(rc == 0 && v.n_counts == 0 && v.n_funcs == 0 && !v.is_regression,
+	   "judge: functions whose lines moved (a patch above them) are matched by file and name: "
+	   "no call count 'changed', nothing flagged (%zu counts, %zu funcs)", v.n_counts, v.n_funcs);
+	compare_verdict_release(&v);
 	rc = compare_judge(db, &id_null_a, 1, &id_calls, 1, &o, &v, &err);
 	ok(rc == 0 && v.n_counts == 1 && v.counts[0].v.is_count_fact && !strcmp(v.counts[0].func, "func_77") &&
 		   v.counts[0].v.median_a == 3 && v.counts[0].v.median_b == 4,

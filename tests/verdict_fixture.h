@@ -29,9 +29,10 @@ struct synth {
 	const char *status;    /* default "ok" */
 	double started_at;     /* default 1764100000 */
 	uint64_t seed;
+	int line_shift;         /* added to every synthetic function's line (a patch above them) */
 };
 
-#define SYNTH_DEFAULT { "select_destinations", NULL, 500, 10, 0.10, 1.0, -1, 1.0, -1, 1, 2, 0.2, "ok", 0, 1 }
+#define SYNTH_DEFAULT { "select_destinations", NULL, 500, 10, 0.10, 1.0, -1, 1.0, -1, 1, 2, 0.2, "ok", 0, 1, 0 }
 #define SYNTH_TARGET "nova.scheduler.manager:SchedulerManager.select_destinations"
 
 __attribute__((unused))
@@ -52,7 +53,7 @@ static struct pstats *synth_profile(const struct synth *s, struct stats_rng *rng
 		char file[96], name[32];
 		snprintf(file, sizeof(file), "/usr/lib/python3/dist-packages/nova/synthetic/mod%d.py", i % 40);
 		snprintf(name, sizeof(name), "func_%d", i);
-		size_t f = pstats_intern(ps, file, 10 + i, name);
+		size_t f = pstats_intern(ps, file, 10 + i + s->line_shift, name);
 		double base = 2e-5 * (1 + (i * 7919) % 23);
 		long long nc = 1 + i % 3;
 		if (i == s->calls_fn) {
