@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include <jansson.h>
@@ -54,11 +55,28 @@ static const struct cmd_doc doc = {
 		    "greenbench run s.yaml --var NOVA_CONF=/srv/nova/nova.conf --dry-run",
 };
 
+static int live_pending; /* a live status line is on the terminal, not ended by \n */
+
 static void progress(void *arg, const char *line)
 {
 	const int *quiet = arg;
-	if (!*quiet)
-		fprintf(stderr, "%s\n", line);
+	if (*quiet)
+		return;
+	if (live_pending)
+		fputs("\r\033[K", stderr);
+	live_pending = 0;
+	fprintf(stderr, "%s\n", line);
+}
+
+/* On a terminal: one line that the next status replaces. */
+static void live(void *arg, const char *line)
+{
+	const int *quiet = arg;
+	if (*quiet)
+		return;
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	live_pending = 1;
 }
 
 static void print_tap(const struct runner_result *res)
@@ -101,7 +119,7 @@ int cmd_run(int argc, char **argv)
 	const char *units = NULL, *state_dir = NULL, *cloud = NULL, *db = NULL, *label = NULL;
 	const char *cacert = NULL;
 	struct opt_list vars = { NULL, 0 };
-	int force = 0, dry_run = 0, insecure = 0, tap = 0, json = 0, quiet = 0;
+	int force = 0, dry_run = 0, insecure = 0, tap = 0, json = 0, quiet = 0, verbose = 0;
 	const struct opt opts[] = {
 		{ OPT_STRING, 0, "os-cloud", &cloud, "NAME", "clouds.yaml entry to use (overrides the scenario's cloud)" },
 		{ OPT_STRING, 0, "cloud", &cloud, "NAME", "same as --os-cloud" },
@@ -117,6 +135,7 @@ int cmd_run(int argc, char **argv)
 		{ OPT_BOOL, 0, "tap", &tap, NULL, "print the SLA checks as TAP on stdout (prove can run scenarios)" },
 		{ OPT_BOOL, 0, "json", &json, NULL, "print the result as JSON on stdout" },
 		{ OPT_BOOL, 'q', "quiet", &quiet, NULL, "no progress lines, only the summary and errors" },
+		{ OPT_BOOL, 'v', "verbose", &verbose, NULL, "also one line per HTTP request (request ids, status, latency)" },
 		OPT_END_MARKER,
 	};
 	const char **args = NULL;
@@ -145,6 +164,7 @@ int cmd_run(int argc, char **argv)
 		.cloud = cloud, .units_file = units, .state_dir = state_dir, .vars = vars.items,
 		.n_vars = vars.n_items, .force = force, .dry_run = dry_run, .insecure = insecure,
 		.cacert = cacert, .db = db, .label = label, .progress = progress, .progress_arg = &quiet,
+		.live = isatty(2) ? live : NULL, .verbose = verbose,
 	};
 	struct runner_result res;
 	int run_rc = runner_run(sc, &ro, &res, &err);

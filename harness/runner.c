@@ -39,6 +39,8 @@ struct run_ctx {
 	struct run_record *rec;
 	struct runner_result *res;
 	struct strbuf summary;       /* lines for res->summary */
+	int live_repeat;             /* for the live line: repeat shown, servers done, of how many */
+	size_t live_done, live_total;
 	/* per profile target (index into sc->profiles), one sample per profiled call */
 	size_t *n_target_ct;                /* samples so far */
 	double **target_samples_by_profile; /* the target's cumtime in each dump */
@@ -84,6 +86,12 @@ static void hook_deleted(void *ctx, const char *id, const char *name)
 	(void)name;
 	if (j)
 		journal_server_gone(j, id, &err);
+	if (c->o->live) {
+		char line[128];
+		snprintf(line, sizeof(line), "repeat %d/%d: %zu/%zu servers created, ACTIVE and deleted",
+			 c->live_repeat + 1, c->sc->repeat, ++c->live_done, c->live_total);
+		c->o->live(c->o->progress_arg, line);
+	}
 }
 
 /* ---- collecting the dumps of one repeat ---- */
@@ -181,6 +189,10 @@ static int collect_repeat(struct run_ctx *c, int repeat, const char *const *ids,
 static void record_calls(struct run_ctx *c, int repeat, const struct osapi_call *calls, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (c->o->verbose)
+			say(c, "  %s %s %s -> %d in %.3f s (%s)", calls[i].request_id, calls[i].method,
+			    calls[i].path, calls[i].status, calls[i].latency,
+			    calls[i].server_request_id[0] ? calls[i].server_request_id : "-");
 		struct store_request r = {
 			.repeat = repeat,
 			.request_id = (char *)calls[i].request_id,
@@ -243,6 +255,9 @@ static int step_workload(struct hostchange *hc, void *arg, struct gb_err *err)
 			    st->count, st->concurrency);
 			struct workload_result wr = { 0 };
 			double t0 = gb_now();
+			c->live_repeat = r;
+			c->live_done = 0;
+			c->live_total = (size_t)st->count;
 			int rc = workload_create_servers(c->api, st, r, &hooks, &wr, err);
 			record_calls(c, r, wr.calls, wr.n_calls);
 			record_servers(c, &wr);

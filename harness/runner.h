@@ -33,6 +33,10 @@ struct runner_opts {
 	/* one progress line (no newline), e.g. "restarting n-sch... ready in 4.1 s" */
 	void (*progress)(void *arg, const char *line);
 	void *progress_arg;
+	/* a status line that the next one replaces ("repeat 1/3: 7/10 servers done"), for
+	 * a terminal; NULL: none. Same arg as progress. */
+	void (*live)(void *arg, const char *line);
+	bool verbose;             /* progress also gets one line per HTTP request */
 };
 
 struct runner_sla {
