@@ -22,6 +22,7 @@
 #include "hostchange.h"
 #include "journal.h"
 #include "osapi.h"
+#include "proc.h"
 #include "stats.h"
 #include "store.h"
 #include "workload.h"
@@ -466,6 +467,51 @@ static void effective_scenario(const struct scenario *sc, const struct runner_op
 	}
 }
 
+/* Output of argv (first line), or NULL when it fails. The caller frees. */
+static char *first_line_of(char *const argv[])
+{
+	struct strbuf out = STRBUF_INIT;
+	int status = -1;
+	struct gb_err e;
+	char *line = NULL;
+	if (proc_run(argv, NULL, NULL, &out, 10, &status, &e) == 0 && status == 0 && out.len) {
+		size_t n = strcspn(out.buf, "\n");
+		line = n ? gb_strndup(out.buf, n) : NULL;
+	}
+	sb_release(&out);
+	return line;
+}
+
+/*
+ * The service code's revision: `git describe` of the first patch tree (or
+ * devstack's /opt/stack/nova) when it is a git checkout, else the version of
+ * Debian's python3-nova package. NULL when none is known.
+ */
+static char *service_revision(const struct scenario *sc)
+{
+	const char *tree = sc->n_patches && sc->patches[0].tree ? sc->patches[0].tree : "/opt/stack/nova";
+	struct stat st;
+	struct strbuf git = STRBUF_INIT;
+	sb_addf(&git, "%s/.git", tree);
+	char *rev = NULL;
+	if (stat(git.buf, &st) == 0) {
+		char *argv[] = { "git", "-C", (char *)tree, "describe", "--always", "--dirty", NULL };
+		char *d = first_line_of(argv);
+		if (d) {
+			struct strbuf r = STRBUF_INIT;
+			sb_addf(&r, "%s %s", tree, d);
+			rev = sb_detach(&r);
+			free(d);
+		}
+	}
+	sb_release(&git);
+	if (!rev) {
+		char *argv[] = { "dpkg-query", "-W", "-f", "python3-nova ${Version}", "python3-nova", NULL };
+		rev = first_line_of(argv);
+	}
+	return rev;
+}
+
 static void fill_record(struct run_record *rec, const struct scenario *sc, const struct runner_opts *o)
 {
 	rec->scenario = gb_strdup(sc->name);
@@ -476,6 +522,7 @@ static void fill_record(struct run_record *rec, const struct scenario *sc, const
 		rec->scenario_yaml = sb_detach(&yaml);
 	sb_release(&yaml);
 	rec->label = gb_strdup(o->label);
+	rec->service_revision = service_revision(sc);
 	rec->started_at = gb_wall();
 	run_record_fill_host(rec, 0);
 	rec->fake_computes = sc->fake_computes;
