@@ -36,7 +36,7 @@ SAN_LIB_OBJ := $(patsubst %.c,build/san/%.o,$(LIB_SRC))
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
 
 C_TESTS     := $(patsubst tests/%.c,build/san/tests/%,$(sort $(wildcard tests/t_*.c)))
-HEADERS     := $(wildcard harness/*.h) tests/tap.h
+HEADERS     := $(wildcard harness/*.h) $(wildcard tests/*.h)
 
 # parser tests also run under valgrind by `make valgrind` (names without .c)
 VALGRIND_TESTS  := t_util t_scenario t_localconf t_pstats
