@@ -36,4 +36,12 @@ int cmd_fail(const char *cmd, const struct gb_err *err);
 int cmd_parse(int argc, char **argv, const struct cmd_doc *doc, const struct opt *opts,
 	      const char ***args, size_t *n_args, int *rc);
 
+/* cmd_parse for a command that takes exactly one positional argument, named
+ * `what` in the error ("expected one RUN, got 2; see ..."): *arg points into argv. */
+int cmd_parse_one(int argc, char **argv, const struct cmd_doc *doc, const struct opt *opts,
+		  const char *what, const char **arg, int *rc);
+
+/* cmd_parse for a command that takes no positional argument. */
+int cmd_parse_none(int argc, char **argv, const struct cmd_doc *doc, const struct opt *opts, int *rc);
+
 #endif

@@ -31,6 +31,40 @@ int cmd_parse(int argc, char **argv, const struct cmd_doc *doc, const struct opt
 	return 1;
 }
 
+int cmd_parse_one(int argc, char **argv, const struct cmd_doc *doc, const struct opt *opts,
+		  const char *what, const char **arg, int *rc)
+{
+	const char **args = NULL;
+	size_t n_args = 0;
+	if (!cmd_parse(argc, argv, doc, opts, &args, &n_args, rc))
+		return 0;
+	*arg = n_args == 1 ? args[0] : NULL;
+	free(args);
+	if (n_args != 1) {
+		fprintf(stderr, "greenbench %s: expected one %s, got %zu; see 'greenbench %s --help'\n",
+			doc->name, what, n_args, doc->name);
+		*rc = GB_EXIT_USAGE;
+		return 0;
+	}
+	return 1;
+}
+
+int cmd_parse_none(int argc, char **argv, const struct cmd_doc *doc, const struct opt *opts, int *rc)
+{
+	const char **args = NULL;
+	size_t n_args = 0;
+	if (!cmd_parse(argc, argv, doc, opts, &args, &n_args, rc))
+		return 0;
+	free(args);
+	if (n_args) {
+		fprintf(stderr, "greenbench %s: takes no arguments; see 'greenbench %s --help'\n", doc->name,
+			doc->name);
+		*rc = GB_EXIT_USAGE;
+		return 0;
+	}
+	return 1;
+}
+
 int cmd_not_built(int argc, char **argv, const struct cmd_doc *doc)
 {
 	static const struct opt none[] = { OPT_END_MARKER };

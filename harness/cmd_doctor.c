@@ -86,16 +86,9 @@ int cmd_doctor(int argc, char **argv)
 		{ OPT_BOOL, 0, "json", &json, NULL, "print the checks as a JSON array" },
 		OPT_END_MARKER,
 	};
-	const char **args = NULL;
-	size_t n_args = 0;
 	int rc;
-	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
+	if (!cmd_parse_none(argc, argv, &doc, opts, &rc))
 		return rc;
-	free(args);
-	if (n_args) {
-		fprintf(stderr, "greenbench doctor: takes no arguments; see 'greenbench doctor --help'\n");
-		return GB_EXIT_USAGE;
-	}
 	if (!json)
 		o.progress = print_check;
 	struct doctor_report r = { 0 };

@@ -48,16 +48,9 @@ int cmd_export(int argc, char **argv)
 		OPT_END_MARKER,
 	};
 	static const char *const formats[] = { "prof", "callgrind", "collapsed", "json", NULL };
-	const char **args = NULL;
-	size_t n_args = 0;
-	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
+	const char *ref = NULL;
+	if (!cmd_parse_one(argc, argv, &doc, opts, "RUN", &ref, &rc))
 		return rc;
-	const char *ref = n_args == 1 ? args[0] : NULL;
-	free(args);
-	if (!ref) {
-		fprintf(stderr, "greenbench export: expected one RUN; see 'greenbench export --help'\n");
-		return GB_EXIT_USAGE;
-	}
 	int fmt = -1;
 	for (int i = 0; format && formats[i]; i++)
 		if (!strcmp(format, formats[i]))

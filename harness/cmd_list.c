@@ -34,15 +34,8 @@ int cmd_list(int argc, char **argv)
 		{ OPT_STRING, 0, "db", &db_path, "FILE", CMD_STORE_DB_HELP },
 		OPT_END_MARKER,
 	};
-	const char **args = NULL;
-	size_t n_args = 0;
-	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
+	if (!cmd_parse_none(argc, argv, &doc, opts, &rc))
 		return rc;
-	free(args);
-	if (n_args) {
-		fprintf(stderr, "greenbench list: takes no arguments; see 'greenbench list --help'\n");
-		return GB_EXIT_USAGE;
-	}
 	if (limit < 0) {
 		fprintf(stderr, "greenbench list: --limit must be 0 or more, got %ld\n", limit);
 		return GB_EXIT_USAGE;

@@ -37,16 +37,9 @@ int cmd_report(int argc, char **argv)
 		{ OPT_STRING, 0, "db", &db_path, "FILE", CMD_STORE_DB_HELP },
 		OPT_END_MARKER,
 	};
-	const char **args = NULL;
-	size_t n_args = 0;
-	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
+	const char *ref = NULL;
+	if (!cmd_parse_one(argc, argv, &doc, opts, "RUN", &ref, &rc))
 		return rc;
-	const char *ref = n_args == 1 ? args[0] : NULL;
-	free(args);
-	if (!ref) {
-		fprintf(stderr, "greenbench report: expected one RUN; see 'greenbench report --help'\n");
-		return GB_EXIT_USAGE;
-	}
 	struct store *db = cmd_store_open("report", db_path, &rc);
 	if (!db)
 		return rc;

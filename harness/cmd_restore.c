@@ -42,16 +42,9 @@ int cmd_restore(int argc, char **argv)
 		{ OPT_BOOL, 0, "insecure", &insecure, NULL, "do not verify the cloud's TLS certificates" },
 		OPT_END_MARKER,
 	};
-	const char **args = NULL;
-	size_t n_args = 0;
 	int rc;
-	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
+	if (!cmd_parse_none(argc, argv, &doc, opts, &rc))
 		return rc;
-	free(args);
-	if (n_args) {
-		fprintf(stderr, "greenbench restore: takes no arguments; see 'greenbench restore --help'\n");
-		return GB_EXIT_USAGE;
-	}
 	hostchange_install_signals(); /* a Ctrl-C must not abandon a restore half way */
 	/* servers a killed run left are deleted on the cloud its journal names; the
 	 * service records of the fake computes it added on --os-cloud (or OS_CLOUD) */

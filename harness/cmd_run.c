@@ -138,25 +138,16 @@ int cmd_run(int argc, char **argv)
 		{ OPT_BOOL, 'v', "verbose", &verbose, NULL, "also one line per HTTP request (request ids, status, latency)" },
 		OPT_END_MARKER,
 	};
-	const char **args = NULL;
-	size_t n_args = 0;
+	const char *path = NULL;
 	int rc;
-	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc)) {
+	if (!cmd_parse_one(argc, argv, &doc, opts, "SCENARIO file", &path, &rc)) {
 		opt_list_release(&vars);
 		return rc;
-	}
-	if (n_args != 1) {
-		fprintf(stderr, "greenbench run: expected one SCENARIO file, got %zu; see 'greenbench run "
-				"--help'\n", n_args);
-		free(args);
-		opt_list_release(&vars);
-		return GB_EXIT_USAGE;
 	}
 	struct gb_err err = { GB_EXIT_USAGE, "" };
 	struct scenario *sc = NULL;
 	hostchange_install_signals();
-	if (scenario_load(args[0], &sc, &err) != 0) {
-		free(args);
+	if (scenario_load(path, &sc, &err) != 0) {
 		opt_list_release(&vars);
 		return cmd_fail("run", &err);
 	}
@@ -188,7 +179,6 @@ int cmd_run(int argc, char **argv)
 	}
 	runner_result_release(&res);
 	scenario_free(sc);
-	free(args);
 	opt_list_release(&vars);
 	return rc;
 }

@@ -211,17 +211,9 @@ int cmd_show(int argc, char **argv)
 		{ OPT_STRING, 0, "db", &db_path, "FILE", CMD_STORE_DB_HELP },
 		OPT_END_MARKER,
 	};
-	const char **args = NULL;
-	size_t n_args = 0;
-	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
+	const char *ref = NULL;
+	if (!cmd_parse_one(argc, argv, &doc, opts, "RUN", &ref, &rc))
 		return rc;
-	if (n_args != 1) {
-		free(args);
-		fprintf(stderr, "greenbench show: expected one RUN; see 'greenbench show --help'\n");
-		return GB_EXIT_USAGE;
-	}
-	const char *ref = args[0];
-	free(args);
 	struct store *db = cmd_store_open("show", db_path, &rc);
 	if (!db)
 		return rc;

@@ -65,16 +65,9 @@ int cmd_stats(int argc, char **argv)
 		{ OPT_STRING, 0, "db", &db_path, "FILE", CMD_STORE_DB_HELP },
 		OPT_END_MARKER,
 	};
-	const char **args = NULL;
-	size_t n_args = 0;
-	if (!cmd_parse(argc, argv, &doc, opts, &args, &n_args, &rc))
+	const char *ref = NULL;
+	if (!cmd_parse_one(argc, argv, &doc, opts, "RUN", &ref, &rc))
 		return rc;
-	const char *ref = n_args == 1 ? args[0] : NULL;
-	free(args);
-	if (!ref) {
-		fprintf(stderr, "greenbench stats: expected one RUN; see 'greenbench stats --help'\n");
-		return GB_EXIT_USAGE;
-	}
 	sort_key = -1;
 	for (int i = 0; sort_keys[i]; i++)
 		if (!strcmp(sort, sort_keys[i]))

@@ -2,8 +2,8 @@
  * compare.h - compares stored runs: the samples a verdict needs (per request, per
  * profiled call, per function), verdicts with intervals and a minimum effect, the
  * Benjamini-Hochberg family over functions, call counts as facts, callers of what moved.
- * Pure computation over the store; never prints, never exits. compare_runs() is the
- * first, summary-only compare that `show` and the store bench still use.
+ * Pure computation over the store; never prints, never exits. compare_run_metrics()
+ * is the per-run latency summary `show` prints.
  */
 #ifndef GB_COMPARE_H
 #define GB_COMPARE_H
@@ -25,35 +25,6 @@ struct compare_metric {
 	char *name;
 	struct compare_dist a, b;
 };
-
-/* One function, means per profile in each run (a function absent from a run is 0). */
-struct compare_func {
-	char *file;
-	long line;
-	char *name;
-	double ct_a, ct_b;   /* cumtime seconds per profile */
-	double tt_a, tt_b;   /* tottime seconds per profile */
-	double nc_a, nc_b;   /* calls per profile */
-};
-
-struct compare_result {
-	long long run_a, run_b;
-	int n_profiles_a, n_profiles_b;
-	struct compare_metric *metrics;  /* requests by method and path template, servers, profiles */
-	size_t n_metrics;
-	struct compare_func *by_cumtime; /* top changes of cumtime, largest |delta| first */
-	size_t n_by_cumtime;
-	struct compare_func *by_tottime; /* top changes of tottime */
-	size_t n_by_tottime;
-	struct compare_func *ncalls;     /* every function whose calls per profile changed (max top_n * 4) */
-	size_t n_ncalls;
-	size_t n_ncalls_total;           /* how many changed in all */
-};
-
-/* Compare run b against run a; top_n bounds each function list. The caller releases out. */
-int compare_runs(struct store *db, long long a, long long b, size_t top_n,
-		 struct compare_result *out, struct gb_err *err);
-void compare_result_release(struct compare_result *res);
 
 /* The metrics of one run alone (each metric's `a`; `b` is empty). Caller frees with
  * compare_metrics_free(). */

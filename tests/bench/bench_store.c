@@ -146,13 +146,15 @@ static int bench(const char *path)
 				       "UPDATE profiles SET run_id = 2 WHERE id > 10 AND id <= 20", NULL, NULL, NULL);
 	for (int i = 0; i < 5; i++) {
 		double t0 = gb_now();
-		struct compare_result res;
-		if (compare_runs(db, first_id, first_id + 1, 15, &res, &err)) {
+		struct compare_verdict v;
+		struct compare_opts o = COMPARE_OPTS_DEFAULT;
+		long long a = first_id, b = first_id + 1;
+		if (compare_judge(db, &a, 1, &b, 1, &o, &v, &err)) {
 			fprintf(stderr, "bench_store: %s\n", err.msg);
 			return 1;
 		}
 		t[i] = (gb_now() - t0) * 1e3;
-		compare_result_release(&res);
+		compare_verdict_release(&v);
 	}
 	printf("  compare 2 runs x 10 profiles: %5.1f ms\n", median(t, 5));
 	store_close(db);
