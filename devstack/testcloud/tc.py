@@ -487,6 +487,15 @@ def token(user, password, project):
     return hdr["X-Subject-Token"]
 
 
+def password_works(user, password):
+    """Does keystone accept user's password (an unscoped token)?"""
+    status, _, _ = api("POST", KS + "/auth/tokens", body={"auth": {"identity": {
+        "methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"id": "default"}, "password": password}}}}},
+        ok=(201, 401))
+    return status == 201
+
+
 def find(tok, coll, key, **match):
     _, body, _ = api("GET", "%s/%s" % (KS, coll), tok)
     for x in body[key]:
@@ -521,9 +530,14 @@ def cmd_keystone_setup(state):
         die("keystone has no role 'admin'; did keystone-manage bootstrap run?")
     for name, stype, url in SERVICES:
         user = find(tok, "users", "users", name=name)
-        if user:  # keep the password in step with the secrets file
-            api("PATCH", "%s/users/%s" % (KS, user["id"]), tok,
-                body={"user": {"password": sec["SERVICE_PASSWORD"]}})
+        if user:
+            if not password_works(name, sec["SERVICE_PASSWORD"]):
+                # keep the password in step with the secrets file. Only when it is wrong: a
+                # password change revokes the user's tokens, and a running nova-compute's
+                # neutron client does not recover from that (deletes then fail with
+                # NeutronAdminCredentialConfigurationInvalid).
+                api("PATCH", "%s/users/%s" % (KS, user["id"]), tok,
+                    body={"user": {"password": sec["SERVICE_PASSWORD"]}})
         else:
             user = api("POST", KS + "/users", tok, body={"user": {
                 "name": name, "domain_id": "default", "password": sec["SERVICE_PASSWORD"],
