@@ -41,11 +41,19 @@ void compare_path_template(const char *path, struct strbuf *out);
 
 /* ---- samples: what a verdict needs from one run ---- */
 
+/* The profiled call's two series: its wall time ("call X": the target's cumtime) and
+ * its busy time ("busy X": every own time in the profile but greenprof's
+ * '<greenlet switch>' entry, i.e. the time the profiled greenlets were running, waits
+ * for I/O and other greenlets excluded). Busy carries far less run-to-run noise, so a
+ * patch that adds work shows there first. */
+#define COMPARE_CALL_PREFIX "call"
+#define COMPARE_BUSY_PREFIX "busy"
+
 /* One metric's samples in one run: latencies (one per request or server), the
- * profiled call's time (one per stored profile). */
+ * profiled call's wall and busy time (one each per stored profile). */
 struct compare_series {
-	char *name;     /* "POST /v2.1/servers latency", "call select_destinations" */
-	int is_target;  /* 1: the profiled call's own time (the headline metric) */
+	char *name;     /* "POST /v2.1/servers latency", "call X", "busy X" */
+	int is_target;  /* 1: the profiled call's wall or busy time (the headline metrics) */
 	double *x;
 	size_t n;
 };
@@ -77,8 +85,13 @@ void compare_run_samples_release(struct compare_run_samples *s);
 
 /* The index of the series called name in s, or of the headline (the profiled call,
  * else the first latency) when name is NULL; -1 when there is none. Accepts the short
- * names "target", "post", "active", "deleted" as well as the full ones. */
+ * names "target" (the call's wall time), "busy" (its busy time), "post", "active",
+ * "deleted" as well as the full ones. */
 long compare_find_series(const struct compare_run_samples *s, const char *name);
+
+/* 1 when (file, name) is greenprof's switch entry ('~', '<greenlet switch>'): time a
+ * profiled greenlet spent switched out, waiting. */
+int compare_is_switch_entry(const char *file, const char *name);
 
 /* ---- verdicts ---- */
 
@@ -112,6 +125,7 @@ struct compare_row {
 	struct verdict v;    /* tottime for functions; calls for count rows */
 	double ct_a, ct_b;   /* function rows: median cumtime per sample */
 	double delta;        /* median_b - median_a, seconds (or calls) */
+	int presence;        /* function rows: 1 only B runs it (new), -1 only A (gone), else 0 */
 	char **callers;      /* "file:line(name)" of the top callers in B (or A), most time first */
 	size_t n_callers;
 };
@@ -132,8 +146,10 @@ struct compare_verdict {
 	size_t n_funcs;
 	size_t n_funcs_tested;        /* the family size (BH) */
 	size_t n_funcs_untested;      /* below the floor: too small to matter, not tested */
-	struct compare_row *movers;   /* when few are flagged: the largest changes >= min_effect
-				       * that are NOT significant (where to look, not a verdict) */
+	struct compare_row *movers;   /* when few are flagged: where the time went, the largest
+				       * |delta| of own time that is >= min_effect or new/gone and NOT
+				       * significant by itself (where to look, not a verdict);
+				       * '<greenlet switch>' (waiting) is left out */
 	size_t n_movers;
 	size_t n_funcs_slower, n_funcs_faster;
 	struct compare_row *counts;   /* call counts that changed, facts first, at most top_n */

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,10 @@ static void host_notes(struct compare_verdict *v, const struct run_facts *fa, co
 {
 	size_t n = v->n_a + v->n_b;
 	const struct run_facts *first = &fa[0];
+	struct strbuf busy = STRBUF_INIT;
+	size_t n_busy = 0;
+	double lo = INFINITY, hi = -INFINITY, limit_seen = NAN;
+	int cpus_seen = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct run_facts *f = i < v->n_a ? &fa[i] : &fb[i - v->n_a];
 		long long id = i < v->n_a ? v->runs_a[i] : v->runs_b[i - v->n_a];
@@ -117,14 +122,27 @@ static void host_notes(struct compare_verdict *v, const struct run_facts *fa, co
 		double worst = isnan(f->load1_before) ? f->load1_after
 			     : isnan(f->load1_after) ? f->load1_before
 			     : fmax(f->load1_before, f->load1_after);
-		if (!isnan(limit) && worst > limit)
-			add_note(v, "run %lld was taken on a busy host: load %.2f on %d CPUs (above %.2f); "
-				    "its numbers may be inflated, rerun on a quiet host",
-				 id, worst, f->cpu_count, limit);
+		if (!isnan(limit) && worst > limit) {
+			sb_addf(&busy, "%s%lld", n_busy++ ? "," : "", id);
+			lo = fmin(lo, worst);
+			hi = fmax(hi, worst);
+			limit_seen = limit;
+			cpus_seen = f->cpu_count;
+		}
 		if (strcmp(f->status, "ok"))
 			add_note(v, "run %lld did not complete (status %s): its samples are partial", id,
 				 f->status);
 	}
+	if (n_busy == 1)
+		add_note(v, "run %s was taken on a busy host: load %.2f on %d CPUs (above %.2f); "
+			    "its numbers may be inflated, rerun on a quiet host",
+			 sb_str(&busy), hi, cpus_seen, limit_seen);
+	else if (n_busy)
+		add_note(v, "%zu of %zu runs were taken on a busy host (load %.2f .. %.2f on %d CPUs, "
+			    "above %.2f: runs %s); their timings may be inflated and noisier, a quiet "
+			    "host gives tighter intervals", n_busy, n, lo, hi, cpus_seen, limit_seen,
+			 sb_str(&busy));
+	sb_release(&busy);
 	for (size_t i = 1; i < n; i++) {
 		const struct run_facts *f = i < v->n_a ? &fa[i] : &fb[i - v->n_a];
 		if (f->host && first->host && strcmp(f->host, first->host)) {
@@ -422,6 +440,7 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 	struct verdict *out = gb_calloc(nm ? nm : 1, sizeof(*out));
 	int rc = verdict_family(m, nm, o->alpha, o->min_effect, out, err);
 	if (!rc) {
+		size_t na_min = SIZE_MAX, nb_min = SIZE_MAX;
 		struct compare_row *times = gb_calloc(nf ? nf : 1, sizeof(*times));
 		struct compare_row *counts = gb_calloc(nf ? nf : 1, sizeof(*counts));
 		size_t n_times = 0, n_counts = 0;
@@ -431,8 +450,11 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 			int is_count = which[j] % 2;
 			const struct verdict *vd = &out[j];
 			if (!is_count && !vd->is_count_fact && !isnan(vd->p_adjusted) &&
-			    vd->kind != VERDICT_INSUFFICIENT_DATA)
+			    vd->kind != VERDICT_INSUFFICIENT_DATA) {
 				v->n_funcs_tested++;
+				na_min = na_min < vd->n_a ? na_min : vd->n_a;
+				nb_min = nb_min < vd->n_b ? nb_min : vd->n_b;
+			}
 			if (is_count && vd->kind == VERDICT_NO_CHANGE)
 				continue;
 			if (is_count && vd->kind == VERDICT_INSUFFICIENT_DATA &&
@@ -447,6 +469,14 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 			row->func = gb_strdup(keys->funcs[k].name);
 			row->v = *vd;
 			row->delta = vd->median_b - vd->median_a;
+			/* a function one side never ran: "new in B" / "gone in B", not a ratio */
+			if (vd->median_a == 0 && vd->median_b > 0) {
+				row->presence = 1;
+				row->v.rel_change = INFINITY;
+			} else if (vd->median_b == 0 && vd->median_a > 0) {
+				row->presence = -1;
+				row->v.rel_change = -1;
+			}
 			row->ct_a = vals[6 * k + 2].n ? stats_median(vals[6 * k + 2].x, vals[6 * k + 2].n) : NAN;
 			row->ct_b = vals[6 * k + 3].n ? stats_median(vals[6 * k + 3].x, vals[6 * k + 3].n) : NAN;
 			if (!is_count && vd->kind == VERDICT_SLOWER)
@@ -455,6 +485,20 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 				v->n_funcs_faster++;
 		}
 		sb_release(&label);
+		/* Benjamini-Hochberg over m functions needs a p below alpha / m for the first
+		 * flag; with few samples per side no p gets there: say so rather than let
+		 * "none moved" read as "none changed" */
+		double m_tested = (double)v->n_funcs_tested;
+		if (v->n_funcs_tested > 1 && stats_mwu_min_p(na_min, nb_min) * m_tested >= o->alpha) {
+			size_t k = na_min > nb_min ? na_min : nb_min;
+			while (k < 64 && stats_mwu_min_p(k, k) * m_tested >= o->alpha)
+				k++;
+			add_note(v, "%zu vs %zu samples cannot flag a single function among the %zu tested (best "
+				    "possible p %.2g, the first flag needs %.2g): the function table can only "
+				    "stay empty; read WHERE THE TIME WENT, or take %zu or more %s per side",
+				 na_min, nb_min, v->n_funcs_tested, stats_mwu_min_p(na_min, nb_min),
+				 o->alpha / m_tested, k, v->mode == COMPARE_PER_RUN ? "runs" : "profiles");
+		}
 		qsort(times, n_times, sizeof(*times), cmp_row);
 		qsort(counts, n_counts, sizeof(*counts), cmp_row);
 		/* keep the flagged functions only (at most top_n) */
@@ -462,14 +506,18 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 		while (keep < n_times && keep < o->top_n &&
 		       (times[keep].v.kind == VERDICT_SLOWER || times[keep].v.kind == VERDICT_FASTER))
 			keep++;
-		/* then, when few are flagged, the largest changes that are not significant */
+		/* then, when few are flagged, where the time went: the largest changes of own
+		 * time per call (absolute, new and gone functions included) that are not
+		 * significant by themselves; waiting ('<greenlet switch>') is not work */
 		size_t want = o->top_n < 5 ? o->top_n : 5;
 		v->movers = gb_calloc(want ? want : 1, sizeof(*v->movers));
 		for (size_t i = keep; i < n_times; i++) {
 			const struct verdict *vd = &times[i].v;
 			int flagged = vd->kind == VERDICT_SLOWER || vd->kind == VERDICT_FASTER;
-			if (keep < want && v->n_movers < want - keep && !flagged && isfinite(vd->rel_change) &&
-			    fabs(vd->rel_change) >= o->min_effect)
+			int moved = times[i].presence || (isfinite(vd->rel_change) &&
+							  fabs(vd->rel_change) >= o->min_effect);
+			if (keep < want && v->n_movers < want - keep && !flagged && moved &&
+			    !compare_is_switch_entry(times[i].file, times[i].func))
 				v->movers[v->n_movers++] = times[i];
 			else
 				row_free(&times[i]);

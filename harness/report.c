@@ -122,18 +122,43 @@ static const char *headline_metric(const struct compare_verdict *v)
 	return v->n_metrics ? v->metrics[0].name : NULL;
 }
 
+static const char *signed_secs(double s, char *buf, size_t n)
+{
+	char tmp[24];
+	secs(fabs(s), tmp, sizeof(tmp));
+	size_t len = strlen(tmp);
+	if (n < len + 2)
+		return secs(s, buf, n);
+	buf[0] = isnan(s) ? ' ' : s < 0 ? '-' : '+';
+	memcpy(buf + 1, tmp, len + 1);
+	return buf;
+}
+
 static void func_rows(const struct compare_row *rows, size_t n, struct strbuf *out)
 {
-	char b1[32], b2[32], b3[32], b4[48];
-	sb_addf(out, "%10s %10s %8s %18s %8s  %s\n", "A", "B", "CHANGE", "CI", "P ADJ", "FUNCTION");
+	char b1[32], b2[32], b3[32], b4[48], b5[40];
+	sb_addf(out, "%10s %10s %11s %8s %18s %8s  %s\n", "A", "B", "B - A", "CHANGE", "CI", "P ADJ",
+		"FUNCTION");
 	for (size_t i = 0; i < n; i++) {
 		const struct compare_row *r = &rows[i];
-		sb_addf(out, "%10s %10s %8s %18s %8.2g  %s\n", secs(r->v.median_a, b1, sizeof(b1)),
-			secs(r->v.median_b, b2, sizeof(b2)), pct(r->v.rel_change, b3, sizeof(b3)),
-			ci(&r->v, b4, sizeof(b4)), r->v.p_adjusted, r->name);
+		sb_addf(out, "%10s %10s %11s %8s %18s %8.2g  %s%s\n", secs(r->v.median_a, b1, sizeof(b1)),
+			secs(r->v.median_b, b2, sizeof(b2)), signed_secs(r->delta, b5, sizeof(b5)),
+			r->presence > 0 ? "new" : r->presence < 0 ? "gone" : pct(r->v.rel_change, b3, sizeof(b3)),
+			ci(&r->v, b4, sizeof(b4)), r->v.p_adjusted, r->name,
+			r->presence > 0 ? "  (only B runs it)" : r->presence < 0 ? "  (only A runs it)" : "");
 		for (size_t c = 0; c < r->n_callers; c++)
-			sb_addf(out, "%59s %s %s\n", "", c ? "      " : "called by", r->callers[c]);
+			sb_addf(out, "%71s %s %s\n", "", c ? "      " : "called by", r->callers[c]);
 	}
+}
+
+/* The busy row of the profiled call, NULL without one. */
+static const struct compare_row *busy_row(const struct compare_verdict *v)
+{
+	for (size_t i = 0; i < v->n_metrics; i++)
+		if (v->metrics[i].is_target && !strncmp(v->metrics[i].name, COMPARE_BUSY_PREFIX " ",
+							 strlen(COMPARE_BUSY_PREFIX) + 1))
+			return &v->metrics[i];
+	return NULL;
 }
 
 void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
@@ -189,7 +214,11 @@ void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 	else
 		func_rows(v->funcs, v->n_funcs, out);
 	if (v->n_movers) {
-		sb_addstr(out, "\nLARGEST CHANGES WITHIN THE NOISE (not significant: where to look, not a verdict)\n");
+		const struct compare_row *br = busy_row(v);
+		sb_addstr(out, "\nWHERE THE TIME WENT (own time per profiled call, largest changes first");
+		if (br && !isnan(br->delta))
+			sb_addf(out, "; the call's busy time moved %s", signed_secs(br->delta, b1, sizeof(b1)));
+		sb_addstr(out, "; not significant one by one: where to look, not a verdict)\n");
 		func_rows(v->movers, v->n_movers, out);
 	}
 	if (v->n_counts) {
@@ -217,6 +246,9 @@ static json_t *row_json(const struct compare_row *r, int is_func)
 		json_object_set_new(o, "name", json_string(r->func));
 		json_object_set_new(o, "cumtime_a", jnum(r->ct_a));
 		json_object_set_new(o, "cumtime_b", jnum(r->ct_b));
+		json_object_set_new(o, "delta", jnum(r->delta));
+		json_object_set_new(o, "presence", json_string(r->presence > 0 ? "only B" :
+								r->presence < 0 ? "only A" : "both"));
 	} else {
 		json_object_set_new(o, "metric", json_string(r->name));
 		json_object_set_new(o, "is_target", json_boolean(r->is_target));

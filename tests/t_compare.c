@@ -65,6 +65,7 @@ static int prove_file(const struct strbuf *tap)
 
 static long long id_shifted, id_null_a, id_null_b, id_slow, id_calls, id_other, id_fake, id_busy;
 static long long grp_a[6], grp_b[6], grp_null[6];
+static long long grp_wa[6], grp_wb[6], grp_wn[6]; /* with noisy waits; wb adds 10% work */
 
 static void make_store(void)
 {
@@ -126,6 +127,30 @@ static void make_store(void)
 		s.seed = 300 + i;
 		s.run_factor = 1.25 * exp(0.10 * stats_rng_normal(&rng));
 		grp_b[i] = synth_store(db, &s);
+	}
+	/* like select_destinations on the test cloud: ~14 ms of work and ~60 ms of waiting
+	 * on placement and the database per call, the waits noisy within and across runs
+	 * (sd 0.4 and 0.3 of log), the work steady (3% run noise); B adds ~1.5 ms (10% of
+	 * the work, 2% of the wall time) in a function A never calls */
+	for (int i = 0; i < 6; i++) {
+		for (int side = 0; side < 3; side++) {
+			s = (struct synth)SYNTH_DEFAULT;
+			s.n_funcs = 60;
+			s.n_profiles = 8;
+			s.seed = 400 + 10 * i + side;
+			s.run_factor = exp(0.03 * stats_rng_normal(&rng));
+			s.wait_s = 0.06 * exp(0.3 * stats_rng_normal(&rng));
+			s.wait_noise = 0.4;
+			if (side == 1)
+				s.new_fn = 0.0015;
+			long long id = synth_store(db, &s);
+			if (side == 0)
+				grp_wa[i] = id;
+			else if (side == 1)
+				grp_wb[i] = id;
+			else
+				grp_wn[i] = id;
+		}
 	}
 	store_close(db);
 }
@@ -230,6 +255,77 @@ static void test_planted_slowdown(void)
 	store_close(db);
 }
 
+static const struct compare_row *metric_row(const struct compare_verdict *v, const char *prefix)
+{
+	for (size_t i = 0; i < v->n_metrics; i++)
+		if (!strncmp(v->metrics[i].name, prefix, strlen(prefix)))
+			return &v->metrics[i];
+	return NULL;
+}
+
+/* The busy time: work without the waits, where a patch that adds work shows. */
+static void test_busy(void)
+{
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	store_open(dbpath, 0, &db, &err);
+	struct compare_run_samples rs;
+	int rc = compare_load_run(db, grp_wa[0], NULL, 0, &rs, &err);
+	long wi = rc ? -1 : compare_find_series(&rs, "target");
+	long bi = rc ? -1 : compare_find_series(&rs, "busy");
+	int sums_ok = wi >= 0 && bi >= 0 && rs.series[wi].n == 8 && rs.series[bi].n == 8;
+	double max_gap = 0;
+	for (size_t k = 0; sums_ok && k < 8; k++) {
+		/* wall = work + wait + the root's own 0.1 ms; busy = wall - wait */
+		double gap = rs.series[wi].x[k] - rs.series[bi].x[k];
+		sums_ok &= gap > 0.01;
+		max_gap = fmax(max_gap, gap);
+	}
+	ok(sums_ok && !strcmp(rs.series[bi].name, "busy SchedulerManager.select_destinations") &&
+		   rs.series[bi].is_target && !strcmp(rs.series[wi].name, "call SchedulerManager.select_destinations"),
+	   "busy: one busy sample per profile beside the wall one, the waits taken out (largest wait %.3f s)",
+	   max_gap);
+	if (!rc)
+		compare_run_samples_release(&rs);
+	rc = compare_load_run(db, grp_a[0], NULL, 0, &rs, &err);
+	wi = rc ? -1 : compare_find_series(&rs, "target");
+	bi = rc ? -1 : compare_find_series(&rs, "busy");
+	ok(wi >= 0 && bi >= 0 && fabs(rs.series[wi].x[0] - rs.series[bi].x[0]) < 1e-9,
+	   "busy: a profile with no switch entry is busy all along (busy == wall)");
+	if (!rc)
+		compare_run_samples_release(&rs);
+
+	struct compare_opts o = COMPARE_OPTS_DEFAULT;
+	struct compare_verdict v;
+	rc = compare_judge(db, grp_wa, 6, grp_wb, 6, &o, &v, &err);
+	const struct compare_row *wall = rc ? NULL : metric_row(&v, "call ");
+	const struct compare_row *busy = rc ? NULL : metric_row(&v, "busy ");
+	ok(busy && busy->v.kind == VERDICT_SLOWER && v.is_regression && busy->v.rel_change > 0.05 &&
+		   busy->v.rel_change < 0.2,
+	   "busy: +10%% work under noisy waits is SLOWER on busy time (%s)", busy ? busy->v.reason : err.msg);
+	ok(wall && wall->v.kind != VERDICT_SLOWER,
+	   "busy: ... where the wall time, +2%% under the waits' noise, cannot show it (%s)",
+	   wall ? wall->v.reason : "-");
+	int top_new = !rc && v.n_movers && v.movers[0].presence == 1 &&
+		      !strcmp(v.movers[0].func, "_gb_extra_work") && isinf(v.movers[0].v.rel_change);
+	int no_switch = 1;
+	for (size_t i = 0; !rc && i < v.n_movers; i++)
+		no_switch &= !compare_is_switch_entry(v.movers[i].file, v.movers[i].func);
+	ok(top_new && no_switch,
+	   "busy: where the time went: the function only B runs is first, the waiting is not listed (%s)",
+	   !rc && v.n_movers ? v.movers[0].name : "none");
+	if (!rc)
+		compare_verdict_release(&v);
+	rc = compare_judge(db, grp_wa, 6, grp_wn, 6, &o, &v, &err);
+	busy = rc ? NULL : metric_row(&v, "busy ");
+	ok(busy && busy->v.kind == VERDICT_NO_CHANGE && !v.is_regression && !v.is_improvement,
+	   "busy: the same work under the same noisy waits: no change on either (%s)",
+	   busy ? busy->v.reason : err.msg);
+	if (!rc)
+		compare_verdict_release(&v);
+	store_close(db);
+}
+
 static void test_command(void)
 {
 	char a[32], b[32], c[32], o[32];
@@ -272,6 +368,20 @@ static void test_command(void)
 	   "compare A1..A6 B1..B6: exit 1, B regressed, one sample per run");
 	rc = run(cmd_compare, "compare", la, ln, NULL);
 	ok(rc == 0, "compare of null groups: exit 0");
+	char wa[128] = "", wb[128] = "";
+	for (int i = 0; i < 6; i++) {
+		snprintf(wa + strlen(wa), sizeof(wa) - strlen(wa), "%s%lld", i ? "," : "", grp_wa[i]);
+		snprintf(wb + strlen(wb), sizeof(wb) - strlen(wb), "%s%lld", i ? "," : "", grp_wb[i]);
+	}
+	rc = run(cmd_compare, "compare", wa, wb, NULL);
+	diag("compare %s %s:\n%s", wa, wb, sb_str(&out_s));
+	const char *went = strstr(sb_str(&out_s), "WHERE THE TIME WENT");
+	const char *first = went ? strchr(strchr(went, '\n') + 1, '\n') : NULL; /* skip the header */
+	ok(rc == 1 && has(&out_s, "VERDICT: SLOWER (B regressed) - busy SchedulerManager.select_destinations") &&
+		   first && strstr(first, "_gb_extra_work)  (only B runs it)") &&
+		   strstr(first, "_gb_extra_work") < strchr(first + 1, '\n'),
+	   "compare: added work under noisy waits: exit 1, the busy time in the verdict line, the "
+	   "added function first in WHERE THE TIME WENT, marked 'only B runs it'");
 	rc = run(cmd_compare, "compare", la, lb, "--min-effect", "40", NULL);
 	ok(rc == 0 && has(&out_s, "smaller than the 40% threshold"),
 	   "compare --min-effect 40: a real 25%% step is below the threshold, exit 0");
@@ -318,6 +428,7 @@ int main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/results.db", dir);
 	make_store();
 	test_planted_slowdown();
+	test_busy();
 	test_command();
 	if (getenv("T_COMPARE_KEEP")) {
 		diag("kept %s", dir);

@@ -293,11 +293,17 @@ static void process_tests(void)
 	ok(units_set_env(u, "envy", env, 1, &err) == 0, "process: set_env accepted");
 	units_start(u, "envy", &secs, &err);
 	pid_t pe = unit_pid("envy");
+	/* a unit without a ready probe is started once forked: its exec may still be on the
+	 * way (the child's environ is the parent's until then) */
+	for (int i = 0; i < 500 && !(environ_has(pe, env[0]) && environ_has(pe, "FOO=bar")); i++)
+		usleep(10000);
 	ok(environ_has(pe, env[0]) && environ_has(pe, "FOO=bar"),
 	   "process: GREENBENCH_PROFILE and the unit's env reach the unit");
 	units_set_env(u, "envy", NULL, 0, &err);
 	units_restart(u, "envy", &t, &err);
 	pe = unit_pid("envy");
+	for (int i = 0; i < 500 && !environ_has(pe, "FOO=bar"); i++)
+		usleep(10000);
 	ok(!environ_has(pe, env[0]) && environ_has(pe, "FOO=bar"), "process: removed env is gone after restart");
 	units_stop(u, "envy", &secs, &err);
 

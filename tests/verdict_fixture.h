@@ -30,9 +30,14 @@ struct synth {
 	double started_at;     /* default 1764100000 */
 	uint64_t seed;
 	int line_shift;         /* added to every synthetic function's line (a patch above them) */
+	double wait_s;           /* seconds per call switched out under the root (greenprof's
+				 * '<greenlet switch>' entry: waiting on I/O), 0 none */
+	double wait_noise;      /* sd of log of each call's wait (waits are the noisy part) */
+	double new_fn;          /* own time per call of a function only this run calls (what a
+				 * patch adds), 0 none */
 };
 
-#define SYNTH_DEFAULT { "select_destinations", NULL, 500, 10, 0.10, 1.0, -1, 1.0, -1, 1, 2, 0.2, "ok", 0, 1, 0 }
+#define SYNTH_DEFAULT { "select_destinations", NULL, 500, 10, 0.10, 1.0, -1, 1.0, -1, 1, 2, 0.2, "ok", 0, 1, 0, 0, 0, 0 }
 #define SYNTH_TARGET "nova.scheduler.manager:SchedulerManager.select_destinations"
 
 __attribute__((unused))
@@ -66,6 +71,22 @@ static struct pstats *synth_profile(const struct synth *s, struct stats_rng *rng
 		pstats_add_func(ps, f, nc, nc, tt, tt);
 		pstats_add_edge(ps, mid[i % 5], f, nc, nc, tt, tt);
 		mid_ct[i % 5] += tt;
+		total += tt;
+	}
+	if (s->new_fn > 0) {
+		size_t f = pstats_intern(ps, "/usr/lib/python3/dist-packages/nova/scheduler/manager.py", 240,
+					 "_gb_extra_work");
+		double tt = s->new_fn * (s->run_factor > 0 ? s->run_factor : 1) *
+			    exp(s->noise * stats_rng_normal(rng));
+		pstats_add_func(ps, f, 2, 2, tt, tt);
+		pstats_add_edge(ps, root, f, 2, 2, tt, tt);
+		total += tt;
+	}
+	if (s->wait_s > 0) {
+		size_t f = pstats_intern(ps, "~", 0, "<greenlet switch>");
+		double tt = s->wait_s * exp(s->wait_noise * stats_rng_normal(rng));
+		pstats_add_func(ps, f, 3, 3, tt, tt);
+		pstats_add_edge(ps, root, f, 3, 3, tt, tt);
 		total += tt;
 	}
 	double own = 1e-4;
