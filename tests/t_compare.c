@@ -376,7 +376,7 @@ static void test_command(void)
 	rc = run(cmd_compare, "compare", wa, wb, NULL);
 	diag("compare %s %s:\n%s", wa, wb, sb_str(&out_s));
 	const char *went = strstr(sb_str(&out_s), "\nWHERE THE TIME WENT (");
-	const char *first = went ? strchr(strchr(went, '\n') + 1, '\n') : NULL; /* skip the header */
+	const char *first = went ? strchr(strchr(went + 1, '\n') + 1, '\n') : NULL; /* skip the header */
 	ok(rc == 1 && has(&out_s, "VERDICT: SLOWER (B regressed) - busy SchedulerManager.select_destinations") &&
 		   first && strstr(first, "_gb_extra_work)  (only B runs it)") &&
 		   strstr(first, "_gb_extra_work") < strchr(first + 1, '\n'),
