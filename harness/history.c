@@ -43,6 +43,16 @@ static int run_value(struct store *db, long long run, const char *metric, double
 	return 0;
 }
 
+int history_has_metric(struct store *db, long long run, const char *metric)
+{
+	struct gb_err err = { 0, "" };
+	double v;
+	char *name = NULL;
+	int has = run_value(db, run, metric, &v, &name, &err) == 0 && !isnan(v);
+	free(name);
+	return has;
+}
+
 static void points_free(struct history_point *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

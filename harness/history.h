@@ -75,6 +75,9 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 		  const struct history_opts *o, struct history_judgement *out, struct gb_err *err);
 void history_judgement_release(struct history_judgement *j);
 
+/* 1 when run has samples of metric (e.g. "busy": it has profiles), else 0. */
+int history_has_metric(struct store *db, long long run, const char *metric);
+
 /* The scenario name of a stored run into *name (caller frees). */
 int history_run_scenario(struct store *db, long long run, char **name, struct gb_err *err);
 

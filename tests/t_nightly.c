@@ -160,25 +160,37 @@ static void test_commands(void)
 	char *argv[] = { "/usr/bin/python3", "-c",
 			 "import sys,xml.etree.ElementTree as E\n"
 			 "r=E.parse(sys.argv[1]).getroot()\n"
-			 "assert r.tag=='testsuite' and r.get('failures')=='1' and r.get('tests')=='1'\n"
-			 "assert r.find('testcase').get('name')=='nightly_sd'\n"
-			 "assert 'func_17' in r.find('testcase/failure').text\n",
+			 "assert r.tag=='testsuite' and r.get('failures')=='2' and r.get('tests')=='2'\n"
+			 "names=[c.get('name') for c in r.findall('testcase')]\n"
+			 "assert names==['nightly_sd','nightly_sd (busy time)'], names\n"
+			 "assert all('func_17' in c.find('failure').text for c in r.findall('testcase'))\n",
 			 jfile, NULL };
 	pid_t pid;
 	int st = -1;
 	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) == 0)
 		waitpid(pid, &st, 0);
-	ok(st == 0, "nightly --junit: xml.etree reads one testcase with the failure naming func_17");
+	ok(st == 0, "nightly --junit: xml.etree reads a testcase for the wall time and one for the busy "
+		    "time, each failing and naming func_17");
 	snprintf(id, sizeof(id), "%lld", noisy_run);
 	rc = run(cmd_nightly, "nightly", "--judge", id, NULL);
 	ok(rc == 0 && has(&out_s, "one high point"), "nightly --judge: the noisy night exits 0 and says so");
 	rc = run(cmd_nightly, "nightly", "--judge", id, "--json", NULL);
 	json_error_t je;
-	json_t *j = json_loads(sb_str(&out_s), 0, &je);
+	/* JSON lines: the wall time's judgement, then the busy time's */
+	json_t *j = json_loads(sb_str(&out_s), JSON_DISABLE_EOF_CHECK, &je);
+	const char *second = strchr(sb_str(&out_s), '\n');
+	json_t *j2 = second ? json_loads(second + 1, JSON_DISABLE_EOF_CHECK, &je) : NULL;
 	ok(rc == 0 && j && !strcmp(json_string_value(json_object_get(j, "judgement")), "noisy point") &&
-		   json_array_size(json_object_get(j, "history")) == 10,
-	   "nightly --json: judgement 'noisy point' against 10 runs");
+		   json_array_size(json_object_get(j, "history")) == 10 && j2 &&
+		   !strncmp(json_string_value(json_object_get(j2, "metric")), "busy ", 5) &&
+		   !strncmp(json_string_value(json_object_get(j, "metric")), "call ", 5),
+	   "nightly --json: judgement 'noisy point' against 10 runs, one line for the wall time and "
+	   "one for the busy time");
 	json_decref(j);
+	json_decref(j2);
+	rc = run(cmd_nightly, "nightly", "--judge", id, "--metric", "busy", NULL);
+	ok(rc == 0 && has(&out_s, "busy SchedulerManager") && !has(&out_s, "call SchedulerManager"),
+	   "nightly --metric busy: judges that series only");
 	rc = run(cmd_nightly, "nightly", "--mark-baseline", id, NULL);
 	ok(rc == 0 && has(&out_s, "is now a baseline"), "nightly --mark-baseline: marks the run");
 	rc = run(cmd_nightly, "nightly", "--unmark-baseline", id, NULL);
