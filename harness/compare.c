@@ -128,6 +128,11 @@ static int load_samples(struct store *db, long long run, int side, struct sample
 		"SELECT 'profile ' || p.target || ' wall', '', "
 		"(SELECT max(ct_ns) FROM func_stats s WHERE s.profile_id = p.id) * 1e-9 "
 		"FROM profiles p WHERE p.run_id = ?1 ORDER BY p.id",
+		/* busy: the own times without greenprof's switch entry (the waits) */
+		"SELECT 'profile ' || p.target || ' busy', '', "
+		"(SELECT sum(s.tt_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id "
+		" WHERE s.profile_id = p.id AND NOT (f.file = '~' AND f.name = '<greenlet switch>')) * 1e-9 "
+		"FROM profiles p WHERE p.run_id = ?1 ORDER BY p.id",
 	};
 	for (size_t q = 0; q < GB_ARRAY_SIZE(sql); q++) {
 		sqlite3_stmt *st = NULL;
