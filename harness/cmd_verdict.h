@@ -17,13 +17,15 @@ struct cmd_run_args {
 };
 
 #define CMD_RUN_ARGS_OPTS(ra) \
-	{ OPT_STRING, 0, "cloud", &(ra).cloud, "NAME", "clouds.yaml entry (overrides the scenario's)" }, \
+	{ OPT_STRING, 0, "os-cloud", &(ra).cloud, "NAME", "clouds.yaml entry (overrides the scenario's)" }, \
+	{ OPT_STRING, 0, "cloud", &(ra).cloud, "NAME", "same as --os-cloud" }, \
 	{ OPT_STRING, 0, "units", &(ra).units, "FILE", "units file (overrides the scenario's)" }, \
 	{ OPT_STRING, 0, "state-dir", &(ra).state_dir, "DIR", "journal and state directory" }, \
 	{ OPT_LIST, 0, "var", &(ra).vars, "NAME=PATH", "a devstack variable for post-config paths" }, \
 	{ OPT_BOOL, 0, "force", &(ra).force, NULL, "patch over uncommitted changes" }, \
 	{ OPT_BOOL, 0, "insecure", &(ra).insecure, NULL, "do not verify TLS certificates" }, \
-	{ OPT_STRING, 0, "cacert", &(ra).cacert, "FILE", "CA bundle for TLS" }, \
+	{ OPT_STRING, 0, "os-cacert", &(ra).cacert, "FILE", "CA bundle for TLS" }, \
+	{ OPT_STRING, 0, "cacert", &(ra).cacert, "FILE", "same as --os-cacert" }, \
 	{ OPT_STRING, 0, "db", &(ra).db, "FILE", "the results store" }
 
 /* runner_opts from the parsed arguments (progress prints "greenbench CMD: LINE" to stderr). */
