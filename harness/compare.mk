@@ -14,7 +14,7 @@ bench-compare: $(COMPARE_BENCH)
 	$< $(COMPARE_BENCH_TRIALS)
 
 # The verdicts on the real test cloud (not part of `make bench`: it needs the cloud up
-# and takes about 2 min per experiment): A/A and A/B experiments with `greenbench ab`.
+# and takes about 3 min per experiment): A/A and A/B experiments with `greenbench ab`.
 # VERDICTS_ARGS="--ab 8 --aa 4" chooses how many.
 .PHONY: bench-verdicts
 bench-verdicts: all install-profiler

@@ -1,8 +1,8 @@
 #!/bin/bash
 # e2e_ab.t - a before/after experiment on the real test cloud, as a user runs it:
 # `greenbench ab` of devstack/patches/nova26-select_destinations-slower.patch (extra
-# work per candidate host in select_destinations) against nova 26 as installed, 5 blocks
-# per side on 2 fake computes. Checks the mechanics (blocks interleaved ABBA, each a
+# work per candidate host in select_destinations) against nova 26 as installed, 8 blocks
+# per side (the default) on 2 fake computes. Checks the mechanics (blocks interleaved ABBA, each a
 # stored run linked by its ab id, the patch on B only, the tree and configs back byte
 # for byte, no server left) and the verdict: the busy time of select_destinations is
 # flagged slower (exit 1) with the slowed function first where the time went.
@@ -37,13 +37,13 @@ snapshot > "$T/before"
 sum_before=$(sha256sum < "$manager")
 
 "$GB" ab scenarios/ab_select_destinations.yaml --patch devstack/patches/nova26-select_destinations-slower.patch \
-	--tree "$tree" --repeat 5 --cloud greenbench-test --units "$STATE/units.yaml" --state-dir "$T/state" \
+	--tree "$tree" --os-cloud greenbench-test --units "$STATE/units.yaml" --state-dir "$T/state" \
 	> "$T/ab.out" 2> "$T/ab.err"
 rc=$?
 sed 's/^/# /' "$T/ab.out" | head -30
 okay $([ $rc = 1 ]; echo $?) "ab of the slower patch exits 1: B regressed (exit $rc)"
 [ $rc = 1 ] || sed 's/^/#   /' "$T/ab.err" | tail -20
-grep -q "^greenbench ab: 10 blocks (5 baseline, 5 patched), order ABBAABBAAB" "$T/ab.err"
+grep -q "^greenbench ab: 16 blocks (8 baseline, 8 patched), order ABBAABBAABBAABBA" "$T/ab.err"
 okay $? "ab says up front how many blocks it runs, and in which order"
 grep -q "^VERDICT: SLOWER (B regressed) - busy SchedulerManager.select_destinations: slower" "$T/ab.out"
 okay $? "the verdict line names the busy time of select_destinations as slower"
@@ -54,24 +54,24 @@ grep -Eq "^ +0 +2  fact +.*\(_gb_extra_work_per_host\)" "$T/ab.out"
 okay $? "its calls are a fact: 0 -> 2 per call (once per compute)"
 
 ab=$(q "select max(id) from ab_experiments")
-okay $([ "$(q "select block_order from ab_experiments where id=$ab")" = ABBAABBAAB ]; echo $?) "the experiment is stored with its block order"
-okay $([ "$(q "select count(*) from runs where ab_id=$ab and status='ok'")" = 10 ]; echo $?) "10 runs stored, linked by the ab id, all ok"
-okay $([ "$(q "select count(*) from runs r join ab_blocks b on b.run_id=r.id where b.ab_id=$ab and r.label='ab$ab-'||b.side")" = 10 ]; echo $?) "each run is labelled with its side (abID-A / abID-B)"
+okay $([ "$(q "select block_order from ab_experiments where id=$ab")" = ABBAABBAABBAABBA ]; echo $?) "the experiment is stored with its block order"
+okay $([ "$(q "select count(*) from runs where ab_id=$ab and status='ok'")" = 16 ]; echo $?) "16 runs stored, linked by the ab id, all ok"
+okay $([ "$(q "select count(*) from runs r join ab_blocks b on b.run_id=r.id where b.ab_id=$ab and r.label='ab$ab-'||b.side")" = 16 ]; echo $?) "each run is labelled with its side (abID-A / abID-B)"
 pa=$(q "select count(*) from patches p join ab_blocks b on b.run_id=p.run_id where b.ab_id=$ab and b.side='A'")
 pb=$(q "select count(distinct p.run_id) from patches p join ab_blocks b on b.run_id=p.run_id where b.ab_id=$ab and b.side='B' and p.name like '%slower.patch'")
-okay $([ "$pa" = 0 ] && [ "$pb" = 5 ]; echo $?) "the patch is recorded on the 5 B runs and on no A run (A: $pa, B: $pb)"
+okay $([ "$pa" = 0 ] && [ "$pb" = 8 ]; echo $?) "the patch is recorded on the 8 B runs and on no A run (A: $pa, B: $pb)"
 na=$(q "select count(*) from profile_functions f join ab_blocks b on b.run_id=f.run_id where b.ab_id=$ab and b.side='A' and f.name='_gb_extra_work_per_host'")
 nb=$(q "select count(distinct f.run_id) from profile_functions f join ab_blocks b on b.run_id=f.run_id where b.ab_id=$ab and b.side='B' and f.name='_gb_extra_work_per_host'")
-okay $([ "$na" = 0 ] && [ "$nb" = 5 ]; echo $?) "the patched code ran in every B block and in no A block (A: $na, B: $nb)"
+okay $([ "$na" = 0 ] && [ "$nb" = 8 ]; echo $?) "the patched code ran in every B block and in no A block (A: $na, B: $nb)"
 "$GB" compare --ab "$ab" --json > "$T/compare.json"; rc=$?
 /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 busy = [m for m in d["metrics"] if m["metric"].startswith("busy ")][0]
 assert d["regression"] and d["mode"] == "per-run", d["mode"]
-assert busy["verdict"] == "slower" and busy["n_a"] == 5 and busy["n_b"] == 5, busy
+assert busy["verdict"] == "slower" and busy["n_a"] == 8 and busy["n_b"] == 8, busy
 ' "$T/compare.json"
-okay $([ $rc = 1 ] && [ $? = 0 ]; echo $?) "compare --ab prints it again: JSON, per-run samples 5 vs 5, busy time slower, exit 1"
+okay $([ $rc = 1 ] && [ $? = 0 ]; echo $?) "compare --ab prints it again: JSON, per-run samples 8 vs 8, busy time slower, exit 1"
 
 okay $([ "$(sha256sum < "$manager")" = "$sum_before" ]; echo $?) "manager.py is byte-identical after the experiment"
 snapshot > "$T/after"

@@ -89,6 +89,10 @@ int main(int argc, char **argv)
 		{ "+10%, 6 vs 6 runs", 6, 0.10 },
 		{ "+20%, 6 vs 6 runs", 6, 0.20 },
 		{ "+30%, 6 vs 6 runs", 6, 0.30 },
+		{ "null, 8 vs 8 runs (ab's default)", 8, 0 },
+		{ "+10%, 8 vs 8 runs", 8, 0.10 },
+		{ "+20%, 8 vs 8 runs", 8, 0.20 },
+		{ "+30%, 8 vs 8 runs", 8, 0.30 },
 	};
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
 		printf("%-44s", rows[r].name);

@@ -3,15 +3,15 @@
 # you can trust"): N A/A experiments (a patch that changes only a comment) must flag
 # nothing, N A/B experiments (a patch that makes select_destinations ~10% slower with
 # extra work per host) must be flagged every time with the slowed function first.
-# A benchmark, not a timed test: each experiment is one `greenbench ab` of 12 blocks
-# (about 2 min at 2 computes). Needs the test cloud up (devstack/testcloud.sh up).
+# A benchmark, not a timed test: each experiment is one `greenbench ab` of 16 blocks
+# (about 3 min at 2 computes). Needs the test cloud up (devstack/testcloud.sh up).
 #
 #   tests/bench/verdicts_cloud.sh [--ab N] [--aa N] [--repeat N] [--out DIR]
 #
 # Prints one line per experiment and the rates; keeps every output in DIR.
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
-n_ab=5 n_aa=5 repeat=6 out=
+n_ab=5 n_aa=5 repeat=8 out=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--ab) n_ab=$2; shift 2 ;;
