@@ -146,10 +146,10 @@ struct compare_verdict {
 	size_t n_funcs;
 	size_t n_funcs_tested;        /* the family size (BH) */
 	size_t n_funcs_untested;      /* below the floor: too small to matter, not tested */
-	struct compare_row *movers;   /* when few are flagged: where the time went, the largest
-				       * |delta| of own time that is >= min_effect or new/gone and NOT
-				       * significant by itself (where to look, not a verdict);
-				       * '<greenlet switch>' (waiting) is left out */
+	struct compare_row *movers;   /* where the time went: the (at most 5) largest |delta| of
+				       * own time per call among the flagged functions and those
+				       * that moved >= min_effect or are new/gone, flagged or not
+				       * (copies); '<greenlet switch>' (waiting) is left out */
 	size_t n_movers;
 	size_t n_funcs_slower, n_funcs_faster;
 	struct compare_row *counts;   /* call counts that changed, facts first, at most top_n */

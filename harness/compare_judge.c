@@ -219,6 +219,18 @@ static void row_free(struct compare_row *r)
 	free(r->callers);
 }
 
+/* A copy of a function row before its callers are filled. */
+static struct compare_row row_dup(const struct compare_row *r)
+{
+	struct compare_row c = *r;
+	c.name = r->name ? gb_strdup(r->name) : NULL;
+	c.file = r->file ? gb_strdup(r->file) : NULL;
+	c.func = r->func ? gb_strdup(r->func) : NULL;
+	c.callers = NULL;
+	c.n_callers = 0;
+	return c;
+}
+
 static void rows_free(struct compare_row *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -485,19 +497,23 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 				v->n_funcs_faster++;
 		}
 		sb_release(&label);
-		/* Benjamini-Hochberg over m functions needs a p below alpha / m for the first
-		 * flag; with few samples per side no p gets there: say so rather than let
-		 * "none moved" read as "none changed" */
+		/* Benjamini-Hochberg over m functions flags k of them when the k-th smallest p
+		 * is below k alpha / m; with few samples per side the best possible p is so
+		 * large that only many functions moving together can be flagged: say so
+		 * rather than let "none moved" read as "none changed" */
 		double m_tested = (double)v->n_funcs_tested;
-		if (v->n_funcs_tested > 1 && stats_mwu_min_p(na_min, nb_min) * m_tested >= o->alpha) {
+		double best = v->n_funcs_tested > 1 ? stats_mwu_min_p(na_min, nb_min) : 0;
+		if (v->n_funcs_tested > 1 && best * m_tested >= o->alpha) {
+			size_t together = (size_t)ceil(best * m_tested / o->alpha);
 			size_t k = na_min > nb_min ? na_min : nb_min;
 			while (k < 64 && stats_mwu_min_p(k, k) * m_tested >= o->alpha)
 				k++;
-			add_note(v, "%zu vs %zu samples cannot flag a single function among the %zu tested (best "
-				    "possible p %.2g, the first flag needs %.2g): the function table can only "
-				    "stay empty; read WHERE THE TIME WENT, or take %zu or more %s per side",
-				 na_min, nb_min, v->n_funcs_tested, stats_mwu_min_p(na_min, nb_min),
-				 o->alpha / m_tested, k, v->mode == COMPARE_PER_RUN ? "runs" : "profiles");
+			add_note(v, "with %zu vs %zu samples a function is flagged only if %zu or more of the %zu "
+				    "tested move together (best possible p %.2g, a lone flag needs %.2g): an empty "
+				    "function table does not mean nothing changed; read WHERE THE TIME WENT, or "
+				    "take %zu or more %s per side",
+				 na_min, nb_min, together, v->n_funcs_tested, best, o->alpha / m_tested, k,
+				 v->mode == COMPARE_PER_RUN ? "runs" : "profiles");
 		}
 		qsort(times, n_times, sizeof(*times), cmp_row);
 		qsort(counts, n_counts, sizeof(*counts), cmp_row);
@@ -506,22 +522,35 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 		while (keep < n_times && keep < o->top_n &&
 		       (times[keep].v.kind == VERDICT_SLOWER || times[keep].v.kind == VERDICT_FASTER))
 			keep++;
-		/* then, when few are flagged, where the time went: the largest changes of own
-		 * time per call (absolute, new and gone functions included) that are not
-		 * significant by themselves; waiting ('<greenlet switch>') is not work */
+		/* where the time went: the largest changes of own time per call in absolute
+		 * terms, flagged or not (new and gone functions included, waiting on
+		 * '<greenlet switch>' left out): what carried the call's change, whatever
+		 * the family can resolve */
 		size_t want = o->top_n < 5 ? o->top_n : 5;
 		v->movers = gb_calloc(want ? want : 1, sizeof(*v->movers));
-		for (size_t i = keep; i < n_times; i++) {
+		size_t *by_delta = gb_malloc((n_times ? n_times : 1) * sizeof(*by_delta));
+		size_t n_by = 0;
+		for (size_t i = 0; i < n_times; i++) {
 			const struct verdict *vd = &times[i].v;
 			int flagged = vd->kind == VERDICT_SLOWER || vd->kind == VERDICT_FASTER;
-			int moved = times[i].presence || (isfinite(vd->rel_change) &&
-							  fabs(vd->rel_change) >= o->min_effect);
-			if (keep < want && v->n_movers < want - keep && !flagged && moved &&
-			    !compare_is_switch_entry(times[i].file, times[i].func))
-				v->movers[v->n_movers++] = times[i];
-			else
-				row_free(&times[i]);
+			int moved = flagged || times[i].presence ||
+				    (isfinite(vd->rel_change) && fabs(vd->rel_change) >= o->min_effect);
+			if (moved && !compare_is_switch_entry(times[i].file, times[i].func))
+				by_delta[n_by++] = i;
 		}
+		for (size_t k = 0; k < want && k < n_by; k++) { /* partial selection sort */
+			size_t top = k;
+			for (size_t j = k + 1; j < n_by; j++)
+				if (fabs(times[by_delta[j]].delta) > fabs(times[by_delta[top]].delta))
+					top = j;
+			size_t t = by_delta[k];
+			by_delta[k] = by_delta[top];
+			by_delta[top] = t;
+			v->movers[v->n_movers++] = row_dup(&times[by_delta[k]]);
+		}
+		free(by_delta);
+		for (size_t i = keep; i < n_times; i++)
+			row_free(&times[i]);
 		v->funcs = times;
 		v->n_funcs = keep;
 		v->n_counts_changed = 0;

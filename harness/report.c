@@ -205,6 +205,15 @@ void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 			verdict_kind_name(r->v.kind));
 	}
 
+	if (v->n_movers) {
+		const struct compare_row *br = busy_row(v);
+		sb_addstr(out, "\nWHERE THE TIME WENT (own time per profiled call, largest changes first");
+		if (br && !isnan(br->delta))
+			sb_addf(out, "; the call's busy time moved %s", signed_secs(br->delta, b1, sizeof(b1)));
+		sb_addf(out, "; P ADJ below %g%% is flagged below, the others are where to look, not "
+			     "verdicts)\n", 100 * v->alpha);
+		func_rows(v->movers, v->n_movers, out);
+	}
 	sb_addf(out, "\nFUNCTIONS WHOSE OWN TIME MOVED (tottime per call; %zu slower, %zu faster of %zu "
 		     "tested%s; false discovery rate %g%%, minimum effect %g%%)\n",
 		v->n_funcs_slower, v->n_funcs_faster, v->n_funcs_tested,
@@ -213,14 +222,6 @@ void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 		sb_addstr(out, "  none: no function moved beyond the noise\n");
 	else
 		func_rows(v->funcs, v->n_funcs, out);
-	if (v->n_movers) {
-		const struct compare_row *br = busy_row(v);
-		sb_addstr(out, "\nWHERE THE TIME WENT (own time per profiled call, largest changes first");
-		if (br && !isnan(br->delta))
-			sb_addf(out, "; the call's busy time moved %s", signed_secs(br->delta, b1, sizeof(b1)));
-		sb_addstr(out, "; not significant one by one: where to look, not a verdict)\n");
-		func_rows(v->movers, v->n_movers, out);
-	}
 	if (v->n_counts) {
 		sb_addf(out, "\nCALL COUNTS THAT CHANGED (%zu; calls per profiled call)\n%10s %10s  %-9s %s\n",
 			v->n_counts_changed, "A", "B", "", "FUNCTION");
@@ -308,7 +309,7 @@ static json_t *compare_json(const struct compare_verdict *v)
 	a = json_array();
 	for (size_t i = 0; i < v->n_movers; i++)
 		json_array_append_new(a, row_json(&v->movers[i], 1));
-	json_object_set_new(o, "not_significant_movers", a);
+	json_object_set_new(o, "where_the_time_went", a);
 	json_object_set_new(o, "n_functions_tested", json_integer((json_int_t)v->n_funcs_tested));
 	json_object_set_new(o, "n_functions_untested", json_integer((json_int_t)v->n_funcs_untested));
 	json_object_set_new(o, "n_functions_slower", json_integer((json_int_t)v->n_funcs_slower));

@@ -71,6 +71,14 @@ static void estimate_raw(const double *a, size_t n_a, const double *b, size_t n_
 		v->ci_low = s.rel_lo;
 		v->ci_high = s.rel_hi;
 		v->is_ratio = 0;
+		if (isnan(s.rel)) {
+			/* A's median is 0 (e.g. a function only B runs):
+			 * the change relative to nothing is infinite, with the shift's sign; the
+			 * interval keeps the signs of its bounds, so it can still exclude 0 */
+			v->rel_change = s.shift > 0 ? INFINITY : s.shift < 0 ? -INFINITY : 0;
+			v->ci_low = s.lo > 0 ? INFINITY : s.lo < 0 ? -INFINITY : 0;
+			v->ci_high = s.hi > 0 ? INFINITY : s.hi < 0 ? -INFINITY : 0;
+		}
 	}
 }
 
@@ -148,7 +156,13 @@ static void decide(struct verdict *v, double alpha, double min_effect, size_t fa
 	int is_sig = v->p_adjusted < alpha;
 	int is_up = v->ci_low > 0, is_down = v->ci_high < 0;
 	int is_big = fabs(v->rel_change) >= min_effect;
-	if (is_sig && (is_up || is_down) && is_big) {
+	if (is_sig && (is_up || is_down) && is_big && isinf(v->rel_change)) {
+		/* from 0: a ratio means nothing, the medians say it all */
+		v->kind = is_up ? VERDICT_SLOWER : VERDICT_FASTER;
+		snprintf(v->reason, sizeof(v->reason),
+			 "%s: median %.4g -> %.4g, from nothing (A's median is 0), %s, %zu vs %zu samples",
+			 is_up ? "slower" : "faster", v->median_a, v->median_b, pbuf, v->n_a, v->n_b);
+	} else if (is_sig && (is_up || is_down) && is_big) {
 		v->kind = is_up ? VERDICT_SLOWER : VERDICT_FASTER;
 		snprintf(v->reason, sizeof(v->reason),
 			 "%s: %s (%g%% CI %s .. %s), median %.4g -> %.4g, %s, %zu vs %zu samples",

@@ -66,6 +66,7 @@ static int prove_file(const struct strbuf *tap)
 static long long id_shifted, id_null_a, id_null_b, id_slow, id_calls, id_other, id_fake, id_busy;
 static long long grp_a[6], grp_b[6], grp_null[6];
 static long long grp_wa[6], grp_wb[6], grp_wn[6]; /* with noisy waits; wb adds 10% work */
+static long long grp_8a[8], grp_8b[8];            /* ab's default 8 vs 8; 8b adds work */
 
 static void make_store(void)
 {
@@ -152,6 +153,18 @@ static void make_store(void)
 				grp_wn[i] = id;
 		}
 	}
+	for (int i = 0; i < 8; i++)
+		for (int side = 0; side < 2; side++) {
+			s = (struct synth)SYNTH_DEFAULT;
+			s.n_funcs = 60;
+			s.n_profiles = 8;
+			s.seed = 600 + 10 * i + side;
+			s.run_factor = exp(0.03 * stats_rng_normal(&rng));
+			s.wait_s = 0.06 * exp(0.3 * stats_rng_normal(&rng));
+			s.wait_noise = 0.4;
+			s.new_fn = side ? 0.0015 : 0;
+			(side ? grp_8b : grp_8a)[i] = synth_store(db, &s);
+		}
 	store_close(db);
 }
 
@@ -314,6 +327,13 @@ static void test_busy(void)
 	ok(top_new && no_switch,
 	   "busy: where the time went: the function only B runs is first, the waiting is not listed (%s)",
 	   !rc && v.n_movers ? v.movers[0].name : "none");
+	if (!rc)
+		compare_verdict_release(&v);
+	rc = compare_judge(db, grp_8a, 8, grp_8b, 8, &o, &v, &err);
+	ok(rc == 0 && v.n_funcs >= 1 && v.funcs[0].presence == 1 && v.funcs[0].v.kind == VERDICT_SLOWER &&
+		   !strcmp(v.funcs[0].func, "_gb_extra_work") && v.is_regression,
+	   "busy: at 8 vs 8 the function only B runs is flagged, first in the function table (%s)",
+	   !rc && v.n_funcs ? v.funcs[0].v.reason : "none flagged");
 	if (!rc)
 		compare_verdict_release(&v);
 	rc = compare_judge(db, grp_wa, 6, grp_wn, 6, &o, &v, &err);

@@ -140,6 +140,19 @@ static void test_single_cases(void)
 	   strstr(v.reason, "within the noise") && v.p_value == 1,
 	   "identical samples: no change, p = 1");
 
+	/* a function only B runs: 0 in every A sample, ~10 ms in every B sample */
+	const double none[8] = { 0 };
+	const double added[] = { 0.0101, 0.0098, 0.0103, 0.0099, 0.0100, 0.0102, 0.0097, 0.0104 };
+	rc = verdict_compare(none, 8, added, 8, 0.05, 0.05, &v, &err);
+	ok(rc == 0 && v.kind == VERDICT_SLOWER && isinf(v.rel_change) && v.rel_change > 0 && v.ci_low > 0 &&
+		   v.p_value < 0.001,
+	   "0 -> 10 ms (a function only B runs): slower, change +inf, interval above 0 (%s)", v.reason);
+	rc = verdict_compare(added, 8, none, 8, 0.05, 0.05, &v, &err);
+	ok(rc == 0 && v.kind == VERDICT_FASTER && fabs(v.rel_change + 1) < 1e-9,
+	   "10 ms -> 0 (a function B no longer runs): faster, -100%% (%s)", v.reason);
+	rc = verdict_compare(none, 8, none, 8, 0.05, 0.05, &v, &err);
+	ok(rc == 0 && v.kind == VERDICT_NO_CHANGE, "0 -> 0: no change (%s)", v.reason);
+
 	const double outl[] = { 1.00, 1.02, 0.98, 1.01, 0.99, 1.03, 0.97, 100.0 };
 	ok(verdict_compare(a, 8, outl, 8, 0.05, 0.05, &v, &err) == 0 && v.kind == VERDICT_NO_CHANGE,
 	   "one 100x outlier in B does not make a regression (%s)", verdict_kind_name(v.kind));

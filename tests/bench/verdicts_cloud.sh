@@ -56,7 +56,7 @@ m = {x["metric"].split(" ")[0]: x for x in d["metrics"] if x["is_target"]}
 def fmt(x):
     if not x or x["change"] is None: return "-"
     return "%+.1f%% [%+.1f, %+.1f] %s" % (100 * x["change"], 100 * x["ci_low"], 100 * x["ci_high"], x["verdict"])
-rows = d["functions"] + d["not_significant_movers"]
+rows = d["where_the_time_went"] + d["functions"]
 top = rows[0]["name"] if rows else "-"
 print("%s %s: exit %s in %s s; busy %s; wall %s; first function: %s" % (kind, i, rc, secs, fmt(m.get("busy")), fmt(m.get("call")), top))
 PY
