@@ -470,6 +470,15 @@ void report_nightly_text(const struct history_judgement *j, struct strbuf *out)
 				j->funcs.n_funcs - shown);
 		for (size_t i = 0; i < j->funcs.n_counts; i++)
 			sb_addf(out, "    calls of %s: %s\n", j->funcs.counts[i].name, j->funcs.counts[i].v.reason);
+		if (j->funcs.n_movers)
+			sb_addstr(out, "  where the time went (own time per call, new level - old level, largest "
+				       "first; where to look, not a verdict):\n");
+		for (size_t i = 0; i < j->funcs.n_movers; i++) {
+			const struct compare_row *r = &j->funcs.movers[i];
+			sb_addf(out, "    %10s  %s%s\n", signed_secs(r->delta, b2, sizeof(b2)), r->name,
+				r->presence > 0 ? "  (only the new level runs it)"
+				: r->presence < 0 ? "  (only the old level ran it)" : "");
+		}
 	}
 }
 

@@ -157,6 +157,10 @@ static void test_commands(void)
 	int rc = run(cmd_nightly, "nightly", "--judge", id, "--junit", jfile, NULL);
 	ok(rc == 1 && has(&out_s, "REGRESSION") && has(&out_s, "func_17"),
 	   "nightly --judge: the night that pages exits 1 naming func_17");
+	const char *went = strstr(sb_str(&out_s), "  where the time went (");
+	const char *row = went ? strchr(went, '\n') : NULL;
+	ok(row && strstr(row, "func_17") && strstr(row, "func_17") < strchr(row + 1, '\n'),
+	   "nightly --judge: where the time went lists func_17 first");
 	char *argv[] = { "/usr/bin/python3", "-c",
 			 "import sys,xml.etree.ElementTree as E\n"
 			 "r=E.parse(sys.argv[1]).getroot()\n"
