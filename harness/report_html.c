@@ -290,6 +290,37 @@ static void verdict_cell(const struct verdict *v, struct strbuf *out)
 						  : v->kind == VERDICT_FASTER ? "faster" : "", k);
 }
 
+static void func_table(const struct compare_row *rows, size_t n, const char *title, struct strbuf *out)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+	sb_addstr(out, "<h3>");
+	esc(title, out);
+	sb_addstr(out, "</h3><table><tr><th>A</th><th>B</th><th>B - A</th><th>change</th>"
+		       "<th class=\"l\">verdict</th><th class=\"l\">function (callers)</th></tr>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct compare_row *r = &rows[i];
+		double d = r->delta;
+		snprintf(b3, sizeof(b3), "%s", d < 0 ? "-" : "+");
+		sb_addf(out, "<tr><td>%s</td><td>%s</td><td>%s%s</td>", fmt_secs(r->v.median_a, b1, sizeof(b1)),
+			fmt_secs(r->v.median_b, b2, sizeof(b2)), b3, fmt_secs(fabs(d), b4, sizeof(b4)));
+		if (r->presence)
+			sb_addf(out, "<td>%s</td>", r->presence > 0 ? "new" : "gone");
+		else
+			sb_addf(out, "<td>%+.1f%%</td>", 100 * r->v.rel_change);
+		verdict_cell(&r->v, out);
+		sb_addstr(out, "<td class=\"l\"><code>");
+		esc(r->name, out);
+		sb_addstr(out, "</code>");
+		for (size_t c = 0; c < r->n_callers; c++) {
+			sb_addstr(out, "<br>&nbsp;&nbsp;called by <code>");
+			esc(r->callers[c], out);
+			sb_addstr(out, "</code>");
+		}
+		sb_addstr(out, "</td></tr>\n");
+	}
+	sb_addstr(out, "</table>\n");
+}
+
 static void compare_html(const struct compare_verdict *v, struct strbuf *out)
 {
 	char b1[32], b2[32];
@@ -312,27 +343,11 @@ static void compare_html(const struct compare_verdict *v, struct strbuf *out)
 		sb_addstr(out, "</tr>\n");
 	}
 	sb_addstr(out, "</table>\n");
-	if (v->n_funcs) {
-		sb_addstr(out, "<h3>Functions whose own time moved</h3><table><tr><th>A</th><th>B</th>"
-			       "<th>change</th><th class=\"l\">verdict</th><th class=\"l\">function (callers)</th></tr>\n");
-		for (size_t i = 0; i < v->n_funcs; i++) {
-			const struct compare_row *r = &v->funcs[i];
-			sb_addf(out, "<tr><td>%s</td><td>%s</td><td>%+.1f%%</td>",
-				fmt_secs(r->v.median_a, b1, sizeof(b1)), fmt_secs(r->v.median_b, b2, sizeof(b2)),
-				100 * r->v.rel_change);
-			verdict_cell(&r->v, out);
-			sb_addstr(out, "<td class=\"l\"><code>");
-			esc(r->name, out);
-			sb_addstr(out, "</code>");
-			for (size_t c = 0; c < r->n_callers; c++) {
-				sb_addstr(out, "<br>&nbsp;&nbsp;called by <code>");
-				esc(r->callers[c], out);
-				sb_addstr(out, "</code>");
-			}
-			sb_addstr(out, "</td></tr>\n");
-		}
-		sb_addstr(out, "</table>\n");
-	}
+	if (v->n_movers)
+		func_table(v->movers, v->n_movers, "Where the time went (own time per profiled call, "
+			   "largest changes first; where to look, not verdicts unless flagged)", out);
+	if (v->n_funcs)
+		func_table(v->funcs, v->n_funcs, "Functions whose own time moved (flagged)", out);
 	if (v->n_counts) {
 		sb_addstr(out, "<h3>Call counts that changed</h3><table><tr><th>A</th><th>B</th>"
 			       "<th class=\"l\">function</th></tr>\n");
