@@ -105,8 +105,9 @@ int cmd_nightly(int argc, char **argv)
 		return rc;
 	}
 	size_t n_jobs = judge ? 1 : n_args;
-	/* per job: the metric asked for, or the wall time and the busy time */
-	static const char *const both[] = { "target", "busy" };
+	/* per job: the metric asked for, or the headline (the call's wall time, else the
+	 * first latency) and the busy time */
+	static const char *const both[] = { NULL, "busy" };
 	size_t n_metrics = metric ? 1 : 2;
 	struct history_judgement *js = gb_calloc(n_jobs * n_metrics, sizeof(*js));
 	const struct history_judgement **done = gb_calloc(n_jobs * n_metrics, sizeof(*done));

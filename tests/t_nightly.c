@@ -149,6 +149,30 @@ static void test_history(void)
 	store_close(db);
 }
 
+/* A scenario with nothing profiled: nightly judges its first latency, once. */
+static void test_unprofiled(void)
+{
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	if (store_open(dbpath, 0, &db, &err)) {
+		ok(0, "store opens: %s", err.msg);
+		return;
+	}
+	struct synth s = SYNTH_DEFAULT;
+	s.scenario = "unprofiled";
+	s.unprofiled = 1;
+	s.seed = 77;
+	long long id = synth_store(db, &s);
+	store_close(db);
+	char ids[32];
+	snprintf(ids, sizeof(ids), "%lld", id);
+	int rc = run(cmd_nightly, "nightly", "--judge", ids, NULL);
+	const char *first = strstr(sb_str(&out_s), "nightly unprofiled:");
+	ok(rc == 0 && first && !strstr(first + 1, "nightly unprofiled:") && !has(&out_s, "busy ") &&
+		   has(&out_s, "latency"),
+	   "nightly of an unprofiled scenario judges one series, its first latency");
+}
+
 static void test_commands(void)
 {
 	char id[32], jfile[400];
@@ -337,6 +361,7 @@ int main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/results.db", dir);
 	test_history();
 	test_commands();
+	test_unprofiled();
 	test_ab();
 	if (getenv("T_NIGHTLY_KEEP")) {
 		diag("kept %s", dir);

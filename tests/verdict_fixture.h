@@ -35,9 +35,10 @@ struct synth {
 	double wait_noise;      /* sd of log of each call's wait (waits are the noisy part) */
 	double new_fn;          /* own time per call of a function only this run calls (what a
 				 * patch adds), 0 none */
+	int unprofiled;         /* 1: requests and servers only, no profile stored */
 };
 
-#define SYNTH_DEFAULT { "select_destinations", NULL, 500, 10, 0.10, 1.0, -1, 1.0, -1, 1, 2, 0.2, "ok", 0, 1, 0, 0, 0, 0 }
+#define SYNTH_DEFAULT { "select_destinations", NULL, 500, 10, 0.10, 1.0, -1, 1.0, -1, 1, 2, 0.2, "ok", 0, 1, 0, 0, 0, 0, 0 }
 #define SYNTH_TARGET "nova.scheduler.manager:SchedulerManager.select_destinations"
 
 __attribute__((unused))
@@ -135,6 +136,8 @@ static struct run_record *synth_run(const struct synth *s)
 		run_record_add_request(rec, &q);
 		struct store_server sv = { 0, sid, name, rid, post, active, 0.4, "ACTIVE", NULL };
 		run_record_add_server(rec, &sv);
+		if (s->unprofiled)
+			continue;
 		struct pstats *ps = synth_profile(s, &rng);
 		sb_reset(&raw);
 		pstats_write_marshal(ps, &raw);
