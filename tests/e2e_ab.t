@@ -13,22 +13,7 @@ STATE=${GREENBENCH_TESTCLOUD_STATE:-/var/lib/greenbench-testcloud}
 T=$(mktemp -d /tmp/e2e_ab.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export GREENBENCH_DB=$T/results.db OS_CLIENT_CONFIG_FILE=$STATE/clouds.yaml
-n=0 fail=0
-okay() { # okay STATUS DESCRIPTION (STATUS 0 = pass)
-	n=$((n+1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail+1)); fi
-}
-q() { sqlite3 "$GREENBENCH_DB" "$1"; }
-snapshot() {
-	find "$STATE/etc" -type f -print0 | sort -z | xargs -0 sha256sum
-	for p in "$STATE"/run/*.pid; do
-		u=$(basename "$p" .pid)
-		kill -0 -- "-$(cat "$p")" 2>/dev/null && echo "running $u"
-	done
-}
-servers_left() {
-	openstack --os-cloud greenbench-test server list --all-projects -f value -c ID 2>/dev/null | wc -l
-}
+. tests/helpers/e2e.sh
 tree=/usr/lib/python3/dist-packages
 manager=$tree/nova/scheduler/manager.py
 

@@ -11,23 +11,7 @@ T=$(mktemp -d /tmp/e2e_sd.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export GREENBENCH_DB=$T/results.db OS_CLIENT_CONFIG_FILE=$STATE/clouds.yaml
 RUN=("$GB" run --os-cloud greenbench-test --units "$STATE/units.yaml" --state-dir "$T/state")
-n=0 fail=0
-okay() { # okay STATUS DESCRIPTION (STATUS 0 = pass)
-	n=$((n+1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail+1)); fi
-}
-q() { sqlite3 "$GREENBENCH_DB" "$1"; }
-# sha256 of every config file of the cloud, and the units that run (by pid file)
-snapshot() {
-	find "$STATE/etc" -type f -print0 | sort -z | xargs -0 sha256sum
-	for p in "$STATE"/run/*.pid; do
-		u=$(basename "$p" .pid)
-		kill -0 -- "-$(cat "$p")" 2>/dev/null && echo "running $u"
-	done
-}
-servers_left() {
-	openstack --os-cloud greenbench-test server list --all-projects -f value -c ID 2>/dev/null | wc -l
-}
+. tests/helpers/e2e.sh
 
 # ---- the cloud and the profiler ----
 devstack/testcloud.sh up > "$T/up.log" 2>&1; okay $? "the test cloud is up (devstack/testcloud.sh up)"
