@@ -27,7 +27,7 @@ static const struct cmd_doc doc = {
 		"needs both significance (Mann-Whitney, alpha 5%) and a change of at least\n"
 		"--min-effect (default 5%). The busy time is the call without its waits (for\n"
 		"placement, the database, other greenlets: greenprof's <greenlet switch>): the\n"
-		"service's own work, far less noisy than the wall time, so added work shows there\n"
+		"service's own work, of which added work is a larger share, so it shows there\n"
 		"first. Then the functions whose own time (tottime per profiled call) moved,\n"
 		"judged as one family with the Benjamini-Hochberg false discovery rate so a table\n"
 		"of 2,000 functions does not cry wolf, each with its callers; then where the time\n"

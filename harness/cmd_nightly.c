@@ -32,7 +32,7 @@ static const struct cmd_doc doc = {
 		"new level to be called, and is reported once.\n\n"
 		"Two series are judged by default, each on its own: the profiled call's wall time\n"
 		"and its busy time (the wall time without the waits for I/O and other greenlets:\n"
-		"the service's own work, far less noisy, where code regressions show first); a\n"
+		"the service's own work, where added work is a larger share and shows first); a\n"
 		"step in either is a regression. Without a profile, the first latency.\n"
 		"--metric target|busy|post|active|deleted|NAME judges that one series only.",
 	.exit_status = "0  no new regression\n"

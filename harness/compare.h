@@ -44,8 +44,8 @@ void compare_path_template(const char *path, struct strbuf *out);
 /* The profiled call's two series: its wall time ("call X": the target's cumtime) and
  * its busy time ("busy X": every own time in the profile but greenprof's
  * '<greenlet switch>' entry, i.e. the time the profiled greenlets were running, waits
- * for I/O and other greenlets excluded). Busy carries far less run-to-run noise, so a
- * patch that adds work shows there first. */
+ * for I/O and other greenlets excluded). Both scatter about alike run to run, but work
+ * a patch adds is a larger share of the busy time, so it shows there first. */
 #define COMPARE_CALL_PREFIX "call"
 #define COMPARE_BUSY_PREFIX "busy"
 

@@ -243,7 +243,7 @@ int compare_load_run(struct store *db, long long run, const char *target, int wi
 	/* the profiled call first: one sample per stored profile, its wall time, then its
 	 * busy time (the profile's own times without the time its greenlets spent switched
 	 * out: the work the service did for the call, without the waits for the database,
-	 * placement or other greenlets, which carry most of the run-to-run noise) */
+	 * placement or other greenlets; added work is a larger share of it) */
 	for (int busy = 0; !rc && busy < 2; busy++)
 		for (size_t i = 0; i < n_profs; i++) {
 			target_key(profs[i].target, &tfile, &tfunc, &tdisp);
