@@ -300,11 +300,15 @@ static void process_tests(void)
 	ok(environ_has(pe, env[0]) && environ_has(pe, "FOO=bar"),
 	   "process: GREENBENCH_PROFILE and the unit's env reach the unit");
 	units_set_env(u, "envy", NULL, 0, &err);
-	units_restart(u, "envy", &t, &err);
-	pe = unit_pid("envy");
-	for (int i = 0; i < 500 && !environ_has(pe, "FOO=bar"); i++)
+	pid_t old_pe = pe;
+	rc = units_restart(u, "envy", &t, &err);
+	if (rc)
+		diag("restart: %s", err.msg);
+	/* the new process: its pid file, then its exec (see above) */
+	for (int i = 0; i < 500 && ((pe = unit_pid("envy")) == old_pe || !environ_has(pe, "FOO=bar")); i++)
 		usleep(10000);
-	ok(!environ_has(pe, env[0]) && environ_has(pe, "FOO=bar"), "process: removed env is gone after restart");
+	ok(rc == 0 && pe != old_pe && !environ_has(pe, env[0]) && environ_has(pe, "FOO=bar"),
+	   "process: removed env is gone after restart (pid %ld -> %ld)", (long)old_pe, (long)pe);
 	units_stop(u, "envy", &secs, &err);
 
 	/* rpc probe against the stand-in rabbitmqctl */
