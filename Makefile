@@ -9,8 +9,11 @@
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install the Debian packages greenbench needs (idempotent)
 #
-# Each part may add a fragment <part>/build.mk or harness/<part>.mk that appends to ALL_TARGETS,
-# CHECK_SCRIPTS, BENCH_TARGETS, INSTALL_TARGETS, E2E_SCRIPTS, FUZZ_TARGETS.
+# The harness is found by one rule set: every harness/<part>/*.c is part of the library
+# (LIB_SRC) except harness/cli/main.c; a test, benchmark or probe links LIB_OBJ. Each
+# top-level part may add a fragment <part>/build.mk (and tests/bench/build.mk) that appends
+# to ALL_TARGETS, CHECK_SCRIPTS, BENCH_TARGETS, INSTALL_TARGETS, E2E_SCRIPTS, FUZZ_TARGETS,
+# VALGRIND_TESTS.
 
 PYTHON    ?= /usr/bin/python3
 PREFIX    ?= /usr/local
@@ -24,27 +27,31 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lyaml -lsqlite3 -ljansson -lz -lcrypto)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-BASEFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g -Iharness $(PKG_CFLAGS)
+BASEFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g -Iharness -Itests $(PKG_CFLAGS)
 CFLAGS    ?= -O2
 SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LIBS      := $(PKG_LIBS) -lm -lpthread
 
-HARNESS_SRC := $(sort $(wildcard harness/*.c))
-LIB_SRC     := $(filter-out harness/main.c,$(HARNESS_SRC))
-REL_OBJ     := $(patsubst %.c,build/rel/%.o,$(HARNESS_SRC))
-SAN_LIB_OBJ := $(patsubst %.c,build/san/%.o,$(LIB_SRC))
-FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
+HARNESS_SRC := $(sort $(wildcard harness/*/*.c))
+MAIN_SRC    := harness/cli/main.c
+LIB_SRC     := $(filter-out $(MAIN_SRC),$(HARNESS_SRC))
+# the library objects per flavour: rel (-O2), san (ASan+UBSan), vg (valgrind), fuzz (clang)
+LIB_OBJ      = $(patsubst %.c,build/$(1)/%.o,$(LIB_SRC))
+REL_LIB_OBJ := $(call LIB_OBJ,rel)
+SAN_LIB_OBJ := $(call LIB_OBJ,san)
+VG_LIB_OBJ  := $(call LIB_OBJ,vg)
+FUZZ_LIB_OBJ := $(call LIB_OBJ,fuzz)
 
-C_TESTS     := $(patsubst tests/%.c,build/san/tests/%,$(sort $(wildcard tests/t_*.c)))
-HEADERS     := $(wildcard harness/*.h) $(wildcard tests/*.h)
+C_TESTS     := $(patsubst tests/unit/%.c,build/san/tests/unit/%,$(sort $(wildcard tests/unit/t_*.c)))
+HEADERS     := $(wildcard harness/*/*.h) $(wildcard tests/lib/*.h tests/fakecloud/*.h)
 
 # parser tests also run under valgrind by `make valgrind` (names without .c)
-VALGRIND_TESTS  := t_util t_scenario t_localconf t_pstats
+VALGRIND_TESTS  := t_util t_scenario t_localconf t_pstats t_collect t_store t_clouds
 ALL_TARGETS     := bin/greenbench
-CHECK_SCRIPTS   := $(sort $(wildcard tests/t_*.t))
+CHECK_SCRIPTS   := $(sort $(wildcard tests/cli/t_*.t))
 BENCH_TARGETS   :=
 INSTALL_TARGETS := install-bin
-E2E_SCRIPTS     := $(sort $(wildcard tests/e2e_*.t))
+E2E_SCRIPTS     := $(sort $(wildcard tests/e2e/e2e_*.t))
 FUZZ_TARGETS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
 
@@ -53,14 +60,14 @@ export PYTHON
 .PHONY: demo all-targets valgrind all check e2e bench fuzz install deps clean install-bin tests
 all: all-targets
 
--include $(sort $(wildcard */build.mk harness/*.mk))
+-include $(sort $(wildcard */build.mk tests/bench/build.mk))
 
 all-targets: $(ALL_TARGETS)
 
 # the test cloud's own test first: it brings the cloud up for the others
-E2E_SCRIPTS := $(filter tests/e2e_testcloud.t,$(E2E_SCRIPTS)) $(filter-out tests/e2e_testcloud.t,$(E2E_SCRIPTS))
+E2E_SCRIPTS := $(filter tests/e2e/e2e_testcloud.t,$(E2E_SCRIPTS)) $(filter-out tests/e2e/e2e_testcloud.t,$(E2E_SCRIPTS))
 
-bin/greenbench: $(REL_OBJ)
+bin/greenbench: build/rel/$(MAIN_SRC:.c=.o) $(REL_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
@@ -72,30 +79,29 @@ build/san/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -c -o $@ $<
 
-build/san/tests/%: tests/%.c $(SAN_LIB_OBJ) $(HEADERS)
+build/san/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(SANFLAGS) -Itests -o $@ $< $(SAN_LIB_OBJ) $(LIBS)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(SAN_LIB_OBJ) $(LIBS)
 
 tests: $(C_TESTS)
 
 check: all $(C_TESTS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  prove -f -e tests/exec $(C_TESTS) $(CHECK_SCRIPTS)
+	  prove -f -e tests/lib/exec $(C_TESTS) $(CHECK_SCRIPTS)
 
 e2e: all install-profiler
-	prove -v -f -e tests/exec $(E2E_SCRIPTS)
+	prove -v -f -e tests/lib/exec $(E2E_SCRIPTS)
 
 bench: all $(BENCH_TARGETS)
 
 # Parser tests again under valgrind (no sanitizers): leaks are errors.
-VG_TESTS := $(patsubst tests/%.c,build/vg/tests/%,$(filter $(addprefix tests/,$(addsuffix .c,$(VALGRIND_TESTS))),$(wildcard tests/t_*.c)))
-VG_LIB_OBJ := $(patsubst %.c,build/vg/%.o,$(LIB_SRC))
+VG_TESTS := $(patsubst %,build/vg/tests/unit/%,$(sort $(VALGRIND_TESTS)))
 build/vg/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -O1 -c -o $@ $<
-build/vg/tests/%: tests/%.c $(VG_LIB_OBJ) $(HEADERS)
+build/vg/tests/unit/%: tests/unit/%.c $(VG_LIB_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -O1 -Itests -o $@ $< $(VG_LIB_OBJ) $(LIBS)
+	$(CC) $(BASEFLAGS) -O1 -o $@ $< $(VG_LIB_OBJ) $(LIBS)
 valgrind: $(VG_TESTS)
 	prove -f -e 'valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99' $(VG_TESTS)
 
@@ -120,7 +126,7 @@ fuzz: $(FUZZ_TARGETS)
 install-bin: bin/greenbench
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 bin/greenbench $(DESTDIR)$(PREFIX)/bin/greenbench
-	install -m 0644 harness/greenbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/greenbench.1
+	install -m 0644 harness/cli/greenbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/greenbench.1
 
 install: $(INSTALL_TARGETS)
 

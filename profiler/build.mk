@@ -38,7 +38,7 @@ $(PROF_DIR)/%.py: profiler/greenprof/%.py
 .PHONY: bench-profiler install-profiler check-profiler check-profiler-valgrind check-profiler-asan
 
 check-profiler: $(PROF_EXT) $(PROF_PYOUT)
-	prove -f -e tests/exec $(sort $(wildcard tests/profiler/t_*.py))
+	prove -f -e tests/lib/exec $(sort $(wildcard tests/profiler/t_*.py))
 
 # The extension tests under valgrind (no pymalloc so every block is seen). Definite
 # leaks and invalid accesses fail; CPython's own still-reachable blocks are ignored.
@@ -65,7 +65,7 @@ check-profiler-asan: $(PROF_ASAN_EXT) $(PROF_PYOUT)
 	GREENPROF_BUILD=$(abspath build/profiler-asan) PYTHONMALLOC=malloc \
 	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  prove -f -e tests/exec $(sort $(wildcard tests/profiler/t_*.py))
+	  prove -f -e tests/lib/exec $(sort $(wildcard tests/profiler/t_*.py))
 
 bench-profiler: $(PROF_EXT) $(PROF_PYOUT)
 	$(PYTHON) profiler/bench/bench.py

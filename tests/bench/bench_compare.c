@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "compare.h"
-#include "store_fixture.h"
-#include "verdict_fixture.h"
+#include "judge/compare.h"
+#include "lib/store_fixture.h"
+#include "lib/verdict_fixture.h"
 
 static struct store *db;
 static struct stats_rng noise;

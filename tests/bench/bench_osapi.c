@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
-#include "workload.h"
+#include "cloud/workload.h"
 #include "fakecloud/fc.h"
 
 static double cpu_of(const struct rusage *ru)

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "changepoint.h"
-#include "stats.h"
-#include "verdict.h"
+#include "judge/changepoint.h"
+#include "judge/stats.h"
+#include "judge/verdict.h"
 
 #define MAXN 64
 

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compare.h"
-#include "store.h"
+#include "judge/compare.h"
+#include "store/store.h"
 
 static int cmp_d(const void *a, const void *b)
 {

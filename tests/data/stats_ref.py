@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# stats_ref.py - how the reference values hard-coded in tests/t_stats.c were produced
+# stats_ref.py - how the reference values hard-coded in tests/unit/t_stats.c were produced
 # (Debian 12: python3-scipy 1.10.1, python3-numpy 1.24.2). Run once by hand:
 #   /usr/bin/python3 tests/data/stats_ref.py
 # The Moses interval is computed here by brute force over all rank assignments

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clouds.h"
+#include "cloud/clouds.h"
 
 extern char **environ;
 

@@ -2,7 +2,7 @@
  * cloud or one error sentence, never a crash, leak or hang. Cloud name: "devstack". */
 #include <stdint.h>
 
-#include "clouds.h"
+#include "cloud/clouds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "localconf.h"
+#include "host/localconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

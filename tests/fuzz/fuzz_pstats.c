@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect.h"
-#include "pstats.h"
+#include "profile/collect.h"
+#include "profile/pstats.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t len);
 

@@ -1,6 +1,6 @@
 """t_api.py - greenprof's cProfile/eventlet-compatible API, file formats and CLI.
 
-TAP under prove (tests/exec runs it with $PYTHON). Works in a temp dir it removes.
+TAP under prove (tests/lib/exec runs it with $PYTHON). Works in a temp dir it removes.
 """
 import cProfile
 import io

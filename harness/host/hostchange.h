@@ -1,0 +1,118 @@
+/*
+ * hostchange.h - the part of `greenbench run` that changes the host and
+ * always puts it back: lock, recover a crashed run, journal, local.conf and
+ * inline config settings, patches, fake-compute count, unit restarts with the
+ * profiler's GREENBENCH_PROFILE, and the restore (on success, error, signal,
+ * or later from the journal after kill -9). Every change is journaled before
+ * it is made. Never prints (progress goes through a callback), never exits.
+ */
+#ifndef GB_HOSTCHANGE_H
+#define GB_HOSTCHANGE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/gb.h"
+#include "host/journal.h"
+#include "scenario/scenario.h"
+
+struct hostchange;
+
+struct hostchange_opts {
+	const char *units_file;  /* --units; NULL: the scenario's units.file */
+	const char *state_dir;   /* --state-dir; NULL: journal_state_dir's default */
+	const char *const *vars; /* --var NAME=PATH, override units-file vars and defaults */
+	size_t n_vars;
+	bool force;              /* patch even if the files it touches have uncommitted changes */
+	bool dry_run;            /* check everything, say what would change, change nothing */
+	/* one progress line (no newline), e.g. "restarting n-sch... dead in 3.0 s, ready in 4.1 s" */
+	void (*progress)(void *arg, const char *line);
+	void *progress_arg;
+	/* restore hands each server the journal still lists to this (may be NULL) */
+	journal_server_fn server_cleanup;
+	void *server_cleanup_arg;
+	/* restore calls this for each fake compute host it stopped, so its service record
+	 * can be deleted from the cloud (may be NULL; failures are reported, not fatal) */
+	int (*fake_cleanup)(void *arg, const char *host, struct gb_err *err);
+	void *fake_cleanup_arg;
+};
+
+/* One step of a run (cmd_run.c owns the list; later parts add theirs). */
+typedef int (*hostchange_step_fn)(struct hostchange *hc, void *arg, struct gb_err *err);
+struct hostchange_step {
+	const char *name;      /* "config", "patches", "fake-computes", "restart", "workload" */
+	hostchange_step_fn fn;
+	void *arg;
+};
+
+struct hostchange_timing {
+	char name[48]; /* step name, or "restart n-sch" */
+	double secs;
+};
+
+/*
+ * Catch SIGINT/SIGTERM/SIGHUP: they set a flag the long loops check (the run
+ * then stops, restores, and exits 4). A second signal during restore does
+ * not abandon it. SIGPIPE is ignored.
+ */
+void hostchange_install_signals(void);
+/* Has SIGINT/SIGTERM/SIGHUP arrived? (the workload checks this too) */
+bool hostchange_interrupted(void);
+/* The flag itself, for loops that take a pointer (the workload's hooks). */
+volatile sig_atomic_t *hostchange_interrupt_flag(void);
+
+/*
+ * Debug hook for the fault-injection test: when GREENBENCH_DEBUG_STOP_AT
+ * (a comma-separated list) names this point, the process SIGSTOPs itself
+ * there, each time it passes it. Points: begin,
+ * config:journaled, config:applied, patch:journaled, patch:applied,
+ * fake:journaled, fake:started, restart:journaled, restart:env,
+ * restart:stopped, restart:started, workload, restore:begin, restore:files.
+ */
+void hostchange_debug_point(const char *point);
+extern const char *const hostchange_debug_points[]; /* NULL-terminated */
+
+/*
+ * Preflight and start: resolve the state dir, take the lock, finish the
+ * restore of a crashed run if its journal is there (saying so), load the units
+ * file, parse local.conf and settings into the new file contents, check every
+ * patch applies (and the tree is clean unless force), check the units exist.
+ * Nothing on the host changes until all that passed; then the journal is
+ * created (not in dry-run). The caller frees *out with hostchange_free.
+ */
+int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *opts,
+		     struct hostchange **out, struct gb_err *err);
+
+/* The steps (each a hostchange_step_fn; arg unused). */
+int hostchange_apply_config(struct hostchange *hc, void *arg, struct gb_err *err);
+int hostchange_apply_patches(struct hostchange *hc, void *arg, struct gb_err *err);
+int hostchange_scale_computes(struct hostchange *hc, void *arg, struct gb_err *err);
+int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *err);
+
+/* Run steps in order, timing each; stop at the first failure or signal
+ * (GB_EXIT_INTERRUPTED). Does not restore: hostchange_finish does. */
+int hostchange_run_steps(struct hostchange *hc, const struct hostchange_step *steps, size_t n,
+			 struct gb_err *err);
+
+/* Restore everything the journal lists, verify, discard the journal, unlock.
+ * Always call it after hostchange_begin succeeded. */
+int hostchange_finish(struct hostchange *hc, struct gb_err *err);
+
+/* `greenbench restore`: undo the journal left in state_dir (if any). *found
+ * tells whether there was one. Uses opts->state_dir, progress, server_cleanup. */
+int hostchange_restore(const struct hostchange_opts *opts, bool *found, struct gb_err *err);
+
+const char *hostchange_run_id(const struct hostchange *hc);
+const char *hostchange_state_dir(const struct hostchange *hc);
+const char *hostchange_dumps_dir(const struct hostchange *hc); /* <state>/runs/<id>/dumps */
+struct journal *hostchange_journal(struct hostchange *hc);      /* NULL in dry-run */
+const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n);
+int hostchange_fake_count(const struct hostchange *hc);
+/* Fake computes the host had before the run, and the host name prefix of the
+ * fake_compute template (NULL without one): hosts prefix1..prefixN. */
+int hostchange_fake_existing(const struct hostchange *hc);
+const char *hostchange_fake_host_prefix(const struct hostchange *hc);          /* target, -1: unchanged */
+void hostchange_free(struct hostchange *hc);
+
+#endif

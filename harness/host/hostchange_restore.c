@@ -1,0 +1,239 @@
+/*
+ * hostchange_restore.c - undoing a run from its journal: servers handed to the
+ * API part first, then backwards fake computes stopped, patches reversed,
+ * files put back (sha256 checked), directories removed; then forwards the
+ * touched units restarted with their original config. Idempotent; keeps the
+ * journal when anything could not be undone. Never prints, never exits.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/hostchange.h"
+#include "host/hostchange_int.h"
+#include "host/patch.h"
+#include "units/units.h"
+#include "units/unitsfile.h"
+
+/* Remove "<path>.gbtmp.<pid>" files an interrupted atomic write left next to
+ * path (by the run or by an earlier, interrupted restore). */
+static void remove_stale_tmp(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return;
+	char *dir = gb_strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	struct strbuf prefix = STRBUF_INIT, victim = STRBUF_INIT;
+	sb_addf(&prefix, "%s.gbtmp.", slash + 1);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		const char *rest = de->d_name + prefix.len;
+		if (strncmp(de->d_name, prefix.buf, prefix.len) || !*rest ||
+		    strspn(rest, "0123456789") != strlen(rest))
+			continue;
+		sb_reset(&victim);
+		sb_addf(&victim, "%s/%s", dir, de->d_name);
+		unlink(victim.buf);
+	}
+	if (d)
+		closedir(d);
+	sb_release(&prefix);
+	sb_release(&victim);
+	free(dir);
+}
+
+static bool has_fake_record(const struct journal_rec *r, size_t n, const char *unit)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(r[i].kind, JOURNAL_FAKE) && r[i].n_fields >= 1 &&
+		    !strcmp(r[i].fields[0], unit))
+			return true;
+	return false;
+}
+
+static void keep_first(struct gb_err *err, int *failures, const struct gb_err *e)
+{
+	if ((*failures)++ == 0 && err) {
+		*err = *e;
+		err->exit_code = GB_EXIT_ENV;
+	}
+}
+
+/* Undo everything j lists. Keeps going after a failure; returns -1 with the
+ * first failure in err if anything could not be restored. */
+int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct gb_err *err)
+{
+	size_t n;
+	const struct journal_rec *r = journal_records(j, &n);
+	int failures = 0;
+	struct gb_err e;
+	hostchange_set_restoring(true);
+	hostchange_debug_point("restore:begin");
+	const char *uf_path = r[0].n_fields >= 3 ? r[0].fields[2] : "";
+	enum sc_backend backend = r[0].n_fields >= 4 && !strcmp(r[0].fields[3], "process")
+					  ? SC_BACKEND_PROCESS
+					  : SC_BACKEND_SYSTEMD;
+	bool needs_units = false;
+	for (size_t i = 0; i < n; i++)
+		needs_units |= !strcmp(r[i].kind, JOURNAL_FAKE) || !strcmp(r[i].kind, JOURNAL_RESTART) ||
+			       !strcmp(r[i].kind, JOURNAL_STOP);
+	struct unitsfile *uf = NULL;
+	struct units *units = NULL;
+	if (needs_units) {
+		if (*uf_path && unitsfile_load(uf_path, &uf, &e) != 0)
+			keep_first(err, &failures, &e);
+		else if (units_open(uf, backend, &units, &e) != 0)
+			keep_first(err, &failures, &e);
+	}
+
+	/* servers first: deleting them needs the cloud as it was during the run */
+	if (o && o->server_cleanup) {
+		int bad = journal_each_server(j, o->server_cleanup, o->server_cleanup_arg, &e);
+		if (bad > 0)
+			keep_first(err, &failures, &e);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(r[i].kind, JOURNAL_SERVER) && r[i].n_fields >= 3)
+				hostchange_say(o, "server %s (%s) on cloud %s may be left over; check with "
+				       "`openstack server show %s`", *r[i].fields[1] ? r[i].fields[1] : "?",
+				    r[i].fields[2], r[i].fields[0], r[i].fields[2]);
+	}
+
+	/* phase A, backwards: fakes stopped, patches reversed, files back */
+	for (size_t k = n; k-- > 1;) {
+		const struct journal_rec *x = &r[k];
+		if (!strcmp(x->kind, JOURNAL_FAKE) && x->n_fields >= 3 && units) {
+			struct uf_unit def;
+			struct strbuf host = STRBUF_INIT, conf = STRBUF_INIT;
+			if (backend == SC_BACKEND_PROCESS &&
+			    units_fake_def(uf, atoi(x->fields[2]), &def, &host, &conf, &e) == 0) {
+				units_add(units, &def);
+				units_def_free(&def);
+			}
+			double secs;
+			if (units_stop(units, x->fields[0], &secs, &e) != 0)
+				keep_first(err, &failures, &e);
+			else
+				hostchange_say(o, "stopped fake compute %s (host %s): dead in %.1f s", x->fields[0],
+				    x->fields[1], secs);
+			if (o && o->fake_cleanup && o->fake_cleanup(o->fake_cleanup_arg, x->fields[1], &e) != 0)
+				hostchange_say(o, "fake compute %s: %s", x->fields[1], e.msg);
+			sb_release(&host);
+			sb_release(&conf);
+		} else if (!strcmp(x->kind, JOURNAL_PATCH) && x->n_fields >= 4) {
+			bool was;
+			if (patch_undo(x->fields[0], x->fields[1], x->fields[3], &was, &e) != 0)
+				keep_first(err, &failures, &e);
+			else if (was)
+				hostchange_say(o, "reversed patch %.12s... in %s", x->fields[2], x->fields[0]);
+		} else if (!strcmp(x->kind, JOURNAL_FILE) && x->n_fields >= 5) {
+			remove_stale_tmp(x->fields[0]); /* a write that did not finish */
+			bool changed;
+			if (journal_restore_file(x, &changed, &e) != 0)
+				keep_first(err, &failures, &e);
+			else if (changed && !strcmp(x->fields[1], "0"))
+				hostchange_say(o, "removed %s (created by the run)", x->fields[0]);
+			else if (changed)
+				hostchange_say(o, "restored %s (sha256 %.12s... verified)", x->fields[0], x->fields[3]);
+		} else if (!strcmp(x->kind, JOURNAL_MKDIR) && x->n_fields >= 1) {
+			if (rmdir(x->fields[0]) == 0)
+				hostchange_say(o, "removed directory %s (created by the run)", x->fields[0]);
+			else if (errno != ENOENT) {
+				gb_errf(&e, GB_EXIT_ENV, "cannot remove %s, created by the run: %s",
+					x->fields[0], strerror(errno));
+				keep_first(err, &failures, &e);
+			}
+		}
+	}
+	if (units && backend == SC_BACKEND_SYSTEMD && units_daemon_reload(units, &e) != 0)
+		keep_first(err, &failures, &e);
+	hostchange_debug_point("restore:files");
+
+	/* phase B, forwards: units back to their original state, original config */
+	for (size_t k = 1; k < n && units; k++) {
+		const struct journal_rec *x = &r[k];
+		bool is_restart = !strcmp(x->kind, JOURNAL_RESTART), is_stop = !strcmp(x->kind, JOURNAL_STOP);
+		if ((!is_restart && !is_stop) || x->n_fields < 1)
+			continue;
+		const char *unit = x->fields[0];
+		if (has_fake_record(r, n, unit))
+			continue;
+		bool seen = false;
+		for (size_t q = 1; q < k && !seen; q++)
+			seen = (!strcmp(r[q].kind, JOURNAL_RESTART) || !strcmp(r[q].kind, JOURNAL_STOP)) &&
+			       r[q].n_fields >= 1 && !strcmp(r[q].fields[0], unit);
+		if (seen)
+			continue;
+		bool was_running = is_stop || (x->n_fields >= 2 && !strcmp(x->fields[1], "1"));
+		struct units_timing t;
+		if (was_running) {
+			if (units_restart(units, unit, &t, &e) != 0)
+				keep_first(err, &failures, &e);
+			else
+				hostchange_say(o, "restarting %s with its original config... dead in %.1f s, ready in "
+				       "%.1f s", unit, t.dead_secs, t.ready_secs);
+		} else {
+			if (units_stop(units, unit, &t.dead_secs, &e) != 0)
+				keep_first(err, &failures, &e);
+			else
+				hostchange_say(o, "stopped %s (it was not running before the run)", unit);
+		}
+	}
+	units_close(units);
+	unitsfile_free(uf);
+	if (failures && err) {
+		size_t l = strlen(err->msg);
+		if (failures > 1)
+			l += (size_t)snprintf(err->msg + l, sizeof(err->msg) - l, " (and %d more problem%s)",
+					      failures - 1, failures > 2 ? "s" : "");
+		if (l < sizeof(err->msg))
+			snprintf(err->msg + l, sizeof(err->msg) - l, "; the journal %s is kept: fix this "
+								     "and run `greenbench restore` again",
+				 journal_path(j));
+	}
+	return failures ? -1 : 0;
+}
+
+int hostchange_recover(const char *state_dir, const struct hostchange_opts *o, bool *found,
+		       struct gb_err *err)
+{
+	*found = journal_exists(state_dir);
+	if (!*found)
+		return 0;
+	struct journal *j;
+	if (journal_load(state_dir, &j, err) != 0)
+		return -1;
+	size_t n;
+	const struct journal_rec *r = journal_records(j, &n);
+	hostchange_say(o, "found the journal of run %s (pid %s, no longer running): restoring the host",
+	    r[0].n_fields ? r[0].fields[0] : "?", r[0].n_fields > 1 ? r[0].fields[1] : "?");
+	int rc = hostchange_undo(j, o, err);
+	journal_close(j);
+	if (rc == 0)
+		rc = journal_discard(state_dir, err);
+	return rc;
+}
+
+int hostchange_restore(const struct hostchange_opts *o, bool *found, struct gb_err *err)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int fd = -1;
+	long stale = 0;
+	*found = false;
+	int rc = journal_state_dir(o ? o->state_dir : NULL, &dir, err);
+	if (rc == 0)
+		rc = journal_lock(dir.buf, &fd, &stale, err);
+	if (rc == 0) {
+		if (stale)
+			hostchange_say(o, "run pid %ld died without releasing the lock", stale);
+		rc = hostchange_recover(dir.buf, o, found, err);
+		journal_unlock(fd, dir.buf);
+	}
+	sb_release(&dir);
+	return rc;
+}

@@ -1,0 +1,118 @@
+/*
+ * journal.h - the write-ahead journal of host changes: every change is
+ * appended (and fsync'd) here BEFORE it is made, so a run killed at any point
+ * can be undone by `greenbench restore` or the next run. Also the run lock.
+ * Lives under the state directory: lock, journal, journal.d/ (file backups).
+ */
+#ifndef GB_JOURNAL_H
+#define GB_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/gb.h"
+
+/* Record kinds, as written in the journal (one line each, fields %-escaped). */
+#define JOURNAL_BEGIN "begin"     /* run_id pid units_file backend */
+#define JOURNAL_FILE "file"       /* path existed(0|1) mode sha256 backup_path */
+#define JOURNAL_MKDIR "mkdir"     /* path: created by the run, removed if empty */
+#define JOURNAL_PATCH "patch"     /* tree patch_copy sha256 method(git|patch) */
+#define JOURNAL_RESTART "restart" /* unit was_running(0|1): restart it plainly on restore */
+#define JOURNAL_STOP "stop"       /* unit: the run stopped it; start it on restore */
+#define JOURNAL_FAKE "fake"       /* unit host: fake compute added; stop it on restore */
+#define JOURNAL_RELOAD "reload"   /* systemd daemon-reload needed after files change */
+#define JOURNAL_SERVER "server"   /* cloud id name: created through the API */
+#define JOURNAL_SERVER_GONE "server-gone" /* id: deleted again, nothing to clean */
+
+struct journal_rec {
+	char *kind;    /* one of the JOURNAL_* words */
+	char **fields; /* the record's fields, decoded */
+	size_t n_fields;
+	int line;      /* line in the journal file */
+};
+
+struct journal;
+
+/* sha256 of a buffer / a file as 64 lowercase hex digits + NUL. */
+void journal_sha256(const void *data, size_t len, char hex[65]);
+int journal_sha256_file(const char *path, char hex[65], struct gb_err *err);
+
+/*
+ * The state directory: dir if given, else /var/lib/greenbench as root, else
+ * $XDG_STATE_HOME/greenbench (~/.local/state/greenbench). Created 0700;
+ * out gets its absolute path.
+ */
+int journal_state_dir(const char *dir, struct strbuf *out, struct gb_err *err);
+
+/*
+ * Take the run lock <state_dir>/lock (flock + our pid inside). *fd is kept
+ * open for the run (journal_unlock closes it). A lock held by a live process
+ * fails naming its pid (exit 3); a stale one (dead pid) is taken over and
+ * *stale_pid set to the dead pid (0 if none).
+ */
+int journal_lock(const char *state_dir, int *fd, long *stale_pid, struct gb_err *err);
+void journal_unlock(int fd, const char *state_dir);
+
+/* Is there a journal left by a run in state_dir? */
+bool journal_exists(const char *state_dir);
+
+/*
+ * Start a new journal (fails if one exists: recover it first). Writes the
+ * begin record. The caller owns *out (journal_close).
+ */
+int journal_create(const char *state_dir, const char *run_id, const char *units_file,
+		   const char *backend, struct journal **out, struct gb_err *err);
+
+/* Read an existing journal (a torn last line from a crash is ignored). */
+int journal_load(const char *state_dir, struct journal **out, struct gb_err *err);
+
+/* Append one record and fsync it. fields: n strings. */
+int journal_append(struct journal *j, const char *kind, const char *const *fields, size_t n,
+		   struct gb_err *err);
+
+/*
+ * Before changing path: back it up (copy into journal.d, fsync) and append a
+ * file record with its sha256 (or existed=0 if it does not exist). A path
+ * already backed up in this journal is not backed up again.
+ */
+int journal_backup_file(struct journal *j, const char *path, struct gb_err *err);
+
+/* Before creating directory path (and after it is known not to exist). */
+int journal_add_mkdir(struct journal *j, const char *path, struct gb_err *err);
+
+/* Before applying a patch: a copy of it is kept in journal.d for the reverse. */
+int journal_add_patch(struct journal *j, const char *tree, const char *patch_path,
+		      const char *sha, const char *method, struct gb_err *err);
+
+/* A server the API part creates, so restore can delete leaked servers.
+ * Journal it before the POST with id "" and the (unique) name asked for, then
+ * again with its id once nova answers; journal_server_gone(id) after the
+ * delete is confirmed. Restore hands the callback the id, or "" and the name
+ * when the run died before nova answered (find it by name, then delete). */
+int journal_add_server(struct journal *j, const char *cloud, const char *server_id,
+		       const char *name, struct gb_err *err);
+int journal_server_gone(struct journal *j, const char *server_id, struct gb_err *err);
+
+/* Callback restore hands each server still recorded as existing to. */
+typedef int (*journal_server_fn)(void *arg, const char *cloud, const char *server_id,
+				 const char *name, struct gb_err *err);
+/* Call fn for each server record not followed by a server-gone record. Returns
+ * the number of servers the callback failed on (their errors go to the last err). */
+int journal_each_server(const struct journal *j, journal_server_fn fn, void *arg,
+			struct gb_err *err);
+
+/* All records, in the order they were written. */
+const struct journal_rec *journal_records(const struct journal *j, size_t *n);
+
+/* Restore one file record: write the backup back (or remove a created file)
+ * and check its sha256 against the original. Idempotent. *changed set if
+ * anything had to be done. */
+int journal_restore_file(const struct journal_rec *rec, bool *changed, struct gb_err *err);
+
+/* The journal is fully undone: remove it and its backups. */
+int journal_discard(const char *state_dir, struct gb_err *err);
+
+const char *journal_path(const struct journal *j);
+void journal_close(struct journal *j);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * scenario.h - a validated greenbench scenario (schema v1; documented in
+ * scenarios/README.md). scenario_load() turns a YAML file into this struct or
+ * into one error naming file:line:column and the field. Loading never touches
+ * the host; the struct owns every string in it (scenario_free releases all).
+ */
+#ifndef GB_SCENARIO_H
+#define GB_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/gb.h"
+
+/* Keystone v3 password credentials given inline instead of a clouds.yaml entry. */
+struct sc_auth {
+	char *auth_url;            /* "http://127.0.0.1:5000/v3" */
+	char *username;
+	char *password;            /* never printed, never stored */
+	char *project_name;
+	char *user_domain_name;    /* default "Default" */
+	char *project_domain_name; /* default "Default" */
+	char *region_name;         /* NULL: any region */
+	char *interface;           /* "public" (default), "internal", "admin" */
+};
+
+enum sc_backend { SC_BACKEND_SYSTEMD = 0, SC_BACKEND_PROCESS };
+
+struct sc_units {
+	enum sc_backend backend; /* systemd: devstack@NAME via systemctl */
+	char *file;              /* units file (process backend, or probes for systemd); NULL if none */
+	int line;                /* where `units` was given, for later errors */
+};
+
+/* One `key = value` to set in `[section]` of a config file ("$NOVA_CONF" or a path). */
+struct sc_setting {
+	char *file;    /* "$NOVA_CONF" or a path as written */
+	char *section; /* "filter_scheduler" */
+	char *key;     /* "enabled_filters" */
+	char *value;   /* "" allowed */
+	int line;      /* line in the scenario, for errors from the merge */
+};
+
+struct sc_patch {
+	char *path; /* the patch file, resolved against the scenario's directory */
+	char *tree; /* the source tree it applies to (e.g. /opt/stack/nova); NULL: cwd of run */
+	int line;
+};
+
+struct sc_profile {
+	char *unit;   /* "n-sch" */
+	char *target; /* "nova.scheduler.manager:SchedulerManager.select_destinations" */
+	int line;
+};
+
+enum sc_step_kind { SC_STEP_CREATE_SERVERS = 0 };
+
+struct sc_step {
+	enum sc_step_kind kind;
+	int line;
+	int count;            /* servers per repeat, 1..10000, default 1 */
+	int concurrency;      /* in-flight creates, 1..count */
+	char *image;          /* name or id */
+	char *flavor;         /* name or id */
+	char *networks;       /* "none" (default), "auto", or a network name/id */
+	char *wait;           /* "ACTIVE" (default) or "none" */
+	double timeout;       /* seconds to reach `wait`, default 120 */
+	bool do_delete;       /* delete after the step (default true) */
+	double delete_timeout; /* seconds to be gone, default 120 */
+	char *name_prefix;    /* default "greenbench" */
+};
+
+enum sc_sla_op { SC_SLA_MAX = 1, SC_SLA_MIN = 2 };
+
+/* What an SLA metric measures (grammar in scenarios/README.md). */
+enum sc_sla_kind {
+	SC_SLA_CREATE_SERVERS = 0, /* create_servers.<measure>.<stat> */
+	SC_SLA_PROFILE,            /* profile.<function>.<measure>.<stat> */
+	SC_SLA_ERRORS,             /* errors.count */
+};
+
+/* "create_servers.latency.p95: {max: 30s}" */
+struct sc_sla {
+	char *metric; /* "create_servers.latency.p95", as written */
+	enum sc_sla_kind kind;
+	char *measure; /* post|active|delete|latency, cumtime|tottime|ncalls, or "errors" */
+	char *stat;    /* mean|median|p50|p90|p95|p99|max, or "count" for errors.count */
+	int profile_index; /* SC_SLA_PROFILE: index into scenario.profiles, else -1 */
+	bool is_duration;  /* max/min are seconds (else plain numbers: ncalls, errors) */
+	unsigned ops; /* SC_SLA_MAX | SC_SLA_MIN */
+	double max, min; /* seconds for durations, plain numbers otherwise */
+	int line;
+};
+
+struct scenario {
+	char *path;        /* as given */
+	char *dir;         /* directory of the file (absolute for scenario_load): relative
+			      paths in the scenario resolve against it */
+	char sha256[65];   /* hex SHA-256 of the file's bytes, for the results store */
+	int version;       /* 1 */
+	char *name;        /* [A-Za-z0-9_.-]{1,64} */
+	char *description; /* optional */
+	char *cloud;       /* clouds.yaml entry, or NULL (neither cloud nor auth: use
+			      OS_CLOUD / OS_* from the environment, like openstacksdk) */
+	int cloud_line;    /* line of `cloud:` or `auth:`, 0 if neither */
+	bool has_auth;     /* inline auth: block given */
+	struct sc_auth auth;
+	struct sc_units units;
+	char *local_conf;  /* path to a local.conf fragment (resolved), or NULL */
+	int local_conf_line;
+	struct sc_setting *settings; /* inline `config:` settings, in file order, applied
+					after local_conf */
+	size_t n_settings;
+	int fake_computes; /* -1: leave the host's count alone; else 0..1000 */
+	struct sc_patch *patches;
+	size_t n_patches;
+	struct sc_profile *profiles;
+	size_t n_profiles;
+	char **restart;    /* unit names to restart, in order; every profile unit is in it */
+	size_t n_restart;
+	struct sc_step *steps;
+	size_t n_steps;
+	int repeat;        /* 1..1000, default 1 */
+	struct sc_sla *slas;
+	size_t n_slas;
+};
+
+/*
+ * Load and validate path. On success returns 0 and *out is a scenario the
+ * caller frees with scenario_free(). On failure returns -1 with err->msg like
+ * "scenarios/bad.yaml:2:16: fake_computes: expected an integer 0..1000, got 'many'".
+ * Reads only path (at most 1 MiB) and checks that local_conf and patch files are
+ * readable; changes nothing.
+ */
+int scenario_load(const char *path, struct scenario **out, struct gb_err *err);
+
+/*
+ * Same, from a buffer; `name` is used in messages and `dir` (NULL: ".") to
+ * resolve relative paths. Unlike scenario_load it does not check that
+ * local_conf and patch files exist: it never touches the filesystem.
+ */
+int scenario_load_buffer(const char *name, const char *dir, const char *data, size_t len,
+			 struct scenario **out, struct gb_err *err);
+
+/* Free sc and everything in it; NULL is fine. */
+void scenario_free(struct scenario *sc);
+
+#endif

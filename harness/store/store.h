@@ -1,0 +1,160 @@
+/*
+ * store.h - the results store: one sqlite file holding runs, requests, servers,
+ * profiles (per-function stats rows and the compressed raw dump, which alone holds the
+ * caller edges) and SLA results.
+ * A run is written in one transaction, so a crash never leaves half a run visible.
+ * Schema: harness/STORE.md. Never prints, never exits.
+ */
+#ifndef GB_STORE_H
+#define GB_STORE_H
+
+#include <stddef.h>
+
+#include "base/gb.h"
+#include "profile/pstats.h"
+
+#define STORE_SCHEMA_VERSION 2
+
+struct store; /* an open store; store_close() frees it */
+
+/* ---- what a run command collects as it goes ---- */
+
+struct store_request {
+	int repeat;                 /* 0-based repeat index */
+	char *request_id;           /* X-OpenStack-Request-ID we sent: req-<uuid> */
+	char *server_request_id;    /* the service's own x-openstack-request-id, or NULL */
+	char *method, *path;        /* "POST", "/v2.1/servers" */
+	int status;                 /* HTTP status, 0 when no answer */
+	double latency;             /* seconds */
+	double started_at;          /* unix seconds */
+};
+
+struct store_server {
+	int repeat;
+	char *server_id;            /* nova uuid, NULL if the POST failed */
+	char *name;
+	char *request_id;           /* request id of the create POST */
+	double post_latency;        /* seconds; < 0 for unknown (stored NULL) */
+	double time_to_active;      /* seconds from POST to ACTIVE; < 0 unknown */
+	double time_to_deleted;     /* seconds from DELETE to gone; < 0 unknown */
+	char *final_status;         /* ACTIVE, ERROR, DELETED, TIMEOUT... */
+	char *fault;                /* nova's fault message, or NULL */
+};
+
+struct store_profile {
+	int repeat;
+	char *target;               /* "nova.scheduler.manager:SchedulerManager.select_destinations" */
+	char *request_id;
+	long pid;
+	unsigned char *raw;         /* the dump's bytes as the service wrote them */
+	size_t raw_len;
+	struct pstats *stats;       /* parsed from raw */
+};
+
+struct store_sla {
+	char *metric;               /* "create_servers.latency.p95" */
+	double value, limit;
+	int passed;
+};
+
+struct store_patch {
+	char *name, *sha256;
+};
+
+/* The whole run. String fields are owned by the record (assign gb_strdup()ed strings or
+ * NULL); run_record_free() frees everything. */
+struct run_record {
+	char *scenario;             /* scenario name */
+	char *scenario_sha256;      /* of the YAML file's bytes */
+	char *scenario_yaml;        /* the YAML text itself */
+	char *label;                /* user's label, or NULL */
+	double started_at, finished_at; /* unix seconds; finished 0 = unknown */
+	char *host;                 /* hostname */
+	int cpu_count;
+	double load_before[3], load_after[3]; /* 1, 5, 15 minute load averages */
+	long long mem_free_kb;      /* MemAvailable at start, -1 unknown */
+	char *service_revision;     /* git describe of the service tree, or NULL */
+	char *greenbench_version;   /* NULL: GB_VERSION */
+	char *status;               /* "ok", "failed" or "interrupted" */
+	int fake_computes, repeat_count;
+	long long ab_id;            /* the A/B experiment this run belongs to, 0 = none */
+	int is_baseline;
+
+	struct store_patch *patches; size_t n_patches;
+	struct store_request *requests; size_t n_requests;
+	struct store_server *servers; size_t n_servers;
+	struct store_profile *profiles; size_t n_profiles;
+	struct store_sla *slas; size_t n_slas;
+};
+
+struct run_record *run_record_new(void);
+void run_record_free(struct run_record *rec);
+
+/* Append a copy (strings duplicated) of r to the record. */
+void run_record_add_patch(struct run_record *rec, const char *name, const char *sha256);
+void run_record_add_request(struct run_record *rec, const struct store_request *r);
+void run_record_add_server(struct run_record *rec, const struct store_server *s);
+void run_record_add_sla(struct run_record *rec, const char *metric, double value, double limit,
+			int passed);
+
+/* Parse raw (a cProfile dump) and append it with a copy of its bytes. Fails, adding
+ * nothing, when the dump is corrupt (err names `what` or the target). */
+int run_record_add_profile(struct run_record *rec, int repeat, const char *target,
+			   const char *request_id, long pid, const unsigned char *raw, size_t len,
+			   struct gb_err *err);
+
+/* Fill the host facts: with after == 0 host name, CPU count, 1/5/15-minute load and
+ * MemAvailable (the run's start); with after == 1 only load_after. Facts it cannot read
+ * stay unknown; never fails. */
+void run_record_fill_host(struct run_record *rec, int after);
+
+/* Lower-case hex sha256 of data (scenario text, patch files), into out[65]. */
+void store_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* ---- opening ---- */
+
+/* The store's path: opt_db if given, else $GREENBENCH_DB, else
+ * $XDG_DATA_HOME/greenbench/results.db, else ~/.local/share/greenbench/results.db. */
+int store_default_path(const char *opt_db, struct strbuf *out, struct gb_err *err);
+
+/* Open (creating it and its directory when create is 1) and migrate to the current
+ * schema: WAL, foreign keys, 5 s busy timeout. Errors are GB_EXIT_ENV (3). */
+int store_open(const char *path, int create, struct store **out, struct gb_err *err);
+void store_close(struct store *db);
+
+/* store_default_path(opt_db) then store_open(): what every read command does. */
+int store_open_default(const char *opt_db, int create, struct store **out, struct gb_err *err);
+
+/* The underlying sqlite3 handle, for read queries in cmd_*.c and compare.c. */
+struct sqlite3 *store_handle(struct store *db);
+
+/* ---- writing ---- */
+
+/* Write the whole record in one transaction; *run_id gets the new run's id. */
+int store_save_run(struct store *db, const struct run_record *rec, long long *run_id,
+		   struct gb_err *err);
+
+/* Change a stored run's status ("ok", "failed", "interrupted"). */
+int store_mark_status(struct store *db, long long run_id, const char *status, struct gb_err *err);
+
+/* ---- reading ---- */
+
+/* A run reference: an id ("12"), a label, "last" or "last~N" (N runs before the last). */
+int store_resolve_run(struct store *db, const char *ref, long long *run_id, struct gb_err *err);
+
+/* How many runs there are. */
+long long store_count_runs(struct store *db);
+
+/* The aggregated profile of a run (all profiles summed like pstats.Stats.add, or only
+ * those whose target contains `target`, or only profile number `profile_no` (1-based,
+ * 0 = all)). with_edges 0: functions only, from the func_stats rows (fast; times rounded
+ * to the nanosecond, which is cProfile's own resolution); 1: functions and caller edges,
+ * from the raw dumps (exact). n_profiles gets how many were summed. Caller frees *out. */
+int store_run_pstats(struct store *db, long long run_id, const char *target, int profile_no,
+		     int with_edges, struct pstats **out, int *n_profiles, struct gb_err *err);
+
+/* The raw dump of a run's profile number profile_no (1-based, ordered by id), inflated. */
+int store_profile_raw(struct store *db, long long run_id, int profile_no, struct strbuf *out,
+		      struct gb_err *err);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * t_journal.c - the write-ahead journal: records survive a reload (a torn
+ * last line is ignored), file backups restore the exact bytes and mode,
+ * damaged backups are refused, servers are handed back, the run lock.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "host/journal.h"
+#include "base/proc.h"
+#include "lib/tap.h"
+
+static char tmp[PATH_MAX];
+
+static void put(const char *path, const char *text)
+{
+	gb_write_file_atomic(path, text, strlen(text), 0640, NULL);
+}
+
+static char *get(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (gb_read_file(path, 1 << 20, &sb, NULL) != 0) {
+		sb_release(&sb);
+		return gb_strdup("(missing)");
+	}
+	return sb_detach(&sb);
+}
+
+struct seen {
+	int calls;
+	char ids[4][64];
+};
+
+static int server_cb(void *arg, const char *cloud, const char *id, const char *name, struct gb_err *err)
+{
+	struct seen *s = arg;
+	if (s->calls < 4)
+		snprintf(s->ids[s->calls], sizeof(s->ids[0]), "%s/%s/%s", cloud, id, name);
+	s->calls++;
+	return 0;
+}
+
+int main(void)
+{
+	snprintf(tmp, sizeof(tmp), "/tmp/t_journal.XXXXXX");
+	if (!mkdtemp(tmp))
+		return 1;
+	char hex[65];
+	journal_sha256("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256('abc') is the FIPS 180-2 value");
+
+	char state[PATH_MAX + 32], conf[PATH_MAX + 32], created[PATH_MAX + 32], odd[PATH_MAX + 64];
+	snprintf(state, sizeof(state), "%s/state/deep", tmp);
+	snprintf(conf, sizeof(conf), "%s/nova.conf", tmp);
+	snprintf(created, sizeof(created), "%s/new.conf", tmp);
+	snprintf(odd, sizeof(odd), "%s/odd name %%20\nx.conf", tmp);
+	struct strbuf sd = STRBUF_INIT;
+	struct gb_err err = { 0, "" };
+	ok(journal_state_dir(state, &sd, &err) == 0 && access(state, F_OK) == 0, "state dir is created, parents too");
+	struct stat st;
+	stat(state, &st);
+	is_int(st.st_mode & 0777, 0700, "state dir is 0700");
+	{
+		char cwd[PATH_MAX];
+		struct strbuf rel = STRBUF_INIT;
+		if (getcwd(cwd, sizeof(cwd)) && chdir(tmp) == 0) {
+			int r = journal_state_dir("rel/st", &rel, &err);
+			ok(r == 0 && rel.buf[0] == '/' && strstr(rel.buf, "/rel/st"),
+			   "a relative --state-dir becomes absolute (it goes into GREENBENCH_PROFILE out=)");
+			if (chdir(cwd) != 0)
+				diag("cannot chdir back");
+		}
+		sb_release(&rel);
+	}
+
+	int fd = -1, fd2 = -1;
+	long stale = -1;
+	ok(journal_lock(state, &fd, &stale, &err) == 0 && stale == 0, "lock: first taker gets it, nothing stale");
+	char pidline[96];
+	snprintf(pidline, sizeof(pidline), "another greenbench run (pid %ld)", (long)getpid());
+	ok(journal_lock(state, &fd2, &stale, &err) != 0 && strstr(err.msg, pidline),
+	   "lock: a second run is refused naming the holder's pid");
+	journal_unlock(fd, state);
+	/* a dead run's pid left in the lock file */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	char lockp[PATH_MAX * 2], body[32];
+	snprintf(lockp, sizeof(lockp), "%s/lock", state);
+	snprintf(body, sizeof(body), "%ld\n", (long)dead);
+	put(lockp, body);
+	ok(journal_lock(state, &fd, &stale, &err) == 0 && stale == (long)dead,
+	   "lock: a stale lock of a dead run is detected (pid %ld) and taken over", (long)dead);
+
+	put(conf, "[DEFAULT]\ndebug = False\n# keep me\n");
+	chmod(conf, 0640);
+	put(odd, "odd\n");
+	ok(!journal_exists(state), "no journal before a run");
+	struct journal *j = NULL;
+	ok(journal_create(state, "run-1", "/x/units.yaml", "process", &j, &err) == 0 && journal_exists(state),
+	   "journal created with its begin record");
+	struct journal *j2 = NULL;
+	ok(journal_create(state, "run-2", NULL, NULL, &j2, &err) != 0 && strstr(err.msg, "greenbench restore"),
+	   "a second journal is refused while one exists");
+	ok(journal_backup_file(j, conf, &err) == 0, "backup of an existing file");
+	ok(journal_backup_file(j, created, &err) == 0, "backup of a file that does not exist yet");
+	ok(journal_backup_file(j, odd, &err) == 0, "backup of a path with space, %% and newline");
+	ok(journal_backup_file(j, conf, &err) == 0, "backing up the same file twice is a no-op");
+	ok(journal_add_server(j, "devstack", "", "gb-1", &err) == 0 &&
+		   journal_add_server(j, "devstack", "", "gb-3", &err) == 0 &&
+		   journal_add_server(j, "devstack", "11111111-aaaa", "gb-1", &err) == 0 &&
+		   journal_add_server(j, "devstack", "22222222-bbbb", "gb-2", &err) == 0 &&
+		   journal_server_gone(j, "11111111-aaaa", &err) == 0,
+	   "server records appended");
+	size_t n;
+	journal_records(j, &n);
+	is_int(n, 9, "9 records: begin, 3 files, 4 servers, 1 gone");
+	journal_close(j);
+
+	/* the run changes the files, then dies; a torn record at the end */
+	put(conf, "[DEFAULT]\ndebug = True\n");
+	put(created, "[DEFAULT]\nhost = fake-1\n");
+	put(odd, "changed\n");
+	char jpath[PATH_MAX * 2];
+	snprintf(jpath, sizeof(jpath), "%s/journal", state);
+	int jfd = open(jpath, O_WRONLY | O_APPEND);
+	ok(jfd >= 0 && write(jfd, "file /etc/half", 14) == 14, "a torn record is appended (crash mid-write)");
+	close(jfd);
+
+	ok(journal_load(state, &j, &err) == 0, "journal reloads");
+	const struct journal_rec *r = journal_records(j, &n);
+	is_int(n, 9, "the torn record is ignored");
+	is_str(r[3].fields[0], odd, "an odd path survives encoding");
+	is_str(r[0].fields[2], "/x/units.yaml", "begin record keeps the units file");
+	int restored = 0, bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(r[i].kind, JOURNAL_FILE))
+			continue;
+		bool changed;
+		if (journal_restore_file(&r[i], &changed, &err) != 0) {
+			bad++;
+			diag("%s", err.msg);
+		}
+		restored += changed;
+	}
+	ok(!bad && restored == 3, "three files restored");
+	char *c = get(conf);
+	is_str(c, "[DEFAULT]\ndebug = False\n# keep me\n", "restored file has its original bytes");
+	free(c);
+	stat(conf, &st);
+	is_int(st.st_mode & 0777, 0640, "restored file has its original mode");
+	ok(access(created, F_OK) != 0, "a file the run created is removed");
+	c = get(odd);
+	is_str(c, "odd\n", "the odd path is restored");
+	free(c);
+	restored = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool changed;
+		if (!strcmp(r[i].kind, JOURNAL_FILE) && journal_restore_file(&r[i], &changed, &err) == 0)
+			restored += changed;
+	}
+	is_int(restored, 0, "restoring again changes nothing (idempotent)");
+
+	struct seen s = { 0 };
+	int failed = journal_each_server(j, server_cb, &s, &err);
+	ok(failed == 0 && s.calls == 2 && !strcmp(s.ids[0], "devstack//gb-3") &&
+		   !strcmp(s.ids[1], "devstack/22222222-bbbb/gb-2"),
+	   "restore gets the undeleted server by id and the unanswered POST by name only");
+
+	/* a damaged backup is refused */
+	put(conf, "tampered\n");
+	put(r[1].fields[4], "not the original\n");
+	bool changed;
+	ok(journal_restore_file(&r[1], &changed, &err) != 0 && strstr(err.msg, "not restoring from a damaged backup"),
+	   "a backup whose sha256 does not match the journal is refused");
+	journal_close(j);
+	ok(journal_discard(state, &err) == 0 && !journal_exists(state), "discard removes the journal");
+	char jd[PATH_MAX * 2];
+	snprintf(jd, sizeof(jd), "%s/journal.d", state);
+	ok(access(jd, F_OK) != 0, "discard removes the backups");
+	ok(journal_load(state, &j, &err) != 0 && strstr(err.msg, "cannot open"), "loading a missing journal fails");
+	put(jpath, "garbage line\n");
+	ok(journal_load(state, &j, &err) != 0 && strstr(err.msg, "not a greenbench journal"),
+	   "a file without a begin record is not taken for a journal");
+	unlink(jpath);
+	journal_unlock(fd, state);
+	sb_release(&sd);
+	char *rm[] = { "rm", "-rf", tmp, NULL };
+	proc_run(rm, NULL, NULL, NULL, 10, NULL, NULL);
+	return done_testing();
+}

@@ -1,0 +1,102 @@
+/* t_util.c - strbuf, durations, "did you mean" and the options parser. */
+#include <stdlib.h>
+
+#include "cli/opts.h"
+#include "lib/tap.h"
+
+static void test_strbuf(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	is_str(sb_str(&sb), "", "strbuf: empty buffer reads as \"\"");
+	sb_addstr(&sb, "abc");
+	sb_addf(&sb, "-%d-", 42);
+	sb_addch(&sb, 'z');
+	is_str(sb_str(&sb), "abc-42-z", "strbuf: appends in order");
+	for (int i = 0; i < 1000; i++)
+		sb_addstr(&sb, "0123456789");
+	is_int(sb.len, 8 + 10000, "strbuf: grows to 10k bytes");
+	char *s = sb_detach(&sb);
+	ok(sb.buf == NULL && sb.len == 0, "strbuf: detach leaves it empty");
+	free(s);
+	sb_release(&sb);
+}
+
+static void test_duration(void)
+{
+	double v = -1;
+	ok(gb_parse_duration("500ms", &v) == 0 && v == 0.5, "duration: 500ms is 0.5 s");
+	ok(gb_parse_duration("2s", &v) == 0 && v == 2, "duration: 2s");
+	ok(gb_parse_duration("1m", &v) == 0 && v == 60, "duration: 1m is 60 s");
+	ok(gb_parse_duration("1.5", &v) == 0 && v == 1.5, "duration: bare 1.5 is seconds");
+	ok(gb_parse_duration("-1s", &v) != 0, "duration: negative rejected");
+	ok(gb_parse_duration("2 s", &v) != 0, "duration: '2 s' rejected");
+	ok(gb_parse_duration("s", &v) != 0, "duration: unit alone rejected");
+	ok(gb_parse_duration("1e9", &v) != 0, "duration: exponent rejected");
+	ok(gb_parse_duration("99999999999999999999s", &v) != 0, "duration: absurdly long rejected");
+	ok(gb_parse_duration("1.2.3s", &v) != 0, "duration: two dots rejected");
+}
+
+static void test_suggest(void)
+{
+	const char *cands[] = { "run", "compare", "restore", "report", "stats", NULL };
+	is_str(gb_suggest("rn", cands), "run", "suggest: 'rn' -> run");
+	is_str(gb_suggest("compre", cands), "compare", "suggest: 'compre' -> compare");
+	is_str(gb_suggest("restor", cands), "restore", "suggest: 'restor' -> restore");
+	ok(gb_suggest("zzzzzz", cands) == NULL, "suggest: nothing for 'zzzzzz'");
+}
+
+static void test_opts(void)
+{
+	const char *sort = NULL;
+	long limit = 0;
+	int json = 0;
+	double to = 0;
+	struct opt_list patches = { 0 };
+	const struct opt opts[] = {
+		{ OPT_STRING, 's', "sort", &sort, "KEY", "sort key" },
+		{ OPT_INT, 'n', "limit", &limit, "N", "rows" },
+		{ OPT_BOOL, 0, "json", &json, NULL, "json" },
+		{ OPT_DURATION, 0, "timeout", &to, "DUR", "timeout" },
+		{ OPT_LIST, 0, "patch", &patches, "FILE", "patch" },
+		OPT_END_MARKER,
+	};
+	char *argv[] = { "stats", "RUN", "--sort", "cumtime", "-n", "20", "--json",
+			 "--timeout=1m", "--patch", "a", "--patch=b", "--", "--x", NULL };
+	const char **args = NULL;
+	size_t n = 0;
+	struct gb_err err = { 0, "" };
+	int r = opts_parse(13, argv, opts, &args, &n, &err);
+	is_int(r, OPTS_OK, "opts: a full command line parses");
+	is_str(sort, "cumtime", "opts: --sort VALUE");
+	is_int(limit, 20, "opts: -n 20");
+	ok(json == 1, "opts: --json sets the bool");
+	ok(to == 60, "opts: --timeout=1m is 60 s");
+	ok(patches.n_items == 2 && !strcmp(patches.items[1], "b"), "opts: --patch repeats");
+	ok(n == 2 && !strcmp(args[0], "RUN") && !strcmp(args[1], "--x"),
+	   "opts: positionals kept, '--' ends options");
+	free(args);
+	opt_list_release(&patches);
+
+	char *bad[] = { "stats", "--sortt", "x", NULL };
+	r = opts_parse(3, bad, opts, NULL, NULL, &err);
+	is_int(r, OPTS_ERROR, "opts: unknown option is an error");
+	is_str(err.msg, "unknown option '--sortt'; did you mean '--sort'?",
+	       "opts: unknown option suggests the close one");
+	char *badint[] = { "stats", "--limit", "ten", NULL };
+	r = opts_parse(3, badint, opts, NULL, NULL, &err);
+	is_str(err.msg, "option '--limit': expected an integer, got 'ten'", "opts: bad integer named");
+	char *missing[] = { "stats", "--sort", NULL };
+	r = opts_parse(2, missing, opts, NULL, NULL, &err);
+	is_str(err.msg, "option '--sort' needs a value (KEY)", "opts: missing value named");
+	char *help[] = { "stats", "-h", NULL };
+	is_int(opts_parse(2, help, opts, NULL, NULL, &err), OPTS_HELP, "opts: -h asks for help");
+}
+
+int main(void)
+{
+	test_strbuf();
+	test_duration();
+	test_suggest();
+	test_opts();
+	return done_testing();
+}
