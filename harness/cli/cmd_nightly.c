@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/interrupt.h"
 #include "cli/cmd_store.h"
 #include "cli/cmd_verdict.h"
 #include "judge/history.h"
@@ -117,6 +118,12 @@ int cmd_nightly(int argc, char **argv)
 	size_t n_errs = 0;
 	struct strbuf out = STRBUF_INIT;
 	for (size_t i = 0; i < n_jobs && worst_err != GB_EXIT_INTERRUPTED; i++) {
+		if (interrupt_requested()) { /* between runs: the last one restored the host */
+			fprintf(stderr, "greenbench nightly: interrupted; %zu of %zu scenario(s) not run\n",
+				n_jobs - i, n_jobs);
+			worst_err = GB_EXIT_INTERRUPTED;
+			break;
+		}
 		long long run = 0;
 		char *scenario = NULL;
 		err.exit_code = GB_EXIT_USAGE;

@@ -45,7 +45,6 @@ int cmd_restore(int argc, char **argv)
 	int rc;
 	if (!cmd_parse_none(argc, argv, &doc, opts, &rc))
 		return rc;
-	hostchange_install_signals(); /* a Ctrl-C must not abandon a restore half way */
 	/* servers a killed run left are deleted on the cloud its journal names; the
 	 * service records of the fake computes it added on --os-cloud (or OS_CLOUD) */
 	struct runner_cleanup cc = { .cloud = cloud, .insecure = insecure };

@@ -14,7 +14,6 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "host/hostchange.h"
 #include "run/runner.h"
 #include "scenario/scenario.h"
 
@@ -146,7 +145,6 @@ int cmd_run(int argc, char **argv)
 	}
 	struct gb_err err = { GB_EXIT_USAGE, "" };
 	struct scenario *sc = NULL;
-	hostchange_install_signals();
 	if (scenario_load(path, &sc, &err) != 0) {
 		opt_list_release(&vars);
 		return cmd_fail("run", &err);

@@ -1,33 +1,37 @@
 /*
  * main.c - greenbench's entry point: the subcommand table, top-level help and
- * version, "did you mean" for unknown commands. It owns the process exit code;
- * the commands return one, and nothing below main.c calls exit().
+ * version, "did you mean" for unknown commands. It owns the process exit code
+ * (the commands return one, and nothing below main.c calls exit()) and the
+ * signal handling of the commands that change the host.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/interrupt.h"
 #include "cli/cmd.h"
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	bool changes_host; /* Ctrl-C/SIGTERM must restore the host: interrupt_install() first */
 };
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "run a scenario: change the host, restart units, fire requests, profile, store, restore" },
-	{ "compare", cmd_compare, "compare two stored runs with statistics and a verdict" },
-	{ "ab", cmd_ab, "before/after a patch, interleaved blocks, one verdict" },
-	{ "nightly", cmd_nightly, "run and judge against the history of the scenario" },
-	{ "trend", cmd_trend, "the series of a scenario's runs and its change points" },
-	{ "report", cmd_report, "write a text/JSON/HTML report of a run" },
-	{ "stats", cmd_stats, "pstats-like table of a run's profiles" },
-	{ "list", cmd_list, "list stored runs" },
-	{ "show", cmd_show, "show one stored run" },
-	{ "export", cmd_export, "export a run's profiles (prof, callgrind, collapsed, json)" },
-	{ "restore", cmd_restore, "undo the host changes of an interrupted run" },
-	{ "doctor", cmd_doctor, "check this host: tools, cloud, units, profiler" },
-	{ "validate", cmd_validate, "check scenario files without touching anything" },
+	{ "run", cmd_run, "run a scenario: change the host, restart units, fire requests, profile, store, restore", true },
+	{ "compare", cmd_compare, "compare two stored runs with statistics and a verdict", false },
+	{ "ab", cmd_ab, "before/after a patch, interleaved blocks, one verdict", true },
+	{ "nightly", cmd_nightly, "run and judge against the history of the scenario", true },
+	{ "trend", cmd_trend, "the series of a scenario's runs and its change points", false },
+	{ "report", cmd_report, "write a text/JSON/HTML report of a run", false },
+	{ "stats", cmd_stats, "pstats-like table of a run's profiles", false },
+	{ "list", cmd_list, "list stored runs", false },
+	{ "show", cmd_show, "show one stored run", false },
+	{ "export", cmd_export, "export a run's profiles (prof, callgrind, collapsed, json)", false },
+	{ "restore", cmd_restore, "undo the host changes of an interrupted run", true },
+	{ "doctor", cmd_doctor, "check this host: tools, cloud, units, profiler", false },
+	{ "validate", cmd_validate, "check scenario files without touching anything", false },
 };
 
 static void usage(FILE *out)
@@ -97,5 +101,7 @@ int main(int argc, char **argv)
 	const struct command *c = find_command(name);
 	if (!c)
 		return unknown_command(name);
+	if (c->changes_host)
+		interrupt_install(); /* before anything changes; a second signal never abandons a restore */
 	return c->fn(argc - 1, argv + 1);
 }

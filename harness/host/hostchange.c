@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/interrupt.h"
 #include "host/localconf.h"
 #include "host/patch.h"
 #include "base/proc.h"
@@ -62,70 +62,7 @@ struct hostchange {
 	size_t n_timings;
 };
 
-/* ---- signals, debug points, progress ---- */
-
-static volatile sig_atomic_t g_interrupted;
-static volatile sig_atomic_t g_restoring;
-
-void hostchange_set_restoring(bool on)
-{
-	g_restoring = on;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (g_restoring) {
-		static const char msg[] = "\ngreenbench: restoring the host; it exits when that is done\n";
-		ssize_t r = write(2, msg, sizeof(msg) - 1);
-		(void)r;
-	}
-	g_interrupted = 1;
-}
-
-void hostchange_install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: sleeps and waits return early */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-bool hostchange_interrupted(void)
-{
-	return g_interrupted != 0;
-}
-
-volatile sig_atomic_t *hostchange_interrupt_flag(void)
-{
-	return &g_interrupted;
-}
-
-const char *const hostchange_debug_points[] = {
-	"begin", "config", "config:journaled", "config:applied", "patches", "patch:journaled",
-	"patch:applied", "fake-computes", "fake:journaled", "fake:started", "restart",
-	"restart:journaled", "restart:env", "restart:stopped", "restart:started", "workload",
-	"restore:begin", "restore:files", NULL,
-};
-
-void hostchange_debug_point(const char *point)
-{
-	const char *want = getenv("GREENBENCH_DEBUG_STOP_AT"); /* "point[,point...]" */
-	size_t pl = strlen(point);
-	for (const char *p = want; p && *p;) {
-		size_t l = strcspn(p, ",");
-		if (l == pl && !strncmp(p, point, pl)) {
-			raise(SIGSTOP);
-			return;
-		}
-		p += l + (p[l] == ',');
-	}
-}
+/* ---- progress ---- */
 
 void hostchange_say(const struct hostchange_opts *o, const char *fmt, ...)
 {
@@ -394,7 +331,7 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 			goto fail;
 	if (units_open(hc->uf, hc->backend, &hc->units, err) != 0)
 		goto fail;
-	units_set_stop_flag(hc->units, &g_interrupted);
+	units_set_stop_flag(hc->units, interrupt_flag());
 	if (plan_config(hc, err) != 0 || plan_patches(hc, err) != 0 || plan_units(hc, err) != 0)
 		goto fail;
 
@@ -411,7 +348,7 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 		if (journal_create(hc->state_dir, hc->run_id, hc->units_file, backend_name(hc->backend),
 				   &hc->j, err) != 0)
 			goto fail;
-		hostchange_debug_point("begin");
+		interrupt_debug_point("begin");
 	}
 	*out = hc;
 	return 0;
@@ -440,14 +377,14 @@ int hostchange_apply_config(struct hostchange *hc, void *arg, struct gb_err *err
 			    f->path, f->n_settings);
 			continue;
 		}
-		if (hostchange_interrupted())
+		if (interrupt_requested())
 			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before changing %s", f->path);
 		if (journal_backup_file(hc->j, f->path, err) != 0)
 			return -1;
-		hostchange_debug_point("config:journaled");
+		interrupt_debug_point("config:journaled");
 		if (gb_write_file_atomic(f->path, f->content.buf, f->content.len, f->mode, err) != 0)
 			return -1;
-		hostchange_debug_point("config:applied");
+		interrupt_debug_point("config:applied");
 		hostchange_say(&hc->opts, "config: %s %s (%zu setting(s))", f->existed ? "changed" : "created",
 		    f->path, f->n_settings);
 	}
@@ -464,17 +401,17 @@ int hostchange_apply_patches(struct hostchange *hc, void *arg, struct gb_err *er
 			    pi->path, pi->sha, pi->tree);
 			continue;
 		}
-		if (hostchange_interrupted())
+		if (interrupt_requested())
 			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before patching %s", pi->tree);
 		if (i > 0 && patch_check(pi, false, err) != 0)
 			return -1;
 		if (journal_add_patch(hc->j, pi->tree, pi->path, pi->sha, pi->is_git ? "git" : "patch",
 				      err) != 0)
 			return -1;
-		hostchange_debug_point("patch:journaled");
+		interrupt_debug_point("patch:journaled");
 		if (patch_apply(pi, false, err) != 0)
 			return -1;
-		hostchange_debug_point("patch:applied");
+		interrupt_debug_point("patch:applied");
 		hostchange_say(&hc->opts, "patch: applied %s (sha256 %.12s...) to %s", pi->path, pi->sha, pi->tree);
 	}
 	return 0;
@@ -524,7 +461,7 @@ static int prepare_fake(struct hostchange *hc, int index, struct gb_err *err)
 	if (rc == 0)
 		rc = journal_append(hc->j, JOURNAL_FAKE, f, 3, err);
 	if (rc == 0)
-		hostchange_debug_point("fake:journaled");
+		interrupt_debug_point("fake:journaled");
 	sb_addf(&body, "[DEFAULT]\nhost = %s\n", host.buf);
 	if (rc == 0)
 		rc = gb_write_file_atomic(conf.buf, body.buf, body.len, 0644, err);
@@ -545,7 +482,7 @@ static int prepare_fake(struct hostchange *hc, int index, struct gb_err *err)
 static int add_fakes(struct hostchange *hc, int have, int want, struct gb_err *err)
 {
 	for (int k = have + 1; k <= want; k++) {
-		if (hostchange_interrupted())
+		if (interrupt_requested())
 			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted while adding fake computes");
 		if (prepare_fake(hc, k, err) != 0)
 			return -1;
@@ -559,7 +496,7 @@ static int add_fakes(struct hostchange *hc, int have, int want, struct gb_err *e
 		if (units_launch(hc->units, name, err) != 0)
 			return -1;
 	}
-	hostchange_debug_point("fake:started");
+	interrupt_debug_point("fake:started");
 	for (int k = have + 1; k <= want; k++) {
 		snprintf(name, sizeof(name), "%s%d", hc->uf->fake.unit_prefix, k);
 		if (units_wait_ready(hc->units, name, err) != 0)
@@ -681,7 +618,7 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 		}
 		int rc = 0;
 		bool running = false;
-		if (hostchange_interrupted())
+		if (interrupt_requested())
 			rc = gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before restarting %s", unit);
 		if (rc == 0)
 			rc = units_is_running(hc->units, unit, &running, err);
@@ -689,7 +626,7 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 		if (rc == 0)
 			rc = journal_append(hc->j, JOURNAL_RESTART, f, 2, err);
 		if (rc == 0)
-			hostchange_debug_point("restart:journaled");
+			interrupt_debug_point("restart:journaled");
 		if (rc == 0 && env.len && hc->backend == SC_BACKEND_SYSTEMD) {
 			struct strbuf file = STRBUF_INIT, dir = STRBUF_INIT;
 			units_dropin_path(hc->units, unit, &file, &dir);
@@ -704,16 +641,16 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 			rc = units_set_env(hc->units, unit, e, 1, err);
 		}
 		if (rc == 0)
-			hostchange_debug_point("restart:env");
+			interrupt_debug_point("restart:env");
 		double dead = 0, ready = 0;
 		if (rc == 0)
 			rc = units_stop(hc->units, unit, &dead, err);
 		if (rc == 0) {
-			hostchange_debug_point("restart:stopped");
+			interrupt_debug_point("restart:stopped");
 			rc = units_start(hc->units, unit, &ready, err);
 		}
 		if (rc == 0) {
-			hostchange_debug_point("restart:started");
+			interrupt_debug_point("restart:started");
 			hostchange_say(&hc->opts, "restarting %s... dead in %.1f s, ready in %.1f s%s", unit, dead, ready,
 			    env.len ? " (profiled)" : "");
 			char name[48];
@@ -731,15 +668,15 @@ int hostchange_run_steps(struct hostchange *hc, const struct hostchange_step *st
 			 struct gb_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (hostchange_interrupted())
+		if (interrupt_requested())
 			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before step %s",
 				       steps[i].name);
-		hostchange_debug_point(steps[i].name);
+		interrupt_debug_point(steps[i].name);
 		double t0 = gb_now();
 		int rc = steps[i].fn(hc, steps[i].arg, err);
 		add_timing(hc, steps[i].name, gb_now() - t0);
 		if (rc != 0) {
-			if (hostchange_interrupted())
+			if (interrupt_requested())
 				err->exit_code = GB_EXIT_INTERRUPTED;
 			return -1;
 		}
@@ -765,7 +702,7 @@ int hostchange_finish(struct hostchange *hc, struct gb_err *err)
 	if (hc->lock_fd >= 0)
 		journal_unlock(hc->lock_fd, hc->state_dir);
 	hc->lock_fd = -1;
-	g_restoring = 0;
+	interrupt_set_restoring(false);
 	return rc;
 }
 

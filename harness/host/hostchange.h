@@ -9,7 +9,6 @@
 #ifndef GB_HOSTCHANGE_H
 #define GB_HOSTCHANGE_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -50,28 +49,6 @@ struct hostchange_timing {
 	char name[48]; /* step name, or "restart n-sch" */
 	double secs;
 };
-
-/*
- * Catch SIGINT/SIGTERM/SIGHUP: they set a flag the long loops check (the run
- * then stops, restores, and exits 4). A second signal during restore does
- * not abandon it. SIGPIPE is ignored.
- */
-void hostchange_install_signals(void);
-/* Has SIGINT/SIGTERM/SIGHUP arrived? (the workload checks this too) */
-bool hostchange_interrupted(void);
-/* The flag itself, for loops that take a pointer (the workload's hooks). */
-volatile sig_atomic_t *hostchange_interrupt_flag(void);
-
-/*
- * Debug hook for the fault-injection test: when GREENBENCH_DEBUG_STOP_AT
- * (a comma-separated list) names this point, the process SIGSTOPs itself
- * there, each time it passes it. Points: begin,
- * config:journaled, config:applied, patch:journaled, patch:applied,
- * fake:journaled, fake:started, restart:journaled, restart:env,
- * restart:stopped, restart:started, workload, restore:begin, restore:files.
- */
-void hostchange_debug_point(const char *point);
-extern const char *const hostchange_debug_points[]; /* NULL-terminated */
 
 /*
  * Preflight and start: resolve the state dir, take the lock, finish the

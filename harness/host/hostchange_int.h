@@ -14,9 +14,6 @@
 void hostchange_say(const struct hostchange_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* From now on a signal does not abandon anything: restore runs to its end. */
-void hostchange_set_restoring(bool on);
-
 /* Undo every record of j; -1 with the first failure if anything is left. */
 int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct gb_err *err);
 

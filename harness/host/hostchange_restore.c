@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/interrupt.h"
 #include "host/hostchange.h"
 #include "host/hostchange_int.h"
 #include "host/patch.h"
@@ -72,8 +73,8 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 	const struct journal_rec *r = journal_records(j, &n);
 	int failures = 0;
 	struct gb_err e;
-	hostchange_set_restoring(true);
-	hostchange_debug_point("restore:begin");
+	interrupt_set_restoring(true);
+	interrupt_debug_point("restore:begin");
 	const char *uf_path = r[0].n_fields >= 3 ? r[0].fields[2] : "";
 	enum sc_backend backend = r[0].n_fields >= 4 && !strcmp(r[0].fields[3], "process")
 					  ? SC_BACKEND_PROCESS
@@ -152,7 +153,7 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 	}
 	if (units && backend == SC_BACKEND_SYSTEMD && units_daemon_reload(units, &e) != 0)
 		keep_first(err, &failures, &e);
-	hostchange_debug_point("restore:files");
+	interrupt_debug_point("restore:files");
 
 	/* phase B, forwards: units back to their original state, original config */
 	for (size_t k = 1; k < n && units; k++) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/interrupt.h"
 #include "judge/stats.h"
 
 void ab_order(size_t repeat, int randomize, uint64_t seed, char *order)
@@ -148,7 +149,9 @@ int ab_execute(struct store *db, long long ab_id, const char *order, ab_block_fn
 			progress(parg, line);
 		long long run = 0;
 		struct gb_err e = { GB_EXIT_ENV, "" };
-		int rc = fn(arg, order[i], i, ab_id, &run, &e);
+		int rc = interrupt_requested()
+				 ? gb_errf(&e, GB_EXIT_INTERRUPTED, "interrupted before the block started")
+				 : fn(arg, order[i], i, ab_id, &run, &e);
 		const char *status = rc ? (e.exit_code == GB_EXIT_INTERRUPTED ? "interrupted" : "error")
 					: "ok";
 		if (ab_record_block(db, ab_id, i, order[i], run, status, err))

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "base/interrupt.h"
 #include "cloud/clouds.h"
 #include "profile/collect.h"
 #include "host/hostchange.h"
@@ -154,7 +155,7 @@ static int collect_repeat(struct run_ctx *c, int repeat, const char *const *ids,
 		memset(&cr, 0, sizeof(cr));
 		if (collect_dumps(dir, st.st_uid, ids, n_ids, &cr, err) != 0)
 			return -1;
-		if (cr.n_dumps >= want || gb_now() > deadline || hostchange_interrupted())
+		if (cr.n_dumps >= want || gb_now() > deadline || interrupt_requested())
 			break;
 		usleep(200 * 1000);
 	}
@@ -247,7 +248,7 @@ static int step_workload(struct hostchange *hc, void *arg, struct gb_err *err)
 		.on_server_requested = hook_requested,
 		.on_server_created = hook_created,
 		.on_server_deleted = hook_deleted,
-		.interrupted = hostchange_interrupt_flag(),
+		.interrupted = interrupt_flag(),
 	};
 	for (int r = 0; r < sc->repeat; r++) {
 		for (size_t s = 0; s < sc->n_steps; s++) {
@@ -276,7 +277,7 @@ static int step_workload(struct hostchange *hc, void *arg, struct gb_err *err)
 			workload_result_free(&wr);
 			if (rc != 0 || crc != 0)
 				return -1;
-			if (hostchange_interrupted())
+			if (interrupt_requested())
 				return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted during repeat %d", r + 1);
 		}
 	}
@@ -647,7 +648,7 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	int restore_rc = hostchange_finish(c.hc, &rerr);
 	c.rec->finished_at = gb_wall();
 	run_record_fill_host(c.rec, 1);
-	bool interrupted = hostchange_interrupted();
+	bool interrupted = interrupt_requested();
 	res->status = interrupted ? "interrupted" : step_rc ? "failed" : "ok";
 	free(c.rec->status);
 	c.rec->status = gb_strdup(res->status);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/interrupt.h"
 #include "host/hostchange.h"
 #include "host/journal.h"
 #include "base/proc.h"
@@ -160,7 +161,7 @@ static int workload_none(struct hostchange *hc, void *arg, struct gb_err *err)
 static int child_run(void)
 {
 	fill_scenario(3, P("fix.diff"));
-	hostchange_install_signals();
+	interrupt_install();
 	struct hostchange_opts o = { .state_dir = P("state"), .progress = quiet };
 	struct hostchange *hc = NULL;
 	struct gb_err err = { 0, "" };
@@ -183,7 +184,7 @@ static int child_run(void)
 		fprintf(stderr, "child: restore: %s\n", rerr.msg);
 		return GB_EXIT_ENV;
 	}
-	if (hostchange_interrupted())
+	if (interrupt_requested())
 		return GB_EXIT_INTERRUPTED;
 	if (rc != 0) {
 		fprintf(stderr, "child: %s\n", err.msg);
@@ -576,7 +577,7 @@ int main(int argc, char **argv)
 	is_int(host_diff("after restart:started"), 0, "...and restore undoes it");
 
 	/* kill -9 at every step */
-	for (const char *const *p = hostchange_debug_points; *p; p++)
+	for (const char *const *p = interrupt_debug_points; *p; p++)
 		kill_at(argv[0], *p);
 
 	signal_at(argv[0], "restart:stopped", SIGINT);
