@@ -32,6 +32,10 @@ struct gb_err {
 int gb_errf(struct gb_err *err, int exit_code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Append a formatted tail to err's message ("; the journal is kept ..."), cut to
+ * what fits; the exit code stays. Does nothing when err is NULL. */
+void gb_err_append(struct gb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A growing, always NUL-terminated string. STRBUF_INIT is an empty buffer;
  * the owner frees it with sb_release(). Allocation failure aborts (OOM). */
 struct strbuf {

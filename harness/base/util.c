@@ -27,6 +27,17 @@ int gb_errf(struct gb_err *err, int exit_code, const char *fmt, ...)
 	return -1;
 }
 
+void gb_err_append(struct gb_err *err, const char *fmt, ...)
+{
+	if (!err)
+		return;
+	size_t l = strnlen(err->msg, sizeof(err->msg) - 1);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + l, sizeof(err->msg) - l, fmt, ap);
+	va_end(ap);
+}
+
 /* ---- allocation ---- */
 
 static void oom(void)

@@ -158,7 +158,7 @@ int cmd_run(int argc, char **argv)
 	struct runner_result res;
 	int run_rc = runner_run(sc, &ro, &res, &err);
 	if (!json && !dry_run)
-		fprintf(stderr, "%s", res.summary);
+		fputs(sb_str(&res.summary), stderr);
 	if (run_rc != 0) {
 		rc = cmd_fail("run", &err);
 	} else if (dry_run) {

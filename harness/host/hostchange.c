@@ -300,10 +300,8 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 		if (stale)
 			hostchange_say(opts, "run pid %ld died without releasing the lock", stale);
 		if (hostchange_recover(hc->state_dir, opts, &found, err) != 0) {
-			size_t l = strlen(err->msg);
-			snprintf(err->msg + l, sizeof(err->msg) - l, "; the previous run's changes are "
-								     "not all undone, so this run will "
-								     "not start");
+			gb_err_append(err, "; the previous run's changes are not all undone, so this run "
+					   "will not start");
 			goto fail;
 		}
 		if (found)

@@ -187,16 +187,11 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 	}
 	units_close(units);
 	unitsfile_free(uf);
-	if (failures && err) {
-		size_t l = strlen(err->msg);
-		if (failures > 1)
-			l += (size_t)snprintf(err->msg + l, sizeof(err->msg) - l, " (and %d more problem%s)",
-					      failures - 1, failures > 2 ? "s" : "");
-		if (l < sizeof(err->msg))
-			snprintf(err->msg + l, sizeof(err->msg) - l, "; the journal %s is kept: fix this "
-								     "and run `greenbench restore` again",
-				 journal_path(j));
-	}
+	if (failures > 1)
+		gb_err_append(err, " (and %d more problem%s)", failures - 1, failures > 2 ? "s" : "");
+	if (failures)
+		gb_err_append(err, "; the journal %s is kept: fix this and run `greenbench restore` again",
+			      journal_path(j));
 	return failures ? -1 : 0;
 }
 

@@ -40,7 +40,8 @@ struct run_ctx {
 	const char *cloud_name;      /* for journal server records ("" for inline/env auth) */
 	struct run_record *rec;
 	struct runner_result *res;
-	struct strbuf summary;       /* lines for res->summary */
+	struct gb_err hook_err;      /* the first journal error of a workload hook */
+	bool has_hook_err;
 	int live_repeat;             /* for the live line: repeat shown, servers done, of how many */
 	size_t live_done, live_total;
 	/* per profile target (index into sc->profiles), one sample per profiled call */
@@ -64,30 +65,40 @@ static void say(const struct run_ctx *c, const char *fmt, ...)
 
 /* ---- workload hooks: every server is journaled before it can exist ---- */
 
+/* Keep the first journal error of a hook for the step (the workload only hears "stop"). */
+static int hook_result(struct run_ctx *c, int rc, const struct gb_err *e)
+{
+	if (rc != 0 && !c->has_hook_err) {
+		c->hook_err = *e;
+		c->has_hook_err = true;
+	}
+	return rc;
+}
+
 static int hook_requested(void *ctx, const char *name)
 {
 	struct run_ctx *c = ctx;
 	struct journal *j = hostchange_journal(c->hc);
-	struct gb_err err;
-	return j ? journal_add_server(j, c->cloud_name, "", name, &err) : 0;
+	struct gb_err err = { GB_EXIT_ENV, "" };
+	return j ? hook_result(c, journal_add_server(j, c->cloud_name, "", name, &err), &err) : 0;
 }
 
 static int hook_created(void *ctx, const char *id, const char *name)
 {
 	struct run_ctx *c = ctx;
 	struct journal *j = hostchange_journal(c->hc);
-	struct gb_err err;
-	return j ? journal_add_server(j, c->cloud_name, id, name, &err) : 0;
+	struct gb_err err = { GB_EXIT_ENV, "" };
+	return j ? hook_result(c, journal_add_server(j, c->cloud_name, id, name, &err), &err) : 0;
 }
 
 static void hook_deleted(void *ctx, const char *id, const char *name)
 {
 	struct run_ctx *c = ctx;
 	struct journal *j = hostchange_journal(c->hc);
-	struct gb_err err;
+	struct gb_err err = { GB_EXIT_ENV, "" };
 	(void)name;
 	if (j)
-		journal_server_gone(j, id, &err);
+		hook_result(c, journal_server_gone(j, id, &err), &err);
 	if (c->o->live) {
 		char line[128];
 		snprintf(line, sizeof(line), "repeat %d/%d: %zu/%zu servers created, ACTIVE and deleted",
@@ -275,6 +286,13 @@ static int step_workload(struct hostchange *hc, void *arg, struct gb_err *err)
 			int crc = rc == 0 ? collect_repeat(c, r, ids, n_ids, err) : 0;
 			free(ids);
 			workload_result_free(&wr);
+			if (c->has_hook_err) { /* the cause first, then what the workload made of it */
+				struct gb_err wl = *err;
+				*err = c->hook_err;
+				if (rc != 0)
+					gb_err_append(err, "; %s", wl.msg);
+				return -1;
+			}
 			if (rc != 0 || crc != 0)
 				return -1;
 			if (interrupt_requested())
@@ -543,7 +561,7 @@ static void fill_record(struct run_record *rec, const struct scenario *sc, const
 static void summarize(struct run_ctx *c)
 {
 	struct runner_result *res = c->res;
-	struct strbuf *s = &c->summary;
+	struct strbuf *s = &res->summary;
 	size_t n_t = 0;
 	const struct hostchange_timing *t = c->hc ? hostchange_timings(c->hc, &n_t) : NULL;
 	sb_addstr(s, "steps:\n");
@@ -580,7 +598,6 @@ static void summarize(struct run_ctx *c)
 		sb_addf(s, "sla %-44s %s (%g %s %g)\n", r->metric, r->passed ? "ok" : "FAILED", r->value,
 			r->is_max ? "<=" : ">=", r->limit);
 	}
-	snprintf(res->summary, sizeof(res->summary), "%s", sb_str(s));
 }
 
 int runner_run(const struct scenario *sc, const struct runner_opts *o, struct runner_result *res,
@@ -591,7 +608,8 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	double t0 = gb_now();
 	struct scenario eff;
 	effective_scenario(sc, o, &eff);
-	struct run_ctx c = { .sc = &eff, .o = o, .res = res, .summary = STRBUF_INIT };
+	res->summary = (struct strbuf)STRBUF_INIT;
+	struct run_ctx c = { .sc = &eff, .o = o, .res = res };
 	c.cloud_name = eff.cloud ? eff.cloud : "";
 	size_t np = eff.n_profiles ? eff.n_profiles : 1;
 	c.n_target_ct = gb_calloc(np, sizeof(size_t));
@@ -698,7 +716,6 @@ out:
 	free(c.target_tt);
 	free(c.target_nc);
 	free(c.n_target_ct);
-	sb_release(&c.summary);
 	if (eff.patches != sc->patches)
 		free(eff.patches);
 	return rc;
@@ -709,4 +726,5 @@ void runner_result_release(struct runner_result *res)
 	free(res->slas);
 	res->slas = NULL;
 	res->n_slas = 0;
+	sb_release(&res->summary);
 }

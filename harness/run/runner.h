@@ -56,7 +56,7 @@ struct runner_result {
 	size_t n_slas;
 	size_t n_sla_failed;
 	double secs;             /* wall time of the run */
-	char summary[4096];      /* human summary lines (timings, latencies, dumps) */
+	struct strbuf summary;   /* human summary lines (timings, latencies, dumps, SLAs) */
 };
 
 /*

@@ -92,8 +92,28 @@ static void test_opts(void)
 	is_int(opts_parse(2, help, opts, NULL, NULL, &err), OPTS_HELP, "opts: -h asks for help");
 }
 
+static void test_err_append(void)
+{
+	struct gb_err e;
+	gb_errf(&e, GB_EXIT_ENV, "cannot restore %s", "/etc/nova/nova.conf");
+	gb_err_append(&e, " (and %d more problems)", 2);
+	gb_err_append(&e, "; the journal %s is kept", "/var/lib/greenbench/journal");
+	is_str(e.msg, "cannot restore /etc/nova/nova.conf (and 2 more problems); the journal "
+		      "/var/lib/greenbench/journal is kept", "gb_err_append: tails are added in order");
+	ok(e.exit_code == GB_EXIT_ENV, "gb_err_append: the exit code stays");
+	char big[2000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	gb_err_append(&e, "; %s", big);
+	gb_err_append(&e, "; more");
+	ok(strlen(e.msg) == sizeof(e.msg) - 1 && !strncmp(e.msg, "cannot restore", 14),
+	   "gb_err_append: a tail too long is cut at the buffer, the start kept");
+	gb_err_append(NULL, "nothing %d", 1); /* no crash: callers may pass no err */
+}
+
 int main(void)
 {
+	test_err_append();
 	test_strbuf();
 	test_duration();
 	test_suggest();
