@@ -8,7 +8,7 @@
 
 #include "cli/cmd.h"
 #include "host/hostchange.h"
-#include "run/runner.h"
+#include "cloud/cleanup.h"
 
 static const struct cmd_doc doc = {
 	.name = "restore",
@@ -47,16 +47,16 @@ int cmd_restore(int argc, char **argv)
 		return rc;
 	/* servers a killed run left are deleted on the cloud its journal names; the
 	 * service records of the fake computes it added on --os-cloud (or OS_CLOUD) */
-	struct runner_cleanup cc = { .cloud = cloud, .insecure = insecure };
+	struct cloud_cleanup cc = { .cloud = cloud, .insecure = insecure };
 	struct hostchange_opts ho = {
 		.state_dir = state_dir, .progress = progress,
-		.server_cleanup = runner_cleanup_server, .server_cleanup_arg = &cc,
-		.fake_cleanup = runner_forget_compute, .fake_cleanup_arg = &cc,
+		.server_cleanup = cloud_cleanup_server, .server_cleanup_arg = &cc,
+		.fake_cleanup = cloud_forget_compute, .fake_cleanup_arg = &cc,
 	};
 	struct gb_err err = { GB_EXIT_ENV, "" };
 	bool found = false;
 	int r = hostchange_restore(&ho, &found, &err);
-	runner_cleanup_release(&cc);
+	cloud_cleanup_release(&cc);
 	if (r != 0)
 		return cmd_fail("restore", &err);
 	printf(found ? "the host is restored; the journal is removed\n"

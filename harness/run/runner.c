@@ -8,16 +8,14 @@
 
 #include <math.h>
 #include <stdarg.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "base/interrupt.h"
+#include "cloud/cleanup.h"
 #include "cloud/clouds.h"
 #include "profile/collect.h"
 #include "host/hostchange.h"
@@ -393,75 +391,6 @@ static void check_slas(struct run_ctx *c)
 	free(x);
 }
 
-/* ---- restore-time cleanup: leaked servers, fake computes' service records ---- */
-
-static struct osapi *cleanup_api(struct runner_cleanup *cc, const char *cloud, struct gb_err *err)
-{
-	if (cc->api)
-		return cc->api;
-	struct os_creds creds = { 0 };
-	if (clouds_resolve(cloud && *cloud ? cloud : cc->cloud, NULL, &creds, err) != 0)
-		return NULL;
-	if (cc->insecure)
-		creds.insecure = true;
-	cc->api = osapi_new(&creds, err);
-	os_creds_free(&creds);
-	cc->owns_api = cc->api != NULL;
-	return cc->api;
-}
-
-int runner_cleanup_server(void *arg, const char *cloud, const char *server_id, const char *name,
-			  struct gb_err *err)
-{
-	struct osapi *api = cleanup_api(arg, cloud, err);
-	if (!api)
-		return -1;
-	const char *what = server_id && *server_id ? server_id : name;
-	return workload_cleanup_servers(api, &what, 1, 120, err);
-}
-
-/*
- * A fake compute the run added is stopped by the restore, but nova keeps its
- * service record and resource provider, and a scheduler without ComputeFilter
- * (enabled_filters = "") would send later builds to that dead host. Delete the
- * record (nova removes the provider with it).
- */
-int runner_forget_compute(void *arg, const char *host, struct gb_err *err)
-{
-	struct osapi *api = cleanup_api(arg, NULL, err);
-	if (!api)
-		return -1;
-	char path[256];
-	json_t *resp = NULL;
-	snprintf(path, sizeof(path), "/os-services?binary=nova-compute&host=%s", host);
-	if (osapi_request(api, "GET", "compute", path, NULL, &resp, NULL, err) != 0)
-		return -1;
-	int rc = 0;
-	size_t i;
-	json_t *svc;
-	json_array_foreach(json_object_get(resp, "services"), i, svc) {
-		json_t *id = json_object_get(svc, "id");
-		if (json_is_integer(id))
-			snprintf(path, sizeof(path), "/os-services/%lld", (long long)json_integer_value(id));
-		else if (json_is_string(id))
-			snprintf(path, sizeof(path), "/os-services/%s", json_string_value(id));
-		else
-			continue;
-		if (osapi_request(api, "DELETE", "compute", path, NULL, NULL, NULL, err) != 0)
-			rc = -1;
-	}
-	json_decref(resp);
-	return rc;
-}
-
-void runner_cleanup_release(struct runner_cleanup *cc)
-{
-	if (cc->owns_api)
-		osapi_free(cc->api);
-	cc->api = NULL;
-	cc->owns_api = false;
-}
-
 /* ---- the run ---- */
 
 /* The effective scenario: the caller's plus overrides; shares strings with sc. */
@@ -620,7 +549,7 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	fill_record(c.rec, &eff, o);
 
 	struct store *db = NULL;
-	struct runner_cleanup cc = { NULL, false, NULL, false };
+	struct cloud_cleanup cc = { NULL, false, NULL, false };
 	int rc = -1;
 	/* 1. everything that can fail without touching the host: the store, the cloud */
 	if (!o->dry_run && store_open_default(o->db, 1, &db, err) != 0)
@@ -648,8 +577,8 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	struct hostchange_opts ho = {
 		.units_file = o->units_file, .state_dir = o->state_dir, .vars = o->vars,
 		.n_vars = o->n_vars, .force = o->force, .dry_run = o->dry_run, .progress = o->progress,
-		.progress_arg = o->progress_arg, .server_cleanup = runner_cleanup_server,
-		.server_cleanup_arg = &cc, .fake_cleanup = c.api ? runner_forget_compute : NULL,
+		.progress_arg = o->progress_arg, .server_cleanup = cloud_cleanup_server,
+		.server_cleanup_arg = &cc, .fake_cleanup = c.api ? cloud_forget_compute : NULL,
 		.fake_cleanup_arg = &cc,
 	};
 	if (hostchange_begin(&eff, &ho, &c.hc, err) != 0)
@@ -703,7 +632,7 @@ out:
 	res->secs = gb_now() - t0;
 	summarize(&c);
 	hostchange_free(c.hc);
-	runner_cleanup_release(&cc);
+	cloud_cleanup_release(&cc);
 	osapi_free(c.api);
 	store_close(db);
 	run_record_free(c.rec);

@@ -70,21 +70,4 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	       struct gb_err *err);
 void runner_result_release(struct runner_result *res);
 
-/*
- * Restore-time cleanup callbacks (hostchange_opts.server_cleanup and
- * .fake_cleanup): delete a server a run left behind, and the service record
- * of a fake compute it added. They share one API client, made on first use
- * from the cloud the journal names (else `cloud`, else OS_CLOUD / OS_*).
- */
-struct runner_cleanup {
-	const char *cloud;  /* fallback cloud name, may be NULL */
-	bool insecure;
-	struct osapi *api;  /* reused when given; else made on first use */
-	bool owns_api;
-};
-int runner_cleanup_server(void *arg, const char *cloud, const char *server_id, const char *name,
-			  struct gb_err *err);
-int runner_forget_compute(void *arg, const char *host, struct gb_err *err);
-void runner_cleanup_release(struct runner_cleanup *cc);
-
 #endif
