@@ -1,13 +1,13 @@
 /*
  * cmd_restore.c - `greenbench restore`: undo the host changes of a run that
  * was killed, from its journal, and say what was done. CLI layer: prints and
- * picks the exit code; the work is hostchange_restore().
+ * picks the exit code; the work is restore_host().
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cmd.h"
-#include "host/hostchange.h"
+#include "host/restore.h"
 #include "cloud/cleanup.h"
 
 static const struct cmd_doc doc = {
@@ -48,14 +48,14 @@ int cmd_restore(int argc, char **argv)
 	/* servers a killed run left are deleted on the cloud its journal names; the
 	 * service records of the fake computes it added on --os-cloud (or OS_CLOUD) */
 	struct cloud_cleanup cc = { .cloud = cloud, .insecure = insecure };
-	struct hostchange_opts ho = {
+	struct restore_opts ro = {
 		.state_dir = state_dir, .progress = progress,
 		.server_cleanup = cloud_cleanup_server, .server_cleanup_arg = &cc,
 		.fake_cleanup = cloud_forget_compute, .fake_cleanup_arg = &cc,
 	};
 	struct gb_err err = { GB_EXIT_ENV, "" };
 	bool found = false;
-	int r = hostchange_restore(&ho, &found, &err);
+	int r = restore_host(&ro, &found, &err);
 	cloud_cleanup_release(&cc);
 	if (r != 0)
 		return cmd_fail("restore", &err);

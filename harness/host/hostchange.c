@@ -1,9 +1,9 @@
 /*
- * hostchange.c - orchestrates the host changes of a run and their undo:
- * preflight (nothing changes until every input checked out), then config
- * files, patches, fake computes and unit restarts, each journaled first;
- * the restore itself is in hostchange_restore.c. Never prints (progress callback),
- * never exits, never changes the host without a journal record first.
+ * hostchange.c - the host changes of a run, begun and ended: preflight (nothing
+ * changes until every input checked out), the lock, the journal, and at the end
+ * the restore (restore.c) and the unlock; the steps that change the host are in
+ * hostchange_steps.c. Never prints (progress callback), never exits, never
+ * changes the host without a journal record first.
  */
 #define _GNU_SOURCE
 #include "host/hostchange.h"
@@ -21,46 +21,9 @@
 #include "base/interrupt.h"
 #include "host/localconf.h"
 #include "host/patch.h"
-#include "base/proc.h"
+#include "host/restore.h"
 #include "units/units.h"
 #include "units/unitsfile.h"
-
-#define CONF_MAX (16u << 20)
-
-/* The new content of one config file, computed before anything changes. */
-struct file_change {
-	char *path;           /* resolved absolute path */
-	struct strbuf content;
-	bool existed;
-	unsigned mode;        /* of the existing file, 0644 for a new one */
-	bool changed;         /* content differs from what is there */
-	size_t n_settings;
-};
-
-struct hostchange {
-	const struct scenario *sc;
-	struct hostchange_opts opts;
-	char *state_dir;
-	int lock_fd;
-	char *run_id;
-	char *dumps_dir;
-	struct unitsfile *uf;
-	char *units_file;       /* absolute, or NULL */
-	enum sc_backend backend;
-	struct units *units;
-	struct journal *j;
-	struct localconf_vars vars;
-	struct file_change *files;
-	size_t n_files;
-	struct patch_info *patches;
-	size_t n_patches;
-	int fake_target;        /* -1: leave alone */
-	int fake_existing;      /* fake computes the units file already lists */
-	char **restart;         /* sc->restart, then profiled units not in it */
-	size_t n_restart;
-	struct hostchange_timing *timings;
-	size_t n_timings;
-};
 
 /* ---- progress ---- */
 
@@ -77,12 +40,23 @@ void hostchange_say(const struct hostchange_opts *o, const char *fmt, ...)
 	sb_release(&sb);
 }
 
-static void add_timing(struct hostchange *hc, const char *name, double secs)
+void hostchange_add_timing(struct hostchange *hc, const char *name, double secs)
 {
 	hc->timings = gb_realloc(hc->timings, (hc->n_timings + 1) * sizeof(*hc->timings));
 	struct hostchange_timing *t = &hc->timings[hc->n_timings++];
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->secs = secs;
+}
+
+/* What the restore needs of the run's options. */
+static struct restore_opts restore_opts_of(const struct hostchange_opts *o)
+{
+	struct restore_opts r = {
+		.progress = o->progress, .progress_arg = o->progress_arg,
+		.server_cleanup = o->server_cleanup, .server_cleanup_arg = o->server_cleanup_arg,
+		.fake_cleanup = o->fake_cleanup, .fake_cleanup_arg = o->fake_cleanup_arg,
+	};
+	return r;
 }
 
 static const char *backend_name(enum sc_backend b)
@@ -299,7 +273,8 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 			goto fail;
 		if (stale)
 			hostchange_say(opts, "run pid %ld died without releasing the lock", stale);
-		if (hostchange_recover(hc->state_dir, opts, &found, err) != 0) {
+		struct restore_opts ro = restore_opts_of(opts);
+		if (restore_recover(hc->state_dir, &ro, &found, err) != 0) {
 			gb_err_append(err, "; the previous run's changes are not all undone, so this run "
 					   "will not start");
 			goto fail;
@@ -359,328 +334,7 @@ fail:
 	return -1;
 }
 
-/* ---- steps ---- */
-
-int hostchange_apply_config(struct hostchange *hc, void *arg, struct gb_err *err)
-{
-	(void)arg;
-	for (size_t i = 0; i < hc->n_files; i++) {
-		struct file_change *f = &hc->files[i];
-		if (!f->changed) {
-			hostchange_say(&hc->opts, "config: %s already has the %zu setting(s)", f->path, f->n_settings);
-			continue;
-		}
-		if (hc->opts.dry_run) {
-			hostchange_say(&hc->opts, "would %s %s (%zu setting(s))", f->existed ? "change" : "create",
-			    f->path, f->n_settings);
-			continue;
-		}
-		if (interrupt_requested())
-			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before changing %s", f->path);
-		if (journal_backup_file(hc->j, f->path, err) != 0)
-			return -1;
-		interrupt_debug_point("config:journaled");
-		if (gb_write_file_atomic(f->path, f->content.buf, f->content.len, f->mode, err) != 0)
-			return -1;
-		interrupt_debug_point("config:applied");
-		hostchange_say(&hc->opts, "config: %s %s (%zu setting(s))", f->existed ? "changed" : "created",
-		    f->path, f->n_settings);
-	}
-	return 0;
-}
-
-int hostchange_apply_patches(struct hostchange *hc, void *arg, struct gb_err *err)
-{
-	(void)arg;
-	for (size_t i = 0; i < hc->n_patches; i++) {
-		struct patch_info *pi = &hc->patches[i];
-		if (hc->opts.dry_run) {
-			hostchange_say(&hc->opts, "would apply %s (sha256 %.12s...) to %s; it applies cleanly",
-			    pi->path, pi->sha, pi->tree);
-			continue;
-		}
-		if (interrupt_requested())
-			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before patching %s", pi->tree);
-		if (i > 0 && patch_check(pi, false, err) != 0)
-			return -1;
-		if (journal_add_patch(hc->j, pi->tree, pi->path, pi->sha, pi->is_git ? "git" : "patch",
-				      err) != 0)
-			return -1;
-		interrupt_debug_point("patch:journaled");
-		if (patch_apply(pi, false, err) != 0)
-			return -1;
-		interrupt_debug_point("patch:applied");
-		hostchange_say(&hc->opts, "patch: applied %s (sha256 %.12s...) to %s", pi->path, pi->sha, pi->tree);
-	}
-	return 0;
-}
-
-/* Journal and create each missing directory on the way to dir. */
-static int mkdirs_journaled(struct hostchange *hc, const char *dir, mode_t mode,
-			    struct gb_err *err)
-{
-	struct stat st;
-	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : gb_errf(err, GB_EXIT_ENV, "%s is not a directory", dir);
-	char *parent = gb_strdup(dir);
-	char *slash = strrchr(parent, '/');
-	int rc = 0;
-	if (slash && slash != parent) {
-		*slash = '\0';
-		rc = mkdirs_journaled(hc, parent, mode, err);
-	}
-	free(parent);
-	if (rc == 0)
-		rc = journal_add_mkdir(hc->j, dir, err);
-	if (rc == 0 && mkdir(dir, mode) != 0 && errno != EEXIST)
-		rc = gb_errf(err, GB_EXIT_ENV, "cannot create directory %s: %s", dir, strerror(errno));
-	return rc;
-}
-
-/* Journal and write fake compute number index (config file, systemd unit
- * file), and let the units handle manage it. Nothing is started yet. */
-static int prepare_fake(struct hostchange *hc, int index, struct gb_err *err)
-{
-	struct uf_unit def;
-	struct strbuf host = STRBUF_INIT, conf = STRBUF_INIT, body = STRBUF_INIT,
-		      unit_file = STRBUF_INIT;
-	if (units_fake_def(hc->uf, index, &def, &host, &conf, err) != 0)
-		return -1;
-	char idx[16];
-	snprintf(idx, sizeof(idx), "%d", index);
-	const char *f[] = { def.name, host.buf, idx };
-	int rc = mkdirs_journaled(hc, hc->uf->fake.conf_dir, 0755, err);
-	if (rc == 0)
-		rc = journal_backup_file(hc->j, conf.buf, err);
-	if (rc == 0 && hc->backend == SC_BACKEND_SYSTEMD) {
-		units_unit_file_path(hc->units, def.name, &unit_file);
-		rc = journal_backup_file(hc->j, unit_file.buf, err);
-	}
-	if (rc == 0)
-		rc = journal_append(hc->j, JOURNAL_FAKE, f, 3, err);
-	if (rc == 0)
-		interrupt_debug_point("fake:journaled");
-	sb_addf(&body, "[DEFAULT]\nhost = %s\n", host.buf);
-	if (rc == 0)
-		rc = gb_write_file_atomic(conf.buf, body.buf, body.len, 0644, err);
-	if (rc == 0 && hc->backend == SC_BACKEND_SYSTEMD)
-		rc = units_write_unit_file(hc->units, &def, err);
-	if (rc == 0)
-		units_add(hc->units, &def);
-	units_def_free(&def);
-	sb_release(&host);
-	sb_release(&conf);
-	sb_release(&body);
-	sb_release(&unit_file);
-	return rc;
-}
-
-/* Add fake computes have+1..want: prepare all, start all at once, then prove
- * each ready (a cloud with 25 of them should not take 25 start-up times). */
-static int add_fakes(struct hostchange *hc, int have, int want, struct gb_err *err)
-{
-	for (int k = have + 1; k <= want; k++) {
-		if (interrupt_requested())
-			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted while adding fake computes");
-		if (prepare_fake(hc, k, err) != 0)
-			return -1;
-	}
-	if (hc->backend == SC_BACKEND_SYSTEMD && units_daemon_reload(hc->units, err) != 0)
-		return -1;
-	double t0 = gb_now();
-	char name[96];
-	for (int k = have + 1; k <= want; k++) {
-		snprintf(name, sizeof(name), "%s%d", hc->uf->fake.unit_prefix, k);
-		if (units_launch(hc->units, name, err) != 0)
-			return -1;
-	}
-	interrupt_debug_point("fake:started");
-	for (int k = have + 1; k <= want; k++) {
-		snprintf(name, sizeof(name), "%s%d", hc->uf->fake.unit_prefix, k);
-		if (units_wait_ready(hc->units, name, err) != 0)
-			return -1;
-		hostchange_say(&hc->opts, "fake compute %s (host %s%d): ready %.1f s after the launch", name,
-		    hc->uf->fake.host_prefix, k, gb_now() - t0);
-	}
-	char label[48];
-	snprintf(label, sizeof(label), "start %d fake computes", want - have);
-	add_timing(hc, label, gb_now() - t0);
-	if (hc->uf->fake.after_start) {
-		/* e.g. nova-manage cell_v2 discover_hosts: a compute not mapped to a cell
-		 * gets builds that fail with "Host 'fake-3' is not mapped to any cell" */
-		double t1 = gb_now();
-		struct strbuf out = STRBUF_INIT;
-		int status = 0;
-		int rc = proc_run(hc->uf->fake.after_start, NULL, hc->uf->fake.cwd, &out, 300, &status, err);
-		if (rc == 0 && status != 0)
-			rc = gb_errf(err, GB_EXIT_ENV, "%s: fake_compute.after_start (%s) exited %d: %.300s",
-				     hc->uf->path, hc->uf->fake.after_start[0], status, sb_str(&out));
-		sb_release(&out);
-		if (rc != 0)
-			return -1;
-		hostchange_say(&hc->opts, "fake computes: %s done in %.1f s", hc->uf->fake.after_start[0],
-		    gb_now() - t1);
-		add_timing(hc, "fake computes after_start", gb_now() - t1);
-	}
-	return 0;
-}
-
-int hostchange_scale_computes(struct hostchange *hc, void *arg, struct gb_err *err)
-{
-	(void)arg;
-	int want = hc->fake_target, have = hc->fake_existing;
-	if (want < 0 || want == have) {
-		if (want >= 0)
-			hostchange_say(&hc->opts, "fake computes: %d, as the host has", have);
-		return 0;
-	}
-	if (hc->opts.dry_run) {
-		hostchange_say(&hc->opts, "would %s fake computes from %d to %d", want > have ? "add" : "stop",
-		    have, want);
-		return 0;
-	}
-	if (want > have && add_fakes(hc, have, want, err) != 0)
-		return -1;
-	for (int k = have; k > want; k--) {
-		char name[96];
-		snprintf(name, sizeof(name), "%s%d", hc->uf->fake.unit_prefix, k);
-		bool running;
-		if (units_is_running(hc->units, name, &running, err) != 0)
-			return -1;
-		if (!running)
-			continue;
-		const char *f[] = { name };
-		if (journal_append(hc->j, JOURNAL_STOP, f, 1, err) != 0)
-			return -1;
-		double secs;
-		if (units_stop(hc->units, name, &secs, err) != 0)
-			return -1;
-		hostchange_say(&hc->opts, "fake compute %s stopped (scaling to %d): dead in %.1f s", name, want,
-		    secs);
-	}
-	return 0;
-}
-
-/* GREENBENCH_PROFILE for unit, or empty if the unit is not profiled. */
-static void profile_env(struct hostchange *hc, const char *unit, struct strbuf *out)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < hc->sc->n_profiles; i++) {
-		const struct sc_profile *p = &hc->sc->profiles[i];
-		if (strcmp(p->unit, unit))
-			continue;
-		if (!n++)
-			sb_addf(out, "GREENBENCH_PROFILE=out=%s;targets=", hc->dumps_dir);
-		else
-			sb_addch(out, ',');
-		sb_addstr(out, p->target);
-	}
-	if (n)
-		sb_addstr(out, ";scope=default");
-}
-
-static int mkdir_p0700(const char *path, struct gb_err *err)
-{
-	char *p = gb_strdup(path);
-	for (char *s = p + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			gb_errf(err, GB_EXIT_ENV, "cannot create %s: %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		if (!c)
-			break;
-		*s = c;
-	}
-	free(p);
-	return 0;
-}
-
-int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *err)
-{
-	(void)arg;
-	if (hc->sc->n_profiles && !hc->opts.dry_run && mkdir_p0700(hc->dumps_dir, err) != 0)
-		return -1;
-	for (size_t i = 0; i < hc->n_restart; i++) {
-		const char *unit = hc->restart[i];
-		struct strbuf env = STRBUF_INIT;
-		profile_env(hc, unit, &env);
-		if (hc->opts.dry_run) {
-			hostchange_say(&hc->opts, "would restart %s%s%s", unit, env.len ? " with " : "", sb_str(&env));
-			sb_release(&env);
-			continue;
-		}
-		int rc = 0;
-		bool running = false;
-		if (interrupt_requested())
-			rc = gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before restarting %s", unit);
-		if (rc == 0)
-			rc = units_is_running(hc->units, unit, &running, err);
-		const char *f[] = { unit, running ? "1" : "0" };
-		if (rc == 0)
-			rc = journal_append(hc->j, JOURNAL_RESTART, f, 2, err);
-		if (rc == 0)
-			interrupt_debug_point("restart:journaled");
-		if (rc == 0 && env.len && hc->backend == SC_BACKEND_SYSTEMD) {
-			struct strbuf file = STRBUF_INIT, dir = STRBUF_INIT;
-			units_dropin_path(hc->units, unit, &file, &dir);
-			rc = mkdirs_journaled(hc, dir.buf, 0755, err);
-			if (rc == 0)
-				rc = journal_backup_file(hc->j, file.buf, err);
-			sb_release(&file);
-			sb_release(&dir);
-		}
-		if (rc == 0 && env.len) {
-			const char *e[] = { env.buf };
-			rc = units_set_env(hc->units, unit, e, 1, err);
-		}
-		if (rc == 0)
-			interrupt_debug_point("restart:env");
-		double dead = 0, ready = 0;
-		if (rc == 0)
-			rc = units_stop(hc->units, unit, &dead, err);
-		if (rc == 0) {
-			interrupt_debug_point("restart:stopped");
-			rc = units_start(hc->units, unit, &ready, err);
-		}
-		if (rc == 0) {
-			interrupt_debug_point("restart:started");
-			hostchange_say(&hc->opts, "restarting %s... dead in %.1f s, ready in %.1f s%s", unit, dead, ready,
-			    env.len ? " (profiled)" : "");
-			char name[48];
-			snprintf(name, sizeof(name), "restart %s", unit);
-			add_timing(hc, name, dead + ready);
-		}
-		sb_release(&env);
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
-}
-
-int hostchange_run_steps(struct hostchange *hc, const struct hostchange_step *steps, size_t n,
-			 struct gb_err *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (interrupt_requested())
-			return gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted before step %s",
-				       steps[i].name);
-		interrupt_debug_point(steps[i].name);
-		double t0 = gb_now();
-		int rc = steps[i].fn(hc, steps[i].arg, err);
-		add_timing(hc, steps[i].name, gb_now() - t0);
-		if (rc != 0) {
-			if (interrupt_requested())
-				err->exit_code = GB_EXIT_INTERRUPTED;
-			return -1;
-		}
-	}
-	return 0;
-}
+/* ---- the end ---- */
 
 int hostchange_finish(struct hostchange *hc, struct gb_err *err)
 {
@@ -690,12 +344,13 @@ int hostchange_finish(struct hostchange *hc, struct gb_err *err)
 		hostchange_say(&hc->opts, "restoring the host...");
 		units_close(hc->units); /* the run's handle carries the profile env; restore starts clean */
 		hc->units = NULL;
-		rc = hostchange_undo(hc->j, &hc->opts, err);
+		struct restore_opts ro = restore_opts_of(&hc->opts);
+		rc = restore_journal(hc->j, &ro, err);
 		journal_close(hc->j);
 		hc->j = NULL;
 		if (rc == 0)
 			rc = journal_discard(hc->state_dir, err);
-		add_timing(hc, "restore", gb_now() - t0);
+		hostchange_add_timing(hc, "restore", gb_now() - t0);
 	}
 	if (hc->lock_fd >= 0)
 		journal_unlock(hc->lock_fd, hc->state_dir);
@@ -706,17 +361,8 @@ int hostchange_finish(struct hostchange *hc, struct gb_err *err)
 
 /* ---- accessors ---- */
 
-const char *hostchange_run_id(const struct hostchange *hc) { return hc->run_id; }
-const char *hostchange_state_dir(const struct hostchange *hc) { return hc->state_dir; }
 const char *hostchange_dumps_dir(const struct hostchange *hc) { return hc->dumps_dir; }
 struct journal *hostchange_journal(struct hostchange *hc) { return hc->j; }
-int hostchange_fake_count(const struct hostchange *hc) { return hc->fake_target; }
-int hostchange_fake_existing(const struct hostchange *hc) { return hc->fake_existing; }
-
-const char *hostchange_fake_host_prefix(const struct hostchange *hc)
-{
-	return hc->uf && hc->uf->fake.present ? hc->uf->fake.host_prefix : NULL;
-}
 
 const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n)
 {

@@ -2,9 +2,10 @@
  * hostchange.h - the part of `greenbench run` that changes the host and
  * always puts it back: lock, recover a crashed run, journal, local.conf and
  * inline config settings, patches, fake-compute count, unit restarts with the
- * profiler's GREENBENCH_PROFILE, and the restore (on success, error, signal,
- * or later from the journal after kill -9). Every change is journaled before
- * it is made. Never prints (progress goes through a callback), never exits.
+ * profiler's GREENBENCH_PROFILE, and the restore (on success, error or signal;
+ * after a kill -9, host/restore.h does it from the journal). Every change is
+ * journaled before it is made. Never prints (progress goes through a callback),
+ * never exits.
  */
 #ifndef GB_HOSTCHANGE_H
 #define GB_HOSTCHANGE_H
@@ -28,7 +29,8 @@ struct hostchange_opts {
 	/* one progress line (no newline), e.g. "restarting n-sch... dead in 3.0 s, ready in 4.1 s" */
 	void (*progress)(void *arg, const char *line);
 	void *progress_arg;
-	/* restore hands each server the journal still lists to this (may be NULL) */
+	/* for the restore (struct restore_opts in host/restore.h says what they do): */
+	/* each server the journal still lists is handed to this (may be NULL) */
 	journal_server_fn server_cleanup;
 	void *server_cleanup_arg;
 	/* restore calls this for each fake compute host it stopped, so its service record
@@ -37,7 +39,7 @@ struct hostchange_opts {
 	void *fake_cleanup_arg;
 };
 
-/* One step of a run (cmd_run.c owns the list; later parts add theirs). */
+/* One step of a run (run/runner.c owns the list: the four below, then its workload). */
 typedef int (*hostchange_step_fn)(struct hostchange *hc, void *arg, struct gb_err *err);
 struct hostchange_step {
 	const char *name;      /* "config", "patches", "fake-computes", "restart", "workload" */
@@ -76,20 +78,9 @@ int hostchange_run_steps(struct hostchange *hc, const struct hostchange_step *st
  * Always call it after hostchange_begin succeeded. */
 int hostchange_finish(struct hostchange *hc, struct gb_err *err);
 
-/* `greenbench restore`: undo the journal left in state_dir (if any). *found
- * tells whether there was one. Uses opts->state_dir, progress, server_cleanup. */
-int hostchange_restore(const struct hostchange_opts *opts, bool *found, struct gb_err *err);
-
-const char *hostchange_run_id(const struct hostchange *hc);
-const char *hostchange_state_dir(const struct hostchange *hc);
 const char *hostchange_dumps_dir(const struct hostchange *hc); /* <state>/runs/<id>/dumps */
 struct journal *hostchange_journal(struct hostchange *hc);      /* NULL in dry-run */
 const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n);
-int hostchange_fake_count(const struct hostchange *hc);
-/* Fake computes the host had before the run, and the host name prefix of the
- * fake_compute template (NULL without one): hosts prefix1..prefixN. */
-int hostchange_fake_existing(const struct hostchange *hc);
-const char *hostchange_fake_host_prefix(const struct hostchange *hc);          /* target, -1: unchanged */
 void hostchange_free(struct hostchange *hc);
 
 #endif

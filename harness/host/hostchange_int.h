@@ -1,6 +1,7 @@
 /*
- * hostchange_int.h - what hostchange.c and hostchange_restore.c share; not
- * for other parts (they use hostchange.h).
+ * hostchange_int.h - what hostchange.c (begin, end) and hostchange_steps.c (the
+ * steps) share: the run's host-change state. Not for other parts (they use
+ * hostchange.h).
  */
 #ifndef GB_HOSTCHANGE_INT_H
 #define GB_HOSTCHANGE_INT_H
@@ -9,16 +10,53 @@
 
 #include "host/hostchange.h"
 #include "host/journal.h"
+#include "host/localconf.h"
+#include "host/patch.h"
+#include "units/units.h"
+#include "units/unitsfile.h"
 
-/* One progress line through opts->progress (nothing if o or it is NULL). */
+#define CONF_MAX (16u << 20)
+
+/* The new content of one config file, computed before anything changes. */
+struct file_change {
+	char *path;           /* resolved absolute path */
+	struct strbuf content;
+	bool existed;
+	unsigned mode;        /* of the existing file, 0644 for a new one */
+	bool changed;         /* content differs from what is there */
+	size_t n_settings;
+};
+
+struct hostchange {
+	const struct scenario *sc;
+	struct hostchange_opts opts;
+	char *state_dir;
+	int lock_fd;
+	char *run_id;
+	char *dumps_dir;
+	struct unitsfile *uf;
+	char *units_file;       /* absolute, or NULL */
+	enum sc_backend backend;
+	struct units *units;
+	struct journal *j;
+	struct localconf_vars vars;
+	struct file_change *files;
+	size_t n_files;
+	struct patch_info *patches;
+	size_t n_patches;
+	int fake_target;        /* -1: leave alone */
+	int fake_existing;      /* fake computes the units file already lists */
+	char **restart;         /* sc->restart, then profiled units not in it */
+	size_t n_restart;
+	struct hostchange_timing *timings;
+	size_t n_timings;
+};
+
+/* One progress line through o->progress (nothing if o or it is NULL). */
 void hostchange_say(const struct hostchange_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Undo every record of j; -1 with the first failure if anything is left. */
-int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct gb_err *err);
-
-/* If state_dir holds a journal, undo it and discard it (*found says whether). */
-int hostchange_recover(const char *state_dir, const struct hostchange_opts *o, bool *found,
-		       struct gb_err *err);
+/* Record how long a step (or part of one) took, for the run's summary. */
+void hostchange_add_timing(struct hostchange *hc, const char *name, double secs);
 
 #endif

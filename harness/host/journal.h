@@ -20,7 +20,6 @@
 #define JOURNAL_RESTART "restart" /* unit was_running(0|1): restart it plainly on restore */
 #define JOURNAL_STOP "stop"       /* unit: the run stopped it; start it on restore */
 #define JOURNAL_FAKE "fake"       /* unit host: fake compute added; stop it on restore */
-#define JOURNAL_RELOAD "reload"   /* systemd daemon-reload needed after files change */
 #define JOURNAL_SERVER "server"   /* cloud id name: created through the API */
 #define JOURNAL_SERVER_GONE "server-gone" /* id: deleted again, nothing to clean */
 

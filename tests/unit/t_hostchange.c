@@ -20,6 +20,7 @@
 #include "base/interrupt.h"
 #include "host/hostchange.h"
 #include "host/journal.h"
+#include "host/restore.h"
 #include "base/proc.h"
 #include "lib/tap.h"
 #include "units/units.h"
@@ -364,8 +365,8 @@ static int server_cleanup(void *arg, const char *cloud, const char *id, const ch
 
 static int restore_now(bool *found, struct gb_err *err)
 {
-	struct hostchange_opts o = { .state_dir = P("state"), .progress = quiet };
-	return hostchange_restore(&o, found, err);
+	struct restore_opts o = { .state_dir = P("state"), .progress = quiet };
+	return restore_host(&o, found, err);
 }
 
 static void kill_at(const char *argv0, const char *point)
@@ -599,8 +600,8 @@ int main(int argc, char **argv)
 	{
 		static char sd[PATH_MAX + 16];
 		snprintf(sd, sizeof(sd), "%s/state", tmp);
-		struct hostchange_opts ro = { .state_dir = sd, .progress = quiet, .server_cleanup = server_cleanup };
-		int rrc = hostchange_restore(&ro, &found, &err);
+		struct restore_opts ro = { .state_dir = sd, .progress = quiet, .server_cleanup = server_cleanup };
+		int rrc = restore_host(&ro, &found, &err);
 		ok(rrc == 0 && servers_seen == 2 &&
 			   !strcmp(server_seen, "devstack-admin/5f0c0a9e-0000-4000-8000-000000000001/greenbench-fault-0002") &&
 			   host_diff("servers") == 0,

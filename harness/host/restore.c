@@ -1,11 +1,13 @@
 /*
- * hostchange_restore.c - undoing a run from its journal: servers handed to the
+ * restore.c - undoing a run from its journal: servers handed to the
  * API part first, then backwards fake computes stopped, patches reversed,
  * files put back (sha256 checked), directories removed; then forwards the
  * touched units restarted with their original config. Idempotent; keeps the
  * journal when anything could not be undone. Never prints, never exits.
  */
 #define _GNU_SOURCE
+#include "host/restore.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +16,6 @@
 #include <unistd.h>
 
 #include "base/interrupt.h"
-#include "host/hostchange.h"
-#include "host/hostchange_int.h"
 #include "host/patch.h"
 #include "units/units.h"
 #include "units/unitsfile.h"
@@ -48,6 +48,21 @@ static void remove_stale_tmp(const char *path)
 	free(dir);
 }
 
+/* One progress line through o->progress (nothing if o or it is NULL). */
+static void say(const struct restore_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct restore_opts *o, const char *fmt, ...)
+{
+	if (!o || !o->progress)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	o->progress(o->progress_arg, sb.buf);
+	sb_release(&sb);
+}
+
 static bool has_fake_record(const struct journal_rec *r, size_t n, const char *unit)
 {
 	for (size_t i = 0; i < n; i++)
@@ -65,9 +80,7 @@ static void keep_first(struct gb_err *err, int *failures, const struct gb_err *e
 	}
 }
 
-/* Undo everything j lists. Keeps going after a failure; returns -1 with the
- * first failure in err if anything could not be restored. */
-int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct gb_err *err)
+int restore_journal(struct journal *j, const struct restore_opts *o, struct gb_err *err)
 {
 	size_t n;
 	const struct journal_rec *r = journal_records(j, &n);
@@ -100,7 +113,7 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 	} else {
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(r[i].kind, JOURNAL_SERVER) && r[i].n_fields >= 3)
-				hostchange_say(o, "server %s (%s) on cloud %s may be left over; check with "
+				say(o, "server %s (%s) on cloud %s may be left over; check with "
 				       "`openstack server show %s`", *r[i].fields[1] ? r[i].fields[1] : "?",
 				    r[i].fields[2], r[i].fields[0], r[i].fields[2]);
 	}
@@ -120,10 +133,10 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 			if (units_stop(units, x->fields[0], &secs, &e) != 0)
 				keep_first(err, &failures, &e);
 			else
-				hostchange_say(o, "stopped fake compute %s (host %s): dead in %.1f s", x->fields[0],
+				say(o, "stopped fake compute %s (host %s): dead in %.1f s", x->fields[0],
 				    x->fields[1], secs);
 			if (o && o->fake_cleanup && o->fake_cleanup(o->fake_cleanup_arg, x->fields[1], &e) != 0)
-				hostchange_say(o, "fake compute %s: %s", x->fields[1], e.msg);
+				say(o, "fake compute %s: %s", x->fields[1], e.msg);
 			sb_release(&host);
 			sb_release(&conf);
 		} else if (!strcmp(x->kind, JOURNAL_PATCH) && x->n_fields >= 4) {
@@ -131,19 +144,19 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 			if (patch_undo(x->fields[0], x->fields[1], x->fields[3], &was, &e) != 0)
 				keep_first(err, &failures, &e);
 			else if (was)
-				hostchange_say(o, "reversed patch %.12s... in %s", x->fields[2], x->fields[0]);
+				say(o, "reversed patch %.12s... in %s", x->fields[2], x->fields[0]);
 		} else if (!strcmp(x->kind, JOURNAL_FILE) && x->n_fields >= 5) {
 			remove_stale_tmp(x->fields[0]); /* a write that did not finish */
 			bool changed;
 			if (journal_restore_file(x, &changed, &e) != 0)
 				keep_first(err, &failures, &e);
 			else if (changed && !strcmp(x->fields[1], "0"))
-				hostchange_say(o, "removed %s (created by the run)", x->fields[0]);
+				say(o, "removed %s (created by the run)", x->fields[0]);
 			else if (changed)
-				hostchange_say(o, "restored %s (sha256 %.12s... verified)", x->fields[0], x->fields[3]);
+				say(o, "restored %s (sha256 %.12s... verified)", x->fields[0], x->fields[3]);
 		} else if (!strcmp(x->kind, JOURNAL_MKDIR) && x->n_fields >= 1) {
 			if (rmdir(x->fields[0]) == 0)
-				hostchange_say(o, "removed directory %s (created by the run)", x->fields[0]);
+				say(o, "removed directory %s (created by the run)", x->fields[0]);
 			else if (errno != ENOENT) {
 				gb_errf(&e, GB_EXIT_ENV, "cannot remove %s, created by the run: %s",
 					x->fields[0], strerror(errno));
@@ -176,13 +189,13 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 			if (units_restart(units, unit, &t, &e) != 0)
 				keep_first(err, &failures, &e);
 			else
-				hostchange_say(o, "restarting %s with its original config... dead in %.1f s, ready in "
+				say(o, "restarting %s with its original config... dead in %.1f s, ready in "
 				       "%.1f s", unit, t.dead_secs, t.ready_secs);
 		} else {
 			if (units_stop(units, unit, &t.dead_secs, &e) != 0)
 				keep_first(err, &failures, &e);
 			else
-				hostchange_say(o, "stopped %s (it was not running before the run)", unit);
+				say(o, "stopped %s (it was not running before the run)", unit);
 		}
 	}
 	units_close(units);
@@ -195,8 +208,8 @@ int hostchange_undo(struct journal *j, const struct hostchange_opts *o, struct g
 	return failures ? -1 : 0;
 }
 
-int hostchange_recover(const char *state_dir, const struct hostchange_opts *o, bool *found,
-		       struct gb_err *err)
+int restore_recover(const char *state_dir, const struct restore_opts *o, bool *found,
+		    struct gb_err *err)
 {
 	*found = journal_exists(state_dir);
 	if (!*found)
@@ -206,16 +219,16 @@ int hostchange_recover(const char *state_dir, const struct hostchange_opts *o, b
 		return -1;
 	size_t n;
 	const struct journal_rec *r = journal_records(j, &n);
-	hostchange_say(o, "found the journal of run %s (pid %s, no longer running): restoring the host",
+	say(o, "found the journal of run %s (pid %s, no longer running): restoring the host",
 	    r[0].n_fields ? r[0].fields[0] : "?", r[0].n_fields > 1 ? r[0].fields[1] : "?");
-	int rc = hostchange_undo(j, o, err);
+	int rc = restore_journal(j, o, err);
 	journal_close(j);
 	if (rc == 0)
 		rc = journal_discard(state_dir, err);
 	return rc;
 }
 
-int hostchange_restore(const struct hostchange_opts *o, bool *found, struct gb_err *err)
+int restore_host(const struct restore_opts *o, bool *found, struct gb_err *err)
 {
 	struct strbuf dir = STRBUF_INIT;
 	int fd = -1;
@@ -226,8 +239,8 @@ int hostchange_restore(const struct hostchange_opts *o, bool *found, struct gb_e
 		rc = journal_lock(dir.buf, &fd, &stale, err);
 	if (rc == 0) {
 		if (stale)
-			hostchange_say(o, "run pid %ld died without releasing the lock", stale);
-		rc = hostchange_recover(dir.buf, o, found, err);
+			say(o, "run pid %ld died without releasing the lock", stale);
+		rc = restore_recover(dir.buf, o, found, err);
 		journal_unlock(fd, dir.buf);
 	}
 	sb_release(&dir);
