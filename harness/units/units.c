@@ -157,11 +157,6 @@ void units_set_stop_flag(struct units *u, volatile sig_atomic_t *flag)
 	u->stop = flag;
 }
 
-enum sc_backend units_backend(const struct units *u)
-{
-	return u->backend;
-}
-
 bool units_known(const struct units *u, const char *name)
 {
 	return u->backend == SC_BACKEND_SYSTEMD || find_def(u, name) != NULL;
@@ -608,13 +603,27 @@ static int rabbitmqctl_path(struct units *u, struct gb_err *err)
 	return 0;
 }
 
+/* Where to read why unit name failed: its log, its systemd journal, or (process
+ * backend without a log) that nothing was kept. */
+static void where_to_read(const struct units *u, const char *name, const struct uf_unit *def,
+			  struct strbuf *out)
+{
+	sb_reset(out);
+	if (def && def->log)
+		sb_addf(out, "read %s", def->log);
+	else if (u->backend == SC_BACKEND_SYSTEMD)
+		sb_addf(out, "read its journal (journalctl -u devstack@%s.service)", name);
+	else
+		sb_addstr(out, "its output is not kept: give it a log: in the units file");
+}
+
 /* Wait until def's probe passes (and the unit stays alive). */
 static int wait_ready(struct units *u, const char *name, const struct uf_unit *def,
 		      struct gb_err *err)
 {
 	double timeout = def ? def->ready_timeout : 60;
 	double t0 = gb_now();
-	struct strbuf why = STRBUF_INIT, what = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT, what = STRBUF_INIT, log = STRBUF_INIT;
 	int rc = 0;
 	for (;;) {
 		bool alive = true, ready = false;
@@ -630,8 +639,8 @@ static int wait_ready(struct units *u, const char *name, const struct uf_unit *d
 				ready = !strcmp(s.active, "active");
 		}
 		if (!alive) {
-			rc = gb_errf(err, GB_EXIT_ENV, "unit %s exited while starting; read %s", name,
-				     def && def->log ? def->log : "its journal (journalctl -u devstack@NAME)");
+			where_to_read(u, name, def, &log);
+			rc = gb_errf(err, GB_EXIT_ENV, "unit %s exited while starting; %s", name, log.buf);
 			break;
 		}
 		if (def && def->ready.kind == UF_READY_TCP)
@@ -651,10 +660,10 @@ static int wait_ready(struct units *u, const char *name, const struct uf_unit *d
 				units_describe_probe(&def->ready, &what);
 			else
 				sb_addstr(&what, "systemd to report it active");
+			where_to_read(u, name, def, &log);
 			rc = gb_errf(err, GB_EXIT_ENV, "unit %s not ready after %.1f s (waited for %s%s%s); "
-						       "read %s", name, timeout, what.buf,
-				     why.len ? "; " : "", sb_str(&why),
-				     def && def->log ? def->log : "its log (journalctl -u devstack@NAME)");
+						       "%s", name, timeout, what.buf,
+				     why.len ? "; " : "", sb_str(&why), log.buf);
 			break;
 		}
 		if (stopped(u)) {
@@ -665,6 +674,7 @@ static int wait_ready(struct units *u, const char *name, const struct uf_unit *d
 	}
 	sb_release(&why);
 	sb_release(&what);
+	sb_release(&log);
 	return rc;
 }
 

@@ -38,7 +38,6 @@ void units_close(struct units *u);
 /* Polling loops give up with GB_EXIT_INTERRUPTED once *flag is set (NULL: never). */
 void units_set_stop_flag(struct units *u, volatile sig_atomic_t *flag);
 
-enum sc_backend units_backend(const struct units *u);
 
 /* Is name a unit this handle can manage (units file, added fake, or systemd)? */
 bool units_known(const struct units *u, const char *name);

@@ -157,6 +157,7 @@ static struct unitsfile *proc_units(int http_port, int dead_port)
 		    "    ready_timeout: 500ms\n", daemon_sh, tmp, dead_port);
 	sb_addf(&y, "  dies:\n    argv: [%s, exit-now]\n    log: %s/dies.log\n    ready: {tcp: \"127.0.0.1:%d\"}\n",
 		daemon_sh, tmp, dead_port);
+	sb_addf(&y, "  mute:\n    argv: [%s, exit-now]\n    ready: {tcp: \"127.0.0.1:%d\"}\n", daemon_sh, dead_port);
 	sb_addf(&y, "  web:\n    argv: [%s, http, '%d']\n    ready: {http: \"http://127.0.0.1:%d/\"}\n    ready_timeout: 20s\n",
 		daemon_sh, http_port, http_port);
 	int p300 = free_port(), p500 = free_port();
@@ -269,6 +270,9 @@ static void process_tests(void)
 	rc = units_start(u, "dies", &secs, &err);
 	ok(rc != 0 && strstr(err.msg, "unit dies exited while starting; read ") && strstr(err.msg, "dies.log"),
 	   "process: a unit that dies at once is reported with its log");
+	rc = units_start(u, "mute", &secs, &err);
+	ok(rc != 0 && strstr(err.msg, "unit mute exited while starting; its output is not kept: give it a log:"),
+	   "process: a unit without a log that dies says its output is not kept (not journalctl): %s", err.msg);
 
 	rc = units_start(u, "web", &secs, &err);
 	ok(rc == 0, "process: http probe sees 2xx from the test server (%.2f s)", secs);
@@ -353,7 +357,8 @@ static void systemd_tests(void)
 	setenv("GREENBENCH_SYSTEMD_DIR", sddir, 1);
 	setenv("GREENBENCH_CGROUP_ROOT", cg, 1);
 	const char *yaml = "version: 1\nbackend: systemd\nunits:\n  n-sch:\n    stop_timeout: 400ms\n"
-			   "    ready_timeout: 5s\n";
+			   "    ready_timeout: 5s\n  n-lazy:\n    ready: {tcp: \"127.0.0.1:1\"}\n"
+			   "    ready_timeout: 300ms\n";
 	struct gb_err err = { 0, "" };
 	struct unitsfile *uf = load_yaml(yaml, &err);
 	struct units *u = NULL;
@@ -418,6 +423,20 @@ static void systemd_tests(void)
 	ok(rc != 0 && strstr(err.msg, "systemctl start devstack@n-sch.service failed (exit 1)"),
 	   "systemd: a failing systemctl start is reported with the unit");
 	unlink(nostart);
+
+	/* the hint names the unit's journal */
+	rc = units_start(u, "n-lazy", &secs, &err);
+	ok(rc != 0 && strstr(err.msg, "unit n-lazy not ready after 0.3 s") &&
+		   strstr(err.msg, "; read its journal (journalctl -u devstack@n-lazy.service)"),
+	   "systemd: a unit never ready names its journal: %s", err.msg);
+	char dies[PATH_MAX + 64];
+	snprintf(dies, sizeof(dies), "%s/devstack@n-sch.service.dies", state);
+	write_text(dies, "");
+	rc = units_start(u, "n-sch", &secs, &err);
+	ok(rc != 0 && strstr(err.msg, "unit n-sch exited while starting; read its journal "
+				      "(journalctl -u devstack@n-sch.service)"),
+	   "systemd: a unit that fails at once names its journal: %s", err.msg);
+	unlink(dies);
 
 	/* drop-in environment */
 	const char *env[] = { "GREENBENCH_PROFILE=out=/x/d;targets=m:C.f;scope=default" };
