@@ -132,9 +132,21 @@ resume_to_next_stop() {
 	for _ in $(seq 100); do [ "$(state_of "$1")" != T ] && break; sleep 0.02; done
 	wait_stopped "$1"
 }
+# wait for pid to exit and give its exit code; a command that stops at a debug point
+# again or runs on for 90 s has ignored the signal: it is killed (exit 137)
+reap() {
+	for _ in $(seq 1800); do
+		case "$(state_of "$1")" in ""|Z) break ;; T) kill -KILL "$1"; break ;; esac
+		sleep 0.05
+	done
+	[ -z "$(state_of "$1")" ] || [ "$(state_of "$1")" = Z ] || kill -KILL "$1"
+	wait "$1"
+}
 # $1 signal, $2 pid stopped at a debug point: deliver the signal, let it go on, its exit code
 signal_and_reap() {
-	kill -"$1" "$2"; kill -CONT "$2"; wait "$2"
+	kill -"$1" "$2"; kill -CONT "$2"
+	for _ in $(seq 100); do [ "$(state_of "$2")" != T ] && break; sleep 0.02; done
+	reap "$2"
 }
 say_err() { sed 's/^/#   /' "$1" | tail -"${2:-8}"; }
 
@@ -159,7 +171,7 @@ for sig in INT TERM; do
 	pid=$!
 	for _ in $(seq 400); do [ "$(server_posts)" -ge $((p0 + 2)) ] && break; sleep 0.05; done
 	posted=$(( $(server_posts) - p0 ))
-	kill -$sig $pid; wait $pid; rc=$?
+	kill -$sig $pid; reap $pid; rc=$?
 	okay $(( posted != 2 || rc != 4 )) "run, SIG$sig during the workload ($posted servers POSTed): exit 4 (got $rc)"
 	[ $rc = 4 ] || say_err "$T"/err
 	okay $(( $(live_servers) != 0 )) "run, SIG$sig during the workload: no server left in the cloud"
