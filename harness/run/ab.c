@@ -74,8 +74,10 @@ int ab_begin(struct store *db, const char *scenario, const char *order, int rand
 	return 0;
 }
 
-int ab_record_block(struct store *db, long long ab_id, size_t pos, char side, long long run_id,
-		    const char *status, struct gb_err *err)
+/* Record block number pos (0-based) of experiment ab_id: its side, run (0: none
+ * stored) and status ("ok", "interrupted", "error"). */
+static int ab_record_block(struct store *db, long long ab_id, size_t pos, char side,
+			   long long run_id, const char *status, struct gb_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(store_handle(db), "INSERT OR REPLACE INTO ab_blocks (ab_id, position, "

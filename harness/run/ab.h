@@ -24,11 +24,6 @@ int ab_begin(struct store *db, const char *scenario, const char *order, int rand
 	     uint64_t seed, const char *const *patches, size_t n_patches, long long *ab_id,
 	     struct gb_err *err);
 
-/* Record block number pos (0-based) of experiment ab_id: its side, run (0: none
- * stored) and status ("ok", "failed", "interrupted", "error"). */
-int ab_record_block(struct store *db, long long ab_id, size_t pos, char side, long long run_id,
-		    const char *status, struct gb_err *err);
-
 /* The good runs of experiment ab_id, by side, in block order. Callers free *a, *b. */
 int ab_runs(struct store *db, long long ab_id, long long **a, size_t *n_a, long long **b,
 	    size_t *n_b, struct gb_err *err);
