@@ -5,7 +5,6 @@
  * host is changed only by runner_run, which restores it after every block.
  */
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,19 +78,20 @@ static int run_block(void *arg, char side, size_t block, long long ab_id, long l
 	return rc;
 }
 
+static int duration_row(void *arg, const struct store_row *r)
+{
+	*(double *)arg = r->v[0].d;
+	return 0;
+}
+
 /* Seconds of the last good run of the scenario, or NaN. */
 static double last_duration(struct store *db, const char *scenario)
 {
-	sqlite3_stmt *st = NULL;
 	double secs = NAN;
-	if (sqlite3_prepare_v2(store_handle(db), "SELECT finished_at - started_at FROM runs WHERE "
-			       "scenario = ? AND status = 'ok' AND finished_at > started_at "
-			       "ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			secs = sqlite3_column_double(st, 0);
-	}
-	sqlite3_finalize(st);
+	struct store_value p = STORE_V_TEXT(scenario);
+	struct gb_err err = { 0, "" };
+	if (store_query(db, STORE_Q_SCENARIO_LAST_DURATION, &p, 1, duration_row, &secs, NULL, &err))
+		secs = NAN;
 	return secs;
 }
 

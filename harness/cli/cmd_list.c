@@ -3,7 +3,6 @@
  * CLI layer: reads the store, prints; never changes the store.
  */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,6 +20,48 @@ static const struct cmd_doc doc = {
 	.examples = "greenbench list --limit 5\n"
 		    "greenbench list --scenario select_destinations --json",
 };
+
+struct list_out {
+	int json;
+	json_t *arr;
+	struct strbuf text;
+	int n;
+};
+
+static int list_row(void *arg, const struct store_row *r)
+{
+	struct list_out *lo = arg;
+	long long id = r->v[0].i;
+	double started = r->v[1].d;
+	double finished = r->v[2].d;
+	const char *scen = r->v[3].s;
+	const char *label = r->v[4].s;
+	const char *status = r->v[5].s;
+	int is_baseline = (int)r->v[6].i;
+	long long nreq = r->v[7].i, nprof = r->v[8].i;
+	char when[32];
+	lo->n++;
+	if (lo->json) {
+		json_t *o = json_pack("{s:I, s:f, s:s, s:s?, s:s, s:b, s:I, s:I}", "id",
+				      (json_int_t)id, "started_at", started, "scenario", scen,
+				      "label", label, "status", status, "is_baseline", is_baseline,
+				      "n_requests", (json_int_t)nreq, "n_profiles", (json_int_t)nprof);
+		json_object_set_new(o, "finished_at", r->v[2].type == STORE_NULL ? json_null()
+									 : json_real(finished));
+		json_object_set_new(o, "ab_id", r->v[9].type == STORE_NULL ? json_null()
+									   : json_integer(r->v[9].i));
+		json_array_append_new(lo->arr, o);
+		return 0;
+	}
+	char secs[32] = "-", stat[32];
+	if (finished > started)
+		snprintf(secs, sizeof(secs), "%.1f", finished - started);
+	snprintf(stat, sizeof(stat), "%s%s", status, is_baseline ? " (base)" : "");
+	sb_addf(&lo->text, "%5lld  %-19s  %-24.24s  %-14.14s  %-11s  %5lld  %5lld  %8s\n", id,
+		cmd_store_time(started, when, sizeof(when)), scen, label ? label : "-", stat, nreq,
+		nprof, secs);
+	return 0;
+}
 
 int cmd_list(int argc, char **argv)
 {
@@ -43,59 +84,23 @@ int cmd_list(int argc, char **argv)
 	struct store *db = cmd_store_open("list", db_path, &rc);
 	if (!db)
 		return rc;
-	sqlite3 *h = store_handle(db);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h,
-		"SELECT r.id, r.started_at, r.finished_at, r.scenario, r.label, r.status, r.is_baseline, "
-		"(SELECT count(*) FROM requests q WHERE q.run_id = r.id), "
-		"(SELECT count(*) FROM profiles p WHERE p.run_id = r.id), r.ab_id "
-		"FROM runs r WHERE (?1 IS NULL OR r.scenario = ?1) ORDER BY r.id DESC LIMIT ?2",
-		-1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "greenbench list: %s\n", sqlite3_errmsg(h));
+	struct list_out lo = { json, json ? json_array() : NULL, STRBUF_INIT, 0 };
+	struct store_value params[2] = { STORE_V_TEXT(scenario), STORE_V_INT(limit ? limit : -1) };
+	struct gb_err err = { GB_EXIT_ENV, "" };
+	if (store_query(db, STORE_Q_RUNS_LIST, params, 2, list_row, &lo, "listing the runs", &err)) {
+		json_decref(lo.arr);
+		sb_release(&lo.text);
 		store_close(db);
-		return GB_EXIT_ENV;
+		return cmd_fail("list", &err);
 	}
-	if (scenario)
-		sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, limit ? limit : -1);
-	json_t *arr = json ? json_array() : NULL;
-	int n = 0;
-	if (!json)
+	json_t *arr = lo.arr;
+	int n = lo.n;
+	if (!json) {
 		printf("%5s  %-19s  %-24s  %-14s  %-11s  %5s  %5s  %8s\n", "ID", "STARTED (UTC)",
 		       "SCENARIO", "LABEL", "STATUS", "REQS", "PROFS", "SECS");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long long id = sqlite3_column_int64(st, 0);
-		double started = sqlite3_column_double(st, 1);
-		double finished = sqlite3_column_double(st, 2);
-		const char *scen = (const char *)sqlite3_column_text(st, 3);
-		const char *label = (const char *)sqlite3_column_text(st, 4);
-		const char *status = (const char *)sqlite3_column_text(st, 5);
-		int is_baseline = sqlite3_column_int(st, 6);
-		long long nreq = sqlite3_column_int64(st, 7), nprof = sqlite3_column_int64(st, 8);
-		char when[32];
-		n++;
-		if (json) {
-			json_t *o = json_pack("{s:I, s:f, s:s, s:s?, s:s, s:b, s:I, s:I}", "id",
-					      (json_int_t)id, "started_at", started, "scenario", scen,
-					      "label", label, "status", status, "is_baseline", is_baseline,
-					      "n_requests", (json_int_t)nreq, "n_profiles", (json_int_t)nprof);
-			json_object_set_new(o, "finished_at", sqlite3_column_type(st, 2) == SQLITE_NULL
-								      ? json_null() : json_real(finished));
-			json_object_set_new(o, "ab_id", sqlite3_column_type(st, 9) == SQLITE_NULL
-								? json_null()
-								: json_integer(sqlite3_column_int64(st, 9)));
-			json_array_append_new(arr, o);
-			continue;
-		}
-		char secs[32] = "-", stat[32];
-		if (finished > started)
-			snprintf(secs, sizeof(secs), "%.1f", finished - started);
-		snprintf(stat, sizeof(stat), "%s%s", status, is_baseline ? " (base)" : "");
-		printf("%5lld  %-19s  %-24.24s  %-14.14s  %-11s  %5lld  %5lld  %8s\n", id,
-		       cmd_store_time(started, when, sizeof(when)), scen, label ? label : "-", stat, nreq,
-		       nprof, secs);
+		fputs(sb_str(&lo.text), stdout);
+		sb_release(&lo.text);
 	}
-	sqlite3_finalize(st);
 	if (json) {
 		char *s = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
 		printf("%s\n", s ? s : "[]");

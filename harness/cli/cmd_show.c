@@ -5,7 +5,6 @@
  */
 #include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,176 +28,207 @@ static const struct cmd_doc doc = {
 		    "greenbench show before --yaml > scenario.yaml",
 };
 
-static json_t *col_json(sqlite3_stmt *st, int i)
+static json_t *col_json(const struct store_row *r, size_t i)
 {
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
-	case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, i));
-	case SQLITE_TEXT: return json_string((const char *)sqlite3_column_text(st, i));
+	switch (r->v[i].type) {
+	case STORE_INT: return json_integer(r->v[i].i);
+	case STORE_REAL: return json_real(r->v[i].d);
+	case STORE_TEXT: return json_string(r->v[i].s);
 	default: return json_null();
 	}
 }
 
-/* All columns of a query's rows as JSON objects. */
-static json_t *rows_json(sqlite3 *h, const char *sql, long long run)
+static int row_json(void *arg, const struct store_row *r)
 {
-	json_t *arr = json_array();
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-		return arr;
-	sqlite3_bind_int64(st, 1, run);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *o = json_object();
-		for (int i = 0; i < sqlite3_column_count(st); i++)
-			json_object_set_new(o, sqlite3_column_name(st, i), col_json(st, i));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_finalize(st);
-	return arr;
+	json_t *o = json_object();
+	for (size_t i = 0; i < r->n; i++)
+		json_object_set_new(o, r->names[i], col_json(r, i));
+	json_array_append_new(arg, o);
+	return 0;
 }
 
-static const char *PROFILES_SQL =
-	"SELECT p.target, count(*) AS n_profiles, "
-	"avg((SELECT max(ct_ns) FROM func_stats s WHERE s.profile_id = p.id)) * 1e-9 AS mean_wall, "
-	"max((SELECT max(ct_ns) FROM func_stats s WHERE s.profile_id = p.id)) * 1e-9 AS max_wall, "
-	"avg(p.n_functions) AS mean_functions, avg(p.n_calls) AS mean_calls, "
-	"avg(p.raw_size) AS mean_raw_size, count(DISTINCT p.pid) AS n_pids "
-	"FROM profiles p WHERE p.run_id = ?1 GROUP BY p.target ORDER BY p.target";
+/* All columns of a query's rows as JSON objects, into root[key] (root itself: the
+ * first row's object when key is NULL). */
+static int rows_json(struct store *db, enum store_query q, long long run, json_t **root,
+		     const char *key, struct gb_err *err)
+{
+	json_t *arr = json_array();
+	if (store_query_run(db, q, run, row_json, arr, "reading the run", err)) {
+		json_decref(arr);
+		return -1;
+	}
+	if (!key) {
+		*root = json_incref(json_array_get(arr, 0));
+		json_decref(arr);
+		if (!*root)
+			*root = json_object();
+		return 0;
+	}
+	json_object_set_new(*root, key, arr);
+	return 0;
+}
 
 static json_t *metric_json(const struct compare_metric *m)
 {
 	return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "metric", m->name, "n",
-			 (json_int_t)m->a.n, "median", isnan(m->a.median) ? json_null() : json_real(m->a.median),
-			 "p95", isnan(m->a.p95) ? json_null() : json_real(m->a.p95), "mean",
-			 isnan(m->a.mean) ? json_null() : json_real(m->a.mean), "min",
-			 isnan(m->a.min) ? json_null() : json_real(m->a.min), "max",
-			 isnan(m->a.max) ? json_null() : json_real(m->a.max));
+			 (json_int_t)m->d.n, "median", isnan(m->d.median) ? json_null() : json_real(m->d.median),
+			 "p95", isnan(m->d.p95) ? json_null() : json_real(m->d.p95), "mean",
+			 isnan(m->d.mean) ? json_null() : json_real(m->d.mean), "min",
+			 isnan(m->d.min) ? json_null() : json_real(m->d.min), "max",
+			 isnan(m->d.max) ? json_null() : json_real(m->d.max));
 }
 
-static int show_json(sqlite3 *h, long long run, const struct compare_metric *m, size_t nm)
+static int show_json(struct store *db, long long run, const struct compare_metric *m, size_t nm,
+		     struct gb_err *err)
 {
-	json_t *runs = rows_json(h, "SELECT * FROM runs WHERE id = ?1", run);
-	json_t *root = json_array_get(runs, 0);
-	json_incref(root);
-	json_decref(runs);
-	json_object_set_new(root, "patches", rows_json(h, "SELECT position, name, sha256 FROM patches "
-							   "WHERE run_id = ?1 ORDER BY position", run));
+	json_t *root = NULL;
+	if (rows_json(db, STORE_Q_RUN_ALL, run, &root, NULL, err))
+		return -1;
+	int rc = rows_json(db, STORE_Q_RUN_PATCHES, run, &root, "patches", err);
 	json_t *lat = json_array();
 	for (size_t i = 0; i < nm; i++)
 		json_array_append_new(lat, metric_json(&m[i]));
 	json_object_set_new(root, "latency", lat);
-	json_object_set_new(root, "requests", rows_json(h, "SELECT repeat, request_id, server_request_id, "
-							   "method, path, status, latency, started_at FROM requests "
-							   "WHERE run_id = ?1 ORDER BY id", run));
-	json_object_set_new(root, "servers", rows_json(h, "SELECT repeat, server_id, name, request_id, "
-							  "post_latency, time_to_active, time_to_deleted, "
-							  "final_status, fault FROM servers WHERE run_id = ?1 "
-							  "ORDER BY id", run));
-	json_object_set_new(root, "profile_targets", rows_json(h, PROFILES_SQL, run));
-	json_object_set_new(root, "profiles", rows_json(h, "SELECT id, repeat, target, request_id, pid, "
-							   "total_tt, n_functions, n_calls, raw_size, raw_sha256 "
-							   "FROM profiles WHERE run_id = ?1 ORDER BY id", run));
-	json_object_set_new(root, "sla", rows_json(h, "SELECT metric, value, limit_value, passed FROM sla "
-						      "WHERE run_id = ?1 ORDER BY id", run));
-	char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-	printf("%s\n", s ? s : "{}");
-	free(s);
+	if (!rc)
+		rc = rows_json(db, STORE_Q_RUN_REQUESTS, run, &root, "requests", err);
+	if (!rc)
+		rc = rows_json(db, STORE_Q_RUN_SERVERS, run, &root, "servers", err);
+	if (!rc)
+		rc = rows_json(db, STORE_Q_RUN_PROFILE_TARGETS, run, &root, "profile_targets", err);
+	if (!rc)
+		rc = rows_json(db, STORE_Q_RUN_PROFILES, run, &root, "profiles", err);
+	if (!rc)
+		rc = rows_json(db, STORE_Q_RUN_SLA, run, &root, "sla", err);
+	if (!rc) {
+		char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+		printf("%s\n", s ? s : "{}");
+		free(s);
+	}
 	json_decref(root);
-	return GB_EXIT_OK;
+	return rc;
 }
 
-static const char *txt(sqlite3_stmt *st, int i)
+static const char *txt(const struct store_row *r, size_t i)
 {
-	const char *s = (const char *)sqlite3_column_text(st, i);
+	const char *s = store_row_text(r, i);
 	return s ? s : "-";
 }
 
-static void show_text(sqlite3 *h, long long run, const struct compare_metric *m, size_t nm)
+/* The text page is built in a strbuf and printed only when every query worked, so a
+ * broken store gives its error, not half a page. */
+static int run_text(void *arg, const struct store_row *r)
 {
-	sqlite3_stmt *st = NULL;
+	struct strbuf *o = arg;
+	char a[64];
+	double started = r->v[3].d, finished = r->v[4].d;
+	sb_addf(o, "%s", txt(r, 0));
+	if (r->v[1].type != STORE_NULL)
+		sb_addf(o, " '%s'", txt(r, 1));
+	sb_addf(o, ", %s%s\n", txt(r, 2), r->v[20].i ? " (baseline)" : "");
+	sb_addf(o, "  started      %s UTC", cmd_store_time(started, a, sizeof(a)));
+	if (finished > started)
+		sb_addf(o, ", took %.1f s", finished - started);
+	sb_addf(o, "\n  host         %s, %s CPUs\n", txt(r, 5), txt(r, 6));
+	sb_addf(o, "  load         %s/%s/%s before, %s/%s/%s after\n", txt(r, 7), txt(r, 8),
+		txt(r, 9), txt(r, 10), txt(r, 11), txt(r, 12));
+	if (r->v[13].type != STORE_NULL)
+		sb_addf(o, "  free memory  %.1f MiB\n", r->v[13].d / 1024.0);
+	sb_addf(o, "  service      %s\n", txt(r, 14));
+	sb_addf(o, "  scenario     sha256 %s\n", txt(r, 16));
+	sb_addf(o, "  workload     %s fake computes, %s repeats\n", txt(r, 17), txt(r, 18));
+	if (r->v[19].type != STORE_NULL)
+		sb_addf(o, "  a/b          experiment %s\n", txt(r, 19));
+	sb_addf(o, "  greenbench   %s\n", txt(r, 15));
+	return 0;
+}
+
+static int patch_text(void *arg, const struct store_row *r)
+{
+	sb_addf(arg, "  patch        %s (sha256 %.12s)\n", txt(r, 1), txt(r, 2));
+	return 0;
+}
+
+struct section {
+	struct strbuf *o;
+	int first;
+};
+
+static int status_text(void *arg, const struct store_row *r)
+{
+	struct section *s = arg;
+	sb_addf(s->o, "%s%s x %lld", s->first ? "HTTP status  " : ", ", txt(r, 0), r->v[1].i);
+	s->first = 0;
+	return 0;
+}
+
+static int target_text(void *arg, const struct store_row *r)
+{
+	struct section *s = arg;
+	char a[64], b[64];
+	if (s->first)
+		sb_addf(s->o, "\n%-72s %4s %10s %10s %7s %8s\n", "PROFILE TARGET", "N", "MEAN WALL",
+			"MAX WALL", "FUNCS", "CALLS");
+	s->first = 0;
+	sb_addf(s->o, "%-72.72s %4lld %10s %10s %7.0f %8.0f\n", txt(r, 0), r->v[1].i,
+		cmd_store_secs(r->v[2].d, a, sizeof(a)), cmd_store_secs(r->v[3].d, b, sizeof(b)),
+		r->v[4].d, r->v[5].d);
+	return 0;
+}
+
+static int sla_text(void *arg, const struct store_row *r)
+{
+	struct section *s = arg;
+	if (s->first)
+		sb_addf(s->o, "\n%-72s %12s %12s  %s\n", "SLA", "VALUE", "LIMIT", "RESULT");
+	s->first = 0;
+	sb_addf(s->o, "%-72.72s %12.6g %12.6g  %s\n", txt(r, 0), r->v[1].d, r->v[2].d,
+		r->v[3].i ? "pass" : "FAIL");
+	return 0;
+}
+
+static int show_text(struct store *db, long long run, const struct compare_metric *m, size_t nm,
+		     struct gb_err *err)
+{
+	struct strbuf o = STRBUF_INIT, runline = STRBUF_INIT;
 	char a[64], b[64], c[64], d[64];
-	sqlite3_prepare_v2(h, "SELECT scenario, label, status, started_at, finished_at, host, cpu_count, "
-			      "load1_before, load5_before, load15_before, load1_after, load5_after, "
-			      "load15_after, mem_free_kb, service_revision, greenbench_version, "
-			      "scenario_sha256, fake_computes, repeat_count, ab_id, is_baseline "
-			      "FROM runs WHERE id = ?1", -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		double started = sqlite3_column_double(st, 3), finished = sqlite3_column_double(st, 4);
-		printf("run %lld: %s", run, txt(st, 0));
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			printf(" '%s'", txt(st, 1));
-		printf(", %s%s\n", txt(st, 2), sqlite3_column_int(st, 20) ? " (baseline)" : "");
-		printf("  started      %s UTC", cmd_store_time(started, a, sizeof(a)));
-		if (finished > started)
-			printf(", took %.1f s", finished - started);
-		printf("\n  host         %s, %s CPUs\n", txt(st, 5), txt(st, 6));
-		printf("  load         %s/%s/%s before, %s/%s/%s after\n", txt(st, 7), txt(st, 8),
-		       txt(st, 9), txt(st, 10), txt(st, 11), txt(st, 12));
-		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-			printf("  free memory  %.1f MiB\n", sqlite3_column_double(st, 13) / 1024.0);
-		printf("  service      %s\n", txt(st, 14));
-		printf("  scenario     sha256 %s\n", txt(st, 16));
-		printf("  workload     %s fake computes, %s repeats\n", txt(st, 17), txt(st, 18));
-		if (sqlite3_column_type(st, 19) != SQLITE_NULL)
-			printf("  a/b          experiment %s\n", txt(st, 19));
-		printf("  greenbench   %s\n", txt(st, 15));
-	}
-	sqlite3_finalize(st);
-	sqlite3_prepare_v2(h, "SELECT name, sha256 FROM patches WHERE run_id = ?1 ORDER BY position", -1,
-			   &st, NULL);
-	sqlite3_bind_int64(st, 1, run);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		printf("  patch        %s (sha256 %.12s)\n", txt(st, 0), txt(st, 1));
-	sqlite3_finalize(st);
+	const char *doing = "reading the run";
+	int rc = store_query_run(db, STORE_Q_RUN_SUMMARY, run, run_text, &runline, doing, err);
+	if (runline.len)
+		sb_addf(&o, "run %lld: %s", run, sb_str(&runline));
+	sb_release(&runline);
+	if (!rc)
+		rc = store_query_run(db, STORE_Q_RUN_PATCHES, run, patch_text, &o, doing, err);
 
-	printf("\n%-72s %5s %10s %10s %10s %10s\n", "LATENCY", "N", "MEDIAN", "P95", "MIN", "MAX");
+	sb_addf(&o, "\n%-72s %5s %10s %10s %10s %10s\n", "LATENCY", "N", "MEDIAN", "P95", "MIN", "MAX");
 	for (size_t i = 0; i < nm; i++)
-		printf("%-72.72s %5zu %10s %10s %10s %10s\n", m[i].name, m[i].a.n,
-		       cmd_store_secs(m[i].a.median, a, sizeof(a)), cmd_store_secs(m[i].a.p95, b, sizeof(b)),
-		       cmd_store_secs(m[i].a.min, c, sizeof(c)), cmd_store_secs(m[i].a.max, d, sizeof(d)));
+		sb_addf(&o, "%-72.72s %5zu %10s %10s %10s %10s\n", m[i].name, m[i].d.n,
+			cmd_store_secs(m[i].d.median, a, sizeof(a)), cmd_store_secs(m[i].d.p95, b, sizeof(b)),
+			cmd_store_secs(m[i].d.min, c, sizeof(c)), cmd_store_secs(m[i].d.max, d, sizeof(d)));
 	if (!nm)
-		printf("(no requests, servers or profiles)\n");
+		sb_addstr(&o, "(no requests, servers or profiles)\n");
 
-	sqlite3_prepare_v2(h, "SELECT status, count(*) FROM requests WHERE run_id = ?1 GROUP BY status "
-			      "ORDER BY status", -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, run);
-	int first = 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		printf("%s%s x %lld", first ? "HTTP status  " : ", ", txt(st, 0), sqlite3_column_int64(st, 1));
-		first = 0;
-	}
-	if (!first)
-		printf("\n");
-	sqlite3_finalize(st);
+	struct section s = { &o, 1 };
+	if (!rc)
+		rc = store_query_run(db, STORE_Q_RUN_STATUS_COUNTS, run, status_text, &s, doing, err);
+	if (!s.first)
+		sb_addch(&o, '\n');
+	s.first = 1;
+	if (!rc)
+		rc = store_query_run(db, STORE_Q_RUN_PROFILE_TARGETS, run, target_text, &s, doing, err);
+	s.first = 1;
+	if (!rc)
+		rc = store_query_run(db, STORE_Q_RUN_SLA, run, sla_text, &s, doing, err);
+	if (!rc)
+		fputs(sb_str(&o), stdout);
+	sb_release(&o);
+	return rc;
+}
 
-	sqlite3_prepare_v2(h, PROFILES_SQL, -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, run);
-	first = 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (first)
-			printf("\n%-72s %4s %10s %10s %7s %8s\n", "PROFILE TARGET", "N", "MEAN WALL", "MAX WALL",
-			       "FUNCS", "CALLS");
-		first = 0;
-		printf("%-72.72s %4lld %10s %10s %7.0f %8.0f\n", txt(st, 0), sqlite3_column_int64(st, 1),
-		       cmd_store_secs(sqlite3_column_double(st, 2), a, sizeof(a)),
-		       cmd_store_secs(sqlite3_column_double(st, 3), b, sizeof(b)),
-		       sqlite3_column_double(st, 4), sqlite3_column_double(st, 5));
-	}
-	sqlite3_finalize(st);
-
-	sqlite3_prepare_v2(h, "SELECT metric, value, limit_value, passed FROM sla WHERE run_id = ?1 "
-			      "ORDER BY id", -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, run);
-	first = 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (first)
-			printf("\n%-72s %12s %12s  %s\n", "SLA", "VALUE", "LIMIT", "RESULT");
-		first = 0;
-		printf("%-72.72s %12.6g %12.6g  %s\n", txt(st, 0), sqlite3_column_double(st, 1),
-		       sqlite3_column_double(st, 2), sqlite3_column_int(st, 3) ? "pass" : "FAIL");
-	}
-	sqlite3_finalize(st);
+static int yaml_text(void *arg, const struct store_row *r)
+{
+	if (r->v[0].type != STORE_NULL)
+		sb_addstr(arg, store_row_text(r, 0));
+	return 0;
 }
 
 int cmd_show(int argc, char **argv)
@@ -222,29 +252,27 @@ int cmd_show(int argc, char **argv)
 		store_close(db);
 		return rc;
 	}
-	sqlite3 *h = store_handle(db);
+	struct gb_err err = { GB_EXIT_ENV, "" };
 	if (yaml) {
-		sqlite3_stmt *st = NULL;
-		sqlite3_prepare_v2(h, "SELECT scenario_yaml FROM runs WHERE id = ?1", -1, &st, NULL);
-		sqlite3_bind_int64(st, 1, run);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			fputs((const char *)sqlite3_column_text(st, 0), stdout);
-		sqlite3_finalize(st);
+		struct strbuf y = STRBUF_INIT;
+		rc = store_query_run(db, STORE_Q_RUN_YAML, run, yaml_text, &y, "reading the run", &err);
+		if (!rc)
+			fputs(sb_str(&y), stdout);
+		sb_release(&y);
 		store_close(db);
-		return GB_EXIT_OK;
+		return rc ? cmd_fail("show", &err) : GB_EXIT_OK;
 	}
 	struct compare_metric *m = NULL;
 	size_t nm = 0;
-	struct gb_err err = { GB_EXIT_ENV, "" };
 	if (compare_run_metrics(db, run, &m, &nm, &err)) {
 		store_close(db);
 		return cmd_fail("show", &err);
 	}
 	if (json)
-		show_json(h, run, m, nm);
+		rc = show_json(db, run, m, nm, &err);
 	else
-		show_text(h, run, m, nm);
+		rc = show_text(db, run, m, nm, &err);
 	compare_metrics_free(m, nm);
 	store_close(db);
-	return GB_EXIT_OK;
+	return rc ? cmd_fail("show", &err) : GB_EXIT_OK;
 }

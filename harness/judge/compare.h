@@ -20,14 +20,13 @@ struct compare_dist {
 	double median, p95, mean, min, max;
 };
 
-/* One metric of both runs, e.g. "POST /v2.1/servers latency". */
+/* One metric of a run, e.g. "POST /v2.1/servers latency". */
 struct compare_metric {
 	char *name;
-	struct compare_dist a, b;
+	struct compare_dist d;
 };
 
-/* The metrics of one run alone (each metric's `a`; `b` is empty). Caller frees with
- * compare_metrics_free(). */
+/* The metrics of one run (what show prints). Caller frees with compare_metrics_free(). */
 int compare_run_metrics(struct store *db, long long run, struct compare_metric **out, size_t *n,
 			struct gb_err *err);
 void compare_metrics_free(struct compare_metric *m, size_t n);
@@ -81,6 +80,12 @@ struct compare_run_samples {
  * target substring to keep (NULL: all profiles). Caller releases out. */
 int compare_load_run(struct store *db, long long run, const char *target, int with_funcs,
 		     struct compare_run_samples *out, struct gb_err *err);
+
+/* Each latency sample of run, in order: requests ("POST /v2.1/servers/{id} latency"),
+ * then the servers' times to ACTIVE and to deleted. */
+typedef void (*compare_sample_fn)(void *arg, const char *name, double value);
+int compare_each_latency(struct store *db, long long run, compare_sample_fn fn, void *arg,
+			 struct gb_err *err);
 void compare_run_samples_release(struct compare_run_samples *s);
 
 /* The index of the series called name in s, or of the headline (the profiled call,

@@ -9,19 +9,12 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "judge/stats.h"
-
-static int sql_fail(struct store *db, long long run, struct gb_err *err)
-{
-	return gb_errf(err, GB_EXIT_ENV, "reading run %lld from the store: %s", run,
-		       sqlite3_errmsg(store_handle(db)));
-}
 
 /* ---- run facts: scenario, host, load ---- */
 
@@ -31,31 +24,31 @@ struct run_facts {
 	double load1_before, load1_after; /* NaN unknown */
 };
 
+static int facts_row(void *arg, const struct store_row *r)
+{
+	struct run_facts *f = arg;
+	const char *c;
+	f->scenario = gb_strdup((c = r->v[0].s) ? c : "?");
+	f->host = (c = r->v[1].s) ? gb_strdup(c) : NULL;
+	f->revision = (c = r->v[2].s) ? gb_strdup(c) : NULL;
+	f->status = gb_strdup((c = r->v[3].s) ? c : "?");
+	f->fake_computes = (int)r->v[4].i;
+	f->cpu_count = (int)r->v[5].i;
+	f->load1_before = r->v[6].type == STORE_NULL ? NAN : r->v[6].d;
+	f->load1_after = r->v[7].type == STORE_NULL ? NAN : r->v[7].d;
+	return 0;
+}
+
 static int load_facts(struct store *db, long long run, struct run_facts *f, struct gb_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	memset(f, 0, sizeof(*f));
-	if (sqlite3_prepare_v2(store_handle(db),
-			       "SELECT scenario, host, service_revision, status, fake_computes, cpu_count, "
-			       "load1_before, load1_after FROM runs WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return sql_fail(db, run, err);
-	sqlite3_bind_int64(st, 1, run);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *c;
-		f->scenario = gb_strdup((c = (const char *)sqlite3_column_text(st, 0)) ? c : "?");
-		f->host = (c = (const char *)sqlite3_column_text(st, 1)) ? gb_strdup(c) : NULL;
-		f->revision = (c = (const char *)sqlite3_column_text(st, 2)) ? gb_strdup(c) : NULL;
-		f->status = gb_strdup((c = (const char *)sqlite3_column_text(st, 3)) ? c : "?");
-		f->fake_computes = sqlite3_column_int(st, 4);
-		f->cpu_count = sqlite3_column_int(st, 5);
-		f->load1_before = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
-		f->load1_after = sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7);
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	char doing[64];
+	snprintf(doing, sizeof(doing), "reading run %lld from the store", run);
+	if (store_query_run(db, STORE_Q_RUN_FACTS, run, facts_row, f, doing, err))
+		return -1;
+	if (!f->scenario)
 		return gb_errf(err, GB_EXIT_USAGE, "no run with id %lld in the store; see 'greenbench list'", run);
-	return rc == SQLITE_ROW ? 0 : sql_fail(db, run, err);
+	return 0;
 }
 
 static void facts_free(struct run_facts *f)

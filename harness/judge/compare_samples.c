@@ -7,7 +7,6 @@
 #include "judge/compare.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +30,11 @@ static void add_series(struct compare_run_samples *s, const char *name, int is_t
 	it->x[it->n++] = v;
 }
 
-static int sql_fail(struct store *db, long long run, struct gb_err *err)
+/* what a failed read says: "reading run 3 from the store: <sqlite's message>" */
+static const char *doing_run(long long run, char buf[64])
 {
-	return gb_errf(err, GB_EXIT_ENV, "reading run %lld from the store: %s", run,
-		       sqlite3_errmsg(store_handle(db)));
+	snprintf(buf, 64, "reading run %lld from the store", run);
+	return buf;
 }
 
 /* "nova.scheduler.manager:SchedulerManager.select_destinations" -> file suffix
@@ -67,43 +67,47 @@ static int ends_with(const char *s, const char *suffix)
 
 /* ---- loading one run ---- */
 
-static int load_latencies(struct store *db, long long run, struct compare_run_samples *s,
-			  struct gb_err *err)
+struct latency_ctx {
+	compare_sample_fn fn;
+	void *arg;
+	int requests;
+	struct strbuf name;
+};
+
+static int latency_row(void *arg, const struct store_row *r)
 {
-	static const char *const sql[] = {
-		"SELECT method, path, latency FROM requests WHERE run_id = ?1 AND latency IS NOT NULL "
-		"ORDER BY id",
-		"SELECT 'server time to ACTIVE', '', time_to_active FROM servers WHERE run_id = ?1 "
-		"AND time_to_active IS NOT NULL ORDER BY id",
-		"SELECT 'server time to deleted', '', time_to_deleted FROM servers WHERE run_id = ?1 "
-		"AND time_to_deleted IS NOT NULL ORDER BY id",
-	};
-	sqlite3 *h = store_handle(db);
-	for (size_t q = 0; q < GB_ARRAY_SIZE(sql); q++) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(h, sql[q], -1, &st, NULL) != SQLITE_OK)
-			return sql_fail(db, run, err);
-		sqlite3_bind_int64(st, 1, run);
-		int rc;
-		struct strbuf name = STRBUF_INIT;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *a = (const char *)sqlite3_column_text(st, 0);
-			const char *b = (const char *)sqlite3_column_text(st, 1);
-			sb_reset(&name);
-			sb_addstr(&name, a ? a : "?");
-			if (q == 0) {
-				sb_addch(&name, ' ');
-				compare_path_template(b ? b : "", &name);
-				sb_addstr(&name, " latency");
-			}
-			add_series(s, sb_str(&name), 0, sqlite3_column_double(st, 2));
-		}
-		sb_release(&name);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
-			return sql_fail(db, run, err);
+	struct latency_ctx *c = arg;
+	const char *a = r->v[0].s, *b = r->v[1].s;
+	sb_reset(&c->name);
+	sb_addstr(&c->name, a ? a : "?");
+	if (c->requests) {
+		sb_addch(&c->name, ' ');
+		compare_path_template(b ? b : "", &c->name);
+		sb_addstr(&c->name, " latency");
 	}
+	c->fn(c->arg, sb_str(&c->name), r->v[2].d);
 	return 0;
+}
+
+int compare_each_latency(struct store *db, long long run, compare_sample_fn fn, void *arg,
+			 struct gb_err *err)
+{
+	static const enum store_query q[] = { STORE_Q_RUN_REQUEST_LATENCIES, STORE_Q_RUN_SERVER_ACTIVE,
+					      STORE_Q_RUN_SERVER_DELETED };
+	struct latency_ctx c = { fn, arg, 0, STRBUF_INIT };
+	char buf[64];
+	int rc = 0;
+	for (size_t i = 0; !rc && i < GB_ARRAY_SIZE(q); i++) {
+		c.requests = i == 0;
+		rc = store_query_run(db, q[i], run, latency_row, &c, doing_run(run, buf), err);
+	}
+	sb_release(&c.name);
+	return rc;
+}
+
+static void latency_add(void *arg, const char *name, double v)
+{
+	add_series(arg, name, 0, v);
 }
 
 struct prof_info {
@@ -115,33 +119,36 @@ struct prof_info {
 	double switch_tt; /* of which greenlets were switched out (greenprof's switch entry) */
 };
 
+struct prof_list {
+	struct prof_info *p;
+	size_t n;
+};
+
+static int profile_row(void *arg, const struct store_row *r)
+{
+	struct prof_list *l = arg;
+	l->p = gb_realloc(l->p, (l->n + 1) * sizeof(*l->p));
+	struct prof_info *p = &l->p[l->n++];
+	p->id = r->v[0].i;
+	p->target = gb_strdup(r->v[1].s ? r->v[1].s : "?");
+	p->target_ct = -1;
+	p->max_ct = 0;
+	p->sum_tt = 0;
+	p->switch_tt = 0;
+	return 0;
+}
+
 static int load_profiles(struct store *db, long long run, const char *target,
 			 struct prof_info **out, size_t *n, struct gb_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(store_handle(db), "SELECT id, target FROM profiles WHERE run_id = ?1 "
-			       "AND (?2 IS NULL OR instr(target, ?2) > 0) ORDER BY id", -1, &st,
-			       NULL) != SQLITE_OK)
-		return sql_fail(db, run, err);
-	sqlite3_bind_int64(st, 1, run);
-	if (target)
-		sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = gb_realloc(*out, (*n + 1) * sizeof(**out));
-		struct prof_info *p = &(*out)[(*n)++];
-		p->id = sqlite3_column_int64(st, 0);
-		const char *t = (const char *)sqlite3_column_text(st, 1);
-		p->target = gb_strdup(t ? t : "?");
-		p->target_ct = -1;
-		p->max_ct = 0;
-		p->sum_tt = 0;
-		p->switch_tt = 0;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, run, err);
+	struct prof_list l = { NULL, 0 };
+	struct store_value params[2] = { STORE_V_INT(run), STORE_V_TEXT(target) };
+	char buf[64];
+	int rc = store_query(db, STORE_Q_RUN_PROFILE_IDS, params, 2, profile_row, &l,
+			     doing_run(run, buf), err);
+	*out = l.p;
+	*n = l.n;
+	return rc;
 }
 
 static size_t prof_index(const struct prof_info *p, size_t n, long long id, size_t hint)
@@ -154,6 +161,76 @@ static size_t prof_index(const struct prof_info *p, size_t n, long long id, size
 	return (size_t)-1;
 }
 
+struct func_ctx {
+	struct compare_run_samples *out;
+	struct prof_info *profs;
+	size_t n_profs;
+	int with_funcs;
+	struct pstats *keys; /* interns (file, line, name) -> index */
+	size_t funcs_alloc;
+	size_t pi;
+	long long last_pid;
+	struct strbuf tfile, tfunc, tdisp;
+};
+
+static int func_row(void *arg, const struct store_row *r)
+{
+	struct func_ctx *c = arg;
+	struct compare_run_samples *out = c->out;
+	long long pid = r->v[0].i;
+	if (pid != c->last_pid) {
+		c->pi = prof_index(c->profs, c->n_profs, pid, c->pi + (c->last_pid >= 0));
+		c->last_pid = pid;
+		if (c->pi != (size_t)-1)
+			target_key(c->profs[c->pi].target, &c->tfile, &c->tfunc, &c->tdisp);
+	}
+	if (c->pi == (size_t)-1)
+		return 0;
+	size_t pi = c->pi;
+	const char *file = r->v[1].s;
+	long line = (long)r->v[2].i;
+	const char *name = r->v[3].s;
+	double nc = (double)r->v[4].i;
+	double tt = (double)r->v[5].i * 1e-9;
+	double ct = (double)r->v[6].i * 1e-9;
+	if (!file || !name)
+		return 0;
+	struct prof_info *p = &c->profs[pi];
+	if (ct > p->max_ct)
+		p->max_ct = ct;
+	p->sum_tt += tt;
+	if (compare_is_switch_entry(file, name))
+		p->switch_tt += tt;
+	if (!strcmp(name, sb_str(&c->tfunc)) && (!c->tfile.len || ends_with(file, sb_str(&c->tfile))) &&
+	    ct > p->target_ct)
+		p->target_ct = ct;
+	if (!c->with_funcs)
+		return 0;
+	size_t k = pstats_intern(c->keys, file, line, name);
+	if (k >= out->n_funcs) {
+		if (k >= c->funcs_alloc) {
+			c->funcs_alloc = c->funcs_alloc ? 2 * c->funcs_alloc : 256;
+			while (c->funcs_alloc <= k)
+				c->funcs_alloc *= 2;
+			out->funcs = gb_realloc(out->funcs, c->funcs_alloc * sizeof(*out->funcs));
+		}
+		for (size_t j = out->n_funcs; j <= k; j++) {
+			struct compare_fsamples *f = &out->funcs[j];
+			f->file = gb_strdup(c->keys->funcs[j].file);
+			f->line = c->keys->funcs[j].line;
+			f->name = gb_strdup(c->keys->funcs[j].name);
+			f->tt = gb_calloc(c->n_profs, sizeof(double));
+			f->ct = gb_calloc(c->n_profs, sizeof(double));
+			f->nc = gb_calloc(c->n_profs, sizeof(double));
+		}
+		out->n_funcs = k + 1;
+	}
+	out->funcs[k].tt[pi] += tt;
+	out->funcs[k].ct[pi] += ct;
+	out->funcs[k].nc[pi] += nc;
+	return 0;
+}
+
 int compare_load_run(struct store *db, long long run, const char *target, int with_funcs,
 		     struct compare_run_samples *out, struct gb_err *err)
 {
@@ -161,84 +238,15 @@ int compare_load_run(struct store *db, long long run, const char *target, int wi
 	out->run_id = run;
 	struct prof_info *profs = NULL;
 	size_t n_profs = 0;
-	if (load_profiles(db, run, target, &profs, &n_profs, err))
-		return -1;
+	int rc = load_profiles(db, run, target, &profs, &n_profs, err);
 	out->n_profiles = n_profs;
-	struct pstats *keys = pstats_new(); /* interns (file, line, name) -> index */
-	size_t funcs_alloc = 0;
-	struct strbuf tfile = STRBUF_INIT, tfunc = STRBUF_INIT, tdisp = STRBUF_INIT;
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
-	if (n_profs &&
-	    sqlite3_prepare_v2(store_handle(db),
-			       "SELECT s.profile_id, f.file, f.line, f.name, s.nc, s.tt_ns, s.ct_ns "
-			       "FROM profiles p JOIN func_stats s ON s.profile_id = p.id "
-			       "JOIN functions f ON f.id = s.function_id WHERE p.run_id = ?1 "
-			       "AND (?2 IS NULL OR instr(p.target, ?2) > 0) ORDER BY p.id",
-			       -1, &st, NULL) != SQLITE_OK)
-		rc = sql_fail(db, run, err);
-	if (st) {
-		sqlite3_bind_int64(st, 1, run);
-		if (target)
-			sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
-		size_t pi = 0;
-		long long last_pid = -1;
-		int r;
-		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-			long long pid = sqlite3_column_int64(st, 0);
-			if (pid != last_pid) {
-				pi = prof_index(profs, n_profs, pid, pi + (last_pid >= 0));
-				last_pid = pid;
-				if (pi != (size_t)-1)
-					target_key(profs[pi].target, &tfile, &tfunc, &tdisp);
-			}
-			if (pi == (size_t)-1)
-				continue;
-			const char *file = (const char *)sqlite3_column_text(st, 1);
-			long line = (long)sqlite3_column_int64(st, 2);
-			const char *name = (const char *)sqlite3_column_text(st, 3);
-			double nc = (double)sqlite3_column_int64(st, 4);
-			double tt = (double)sqlite3_column_int64(st, 5) * 1e-9;
-			double ct = (double)sqlite3_column_int64(st, 6) * 1e-9;
-			if (!file || !name)
-				continue;
-			struct prof_info *p = &profs[pi];
-			if (ct > p->max_ct)
-				p->max_ct = ct;
-			p->sum_tt += tt;
-			if (compare_is_switch_entry(file, name))
-				p->switch_tt += tt;
-			if (!strcmp(name, sb_str(&tfunc)) && (!tfile.len || ends_with(file, sb_str(&tfile))) &&
-			    ct > p->target_ct)
-				p->target_ct = ct;
-			if (!with_funcs)
-				continue;
-			size_t k = pstats_intern(keys, file, line, name);
-			if (k >= out->n_funcs) {
-				if (k >= funcs_alloc) {
-					funcs_alloc = funcs_alloc ? 2 * funcs_alloc : 256;
-					while (funcs_alloc <= k)
-						funcs_alloc *= 2;
-					out->funcs = gb_realloc(out->funcs, funcs_alloc * sizeof(*out->funcs));
-				}
-				for (size_t j = out->n_funcs; j <= k; j++) {
-					struct compare_fsamples *f = &out->funcs[j];
-					f->file = gb_strdup(keys->funcs[j].file);
-					f->line = keys->funcs[j].line;
-					f->name = gb_strdup(keys->funcs[j].name);
-					f->tt = gb_calloc(n_profs, sizeof(double));
-					f->ct = gb_calloc(n_profs, sizeof(double));
-					f->nc = gb_calloc(n_profs, sizeof(double));
-				}
-				out->n_funcs = k + 1;
-			}
-			out->funcs[k].tt[pi] += tt;
-			out->funcs[k].ct[pi] += ct;
-			out->funcs[k].nc[pi] += nc;
-		}
-		if (r != SQLITE_DONE)
-			rc = sql_fail(db, run, err);
-		sqlite3_finalize(st);
+	struct func_ctx c = { out, profs, n_profs, with_funcs, pstats_new(), 0, 0, -1,
+			      STRBUF_INIT, STRBUF_INIT, STRBUF_INIT };
+	if (!rc && n_profs) {
+		struct store_value params[2] = { STORE_V_INT(run), STORE_V_TEXT(target) };
+		char buf[64];
+		rc = store_query(db, STORE_Q_RUN_FUNC_STATS, params, 2, func_row, &c,
+				 doing_run(run, buf), err);
 	}
 	/* the profiled call first: one sample per stored profile, its wall time, then its
 	 * busy time (the profile's own times without the time its greenlets spent switched
@@ -246,23 +254,23 @@ int compare_load_run(struct store *db, long long run, const char *target, int wi
 	 * placement or other greenlets; added work is a larger share of it) */
 	for (int busy = 0; !rc && busy < 2; busy++)
 		for (size_t i = 0; i < n_profs; i++) {
-			target_key(profs[i].target, &tfile, &tfunc, &tdisp);
+			target_key(profs[i].target, &c.tfile, &c.tfunc, &c.tdisp);
 			struct strbuf name = STRBUF_INIT;
-			sb_addf(&name, "%s %s", busy ? COMPARE_BUSY_PREFIX : COMPARE_CALL_PREFIX, sb_str(&tdisp));
+			sb_addf(&name, "%s %s", busy ? COMPARE_BUSY_PREFIX : COMPARE_CALL_PREFIX, sb_str(&c.tdisp));
 			double wall = profs[i].target_ct >= 0 ? profs[i].target_ct : profs[i].max_ct;
 			double work = profs[i].sum_tt - profs[i].switch_tt;
 			add_series(out, sb_str(&name), 1, busy ? (work > 0 ? work : 0) : wall);
 			sb_release(&name);
 		}
 	if (!rc)
-		rc = load_latencies(db, run, out, err);
+		rc = compare_each_latency(db, run, latency_add, out, err);
 	for (size_t i = 0; i < n_profs; i++)
 		free(profs[i].target);
 	free(profs);
-	pstats_free(keys);
-	sb_release(&tfile);
-	sb_release(&tfunc);
-	sb_release(&tdisp);
+	pstats_free(c.keys);
+	sb_release(&c.tfile);
+	sb_release(&c.tfunc);
+	sb_release(&c.tdisp);
 	if (rc)
 		compare_run_samples_release(out);
 	return rc;

@@ -6,21 +6,14 @@
 #include "judge/history.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "judge/stats.h"
 
-static int sql_fail(struct store *db, const char *doing, struct gb_err *err)
+static char *dup_or_null(const char *s)
 {
-	return gb_errf(err, GB_EXIT_ENV, "%s: %s", doing, sqlite3_errmsg(store_handle(db)));
-}
-
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
 	return s ? gb_strdup(s) : NULL;
 }
 
@@ -62,38 +55,42 @@ static void points_free(struct history_point *p, size_t n)
 	free(p);
 }
 
+struct points {
+	struct history_point *p;
+	size_t n;
+};
+
+static int point_row(void *arg, const struct store_row *r)
+{
+	struct points *s = arg;
+	s->p = gb_realloc(s->p, (s->n + 1) * sizeof(*s->p));
+	struct history_point *p = &s->p[s->n++];
+	memset(p, 0, sizeof(*p));
+	p->run_id = r->v[0].i;
+	p->started_at = r->v[1].d;
+	p->label = dup_or_null(r->v[2].s);
+	p->revision = dup_or_null(r->v[3].s);
+	p->is_baseline = (int)r->v[4].i;
+	return 0;
+}
+
 int history_series_load(struct store *db, const char *scenario, const struct history_opts *opts,
 			struct history_series *out, struct gb_err *err)
 {
 	static const struct history_opts defaults = HISTORY_OPTS_DEFAULT;
 	const struct history_opts *o = opts ? opts : &defaults;
 	memset(out, 0, sizeof(*out));
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(store_handle(db),
-			       "SELECT id, started_at, label, service_revision, is_baseline FROM runs "
-			       "WHERE scenario = ?1 AND status = 'ok' ORDER BY id DESC LIMIT ?2",
-			       -1, &st, NULL) != SQLITE_OK)
-		return sql_fail(db, "reading the runs of a scenario", err);
-	sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (long long)(o->max_runs ? o->max_runs : 30));
-	struct history_point *rev = NULL;
-	size_t n = 0;
+	struct points pts = { NULL, 0 };
+	struct store_value params[2] = { STORE_V_TEXT(scenario),
+					 STORE_V_INT((long long)(o->max_runs ? o->max_runs : 30)) };
+	if (store_query(db, STORE_Q_SCENARIO_GOOD_RUNS, params, 2, point_row, &pts,
+			"reading the runs of a scenario", err)) {
+		points_free(pts.p, pts.n);
+		return -1;
+	}
+	struct history_point *rev = pts.p;
+	size_t n = pts.n;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rev = gb_realloc(rev, (n + 1) * sizeof(*rev));
-		struct history_point *p = &rev[n++];
-		memset(p, 0, sizeof(*p));
-		p->run_id = sqlite3_column_int64(st, 0);
-		p->started_at = sqlite3_column_double(st, 1);
-		p->label = col_dup(st, 2);
-		p->revision = col_dup(st, 3);
-		p->is_baseline = sqlite3_column_int(st, 4);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		points_free(rev, n);
-		return sql_fail(db, "reading the runs of a scenario", err);
-	}
 	out->scenario = gb_strdup(scenario);
 	out->pts = gb_calloc(n ? n : 1, sizeof(*out->pts));
 	for (size_t i = n; i-- > 0;) {
@@ -159,6 +156,42 @@ static void add_note(struct history_judgement *j, const char *fmt, ...)
 	j->notes[j->n_notes++] = sb_detach(&sb);
 }
 
+struct new_run {
+	int found;
+	char *scenario, *host, *status;
+	int fake, cpus;
+	double load;
+};
+
+static int new_run_row(void *arg, const struct store_row *r)
+{
+	struct new_run *f = arg;
+	f->found = 1;
+	f->scenario = dup_or_null(r->v[0].s);
+	f->host = dup_or_null(r->v[1].s);
+	f->fake = (int)r->v[2].i;
+	f->status = dup_or_null(r->v[3].s);
+	f->cpus = (int)r->v[4].i;
+	f->load = r->v[5].d;
+	return 0;
+}
+
+struct history_ids {
+	long long *ids;
+	size_t n;
+	struct history_judgement *out;
+};
+
+static int history_id_row(void *arg, const struct store_row *r)
+{
+	struct history_ids *h = arg;
+	h->ids = gb_realloc(h->ids, (h->n + 1) * sizeof(*h->ids));
+	h->ids[h->n++] = r->v[0].i;
+	if (r->v[1].i && !h->out->baseline_id)
+		h->out->baseline_id = h->ids[h->n - 1];
+	return 0;
+}
+
 int history_judge(struct store *db, const char *scenario, long long new_run,
 		  const struct history_opts *opts, struct history_judgement *out, struct gb_err *err)
 {
@@ -168,36 +201,32 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 	out->scenario = gb_strdup(scenario);
 	out->run_id = new_run;
 	out->cp.cp = (size_t)-1;
-	sqlite3 *h = store_handle(db);
-	sqlite3_stmt *st = NULL;
 	/* the new run's own facts */
-	if (sqlite3_prepare_v2(h, "SELECT scenario, host, fake_computes, status, cpu_count, "
-				  "max(coalesce(load1_before, 0), coalesce(load1_after, 0)) FROM runs "
-				  "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return sql_fail(db, "reading the new run", err);
-	sqlite3_bind_int64(st, 1, new_run);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	struct new_run f = { 0, NULL, NULL, NULL, 0, 0, 0 };
+	if (store_query_run(db, STORE_Q_RUN_NIGHTLY_FACTS, new_run, new_run_row, &f,
+			    "reading the new run", err)) {
 		history_judgement_release(out);
-		if (rc == SQLITE_DONE)
-			return gb_errf(err, GB_EXIT_USAGE, "no run with id %lld in the store", new_run);
-		return sql_fail(db, "reading the new run", err);
+		return -1;
 	}
-	const char *sc = (const char *)sqlite3_column_text(st, 0);
+	if (!f.found) {
+		history_judgement_release(out);
+		return gb_errf(err, GB_EXIT_USAGE, "no run with id %lld in the store", new_run);
+	}
+	const char *sc = f.scenario;
 	if (!sc || strcmp(sc, scenario)) {
 		int r = gb_errf(err, GB_EXIT_USAGE, "run %lld is scenario '%.80s', not '%.80s'", new_run,
 				sc ? sc : "?", scenario);
-		sqlite3_finalize(st);
+		free(f.scenario);
+		free(f.host);
+		free(f.status);
 		history_judgement_release(out);
 		return r;
 	}
-	char *host = col_dup(st, 1);
-	int fake = sqlite3_column_int(st, 2);
-	char *status = col_dup(st, 3);
-	int cpus = sqlite3_column_int(st, 4);
-	double load = sqlite3_column_double(st, 5);
-	sqlite3_finalize(st);
+	free(f.scenario);
+	char *host = f.host;
+	int fake = f.fake, cpus = f.cpus;
+	char *status = f.status;
+	double load = f.load;
 	if (cpus > 0 && load > 0.7 * cpus)
 		add_note(out, "run %lld was taken on a busy host: load %.2f on %d CPUs; a high value may be "
 			      "the host, not the code", new_run, load, cpus);
@@ -206,36 +235,19 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 	free(status);
 
 	/* the history: good runs before it, same host and computes, from the newest baseline */
-	rc = sqlite3_prepare_v2(h,
-		"SELECT id, is_baseline FROM runs WHERE scenario = ?1 AND status = 'ok' AND id < ?2 "
-		"AND fake_computes IS ?3 AND host IS ?4 AND id >= coalesce((SELECT max(id) FROM runs "
-		"WHERE scenario = ?1 AND is_baseline = 1 AND id < ?2 AND host IS ?4), 0) "
-		"ORDER BY id DESC LIMIT ?5", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		free(host);
-		history_judgement_release(out);
-		return sql_fail(db, "reading the history", err);
-	}
-	sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, new_run);
-	sqlite3_bind_int(st, 3, fake);
-	if (host)
-		sqlite3_bind_text(st, 4, host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (long long)(o->max_runs ? o->max_runs : 30));
-	long long *ids = NULL;
-	size_t n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ids = gb_realloc(ids, (n + 1) * sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_int(st, 1) && !out->baseline_id)
-			out->baseline_id = ids[n - 1];
-	}
-	sqlite3_finalize(st);
+	struct history_ids h = { NULL, 0, out };
+	struct store_value params[5] = { STORE_V_TEXT(scenario), STORE_V_INT(new_run), STORE_V_INT(fake),
+					 STORE_V_TEXT(host),
+					 STORE_V_INT((long long)(o->max_runs ? o->max_runs : 30)) };
+	int rc = store_query(db, STORE_Q_SCENARIO_HISTORY, params, 5, history_id_row, &h,
+			     "reading the history", err);
 	free(host);
-	if (rc != SQLITE_DONE) {
+	long long *ids = h.ids;
+	size_t n = h.n;
+	if (rc) {
 		free(ids);
 		history_judgement_release(out);
-		return sql_fail(db, "reading the history", err);
+		return -1;
 	}
 	int r = run_value(db, new_run, o->metric, &out->value, &out->metric, err);
 	if (!r && isnan(out->value))
@@ -307,32 +319,22 @@ void history_judgement_release(struct history_judgement *j)
 
 int history_mark_baseline(struct store *db, long long run, int on, struct gb_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(store_handle(db), "UPDATE runs SET is_baseline = ?1 WHERE id = ?2", -1,
-			       &st, NULL) != SQLITE_OK)
-		return sql_fail(db, "marking a baseline", err);
-	sqlite3_bind_int(st, 1, on ? 1 : 0);
-	sqlite3_bind_int64(st, 2, run);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sql_fail(db, "marking a baseline", err);
-	if (sqlite3_changes(store_handle(db)) != 1)
-		return gb_errf(err, GB_EXIT_USAGE, "no run with id %lld in the store", run);
+	return store_set_baseline(db, run, on, err);
+}
+
+static int scenario_row(void *arg, const struct store_row *r)
+{
+	char **name = arg;
+	if (!*name)
+		*name = dup_or_null(r->v[0].s);
 	return 0;
 }
 
 int history_run_scenario(struct store *db, long long run, char **name, struct gb_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	*name = NULL;
-	if (sqlite3_prepare_v2(store_handle(db), "SELECT scenario FROM runs WHERE id = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return sql_fail(db, "reading a run", err);
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*name = col_dup(st, 0);
-	sqlite3_finalize(st);
+	if (store_query_run(db, STORE_Q_RUN_SCENARIO, run, scenario_row, name, "reading a run", err))
+		return -1;
 	if (!*name)
 		return gb_errf(err, GB_EXIT_USAGE, "no run with id %lld in the store", run);
 	return 0;

@@ -7,7 +7,6 @@
 
 #include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,36 +604,36 @@ struct run_head {
 	double started, finished, load_b, load_a;
 	int cpus, fake, repeat;
 	long long mem_kb;
+	int found;
 };
+
+static int head_row(void *arg, const struct store_row *r)
+{
+	struct run_head *h = arg;
+	char **s[] = { &h->scenario, &h->label, &h->host, &h->status, &h->revision };
+	for (int i = 0; i < 5; i++)
+		*s[i] = r->v[i].s ? gb_strdup(r->v[i].s) : NULL;
+	h->started = r->v[5].d;
+	h->finished = r->v[6].d;
+	h->load_b = r->v[7].type == STORE_NULL ? NAN : r->v[7].d;
+	h->load_a = r->v[8].type == STORE_NULL ? NAN : r->v[8].d;
+	h->cpus = (int)r->v[9].i;
+	h->fake = (int)r->v[10].i;
+	h->repeat = (int)r->v[11].i;
+	h->mem_kb = r->v[12].type == STORE_NULL ? -1 : r->v[12].i;
+	h->found = 1;
+	return 0;
+}
 
 static int run_head(struct store *db, long long run, struct run_head *h, struct gb_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	memset(h, 0, sizeof(*h));
-	if (sqlite3_prepare_v2(store_handle(db),
-			       "SELECT scenario, label, host, status, service_revision, started_at, "
-			       "finished_at, load1_before, load1_after, cpu_count, fake_computes, "
-			       "repeat_count, mem_free_kb FROM runs WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return gb_errf(err, GB_EXIT_ENV, "reading run %lld: %s", run, sqlite3_errmsg(store_handle(db)));
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	char doing[64];
+	snprintf(doing, sizeof(doing), "reading run %lld", run);
+	if (store_query_run(db, STORE_Q_RUN_HEAD, run, head_row, h, doing, err))
+		return -1;
+	if (!h->found)
 		return gb_errf(err, GB_EXIT_USAGE, "no run with id %lld in the store", run);
-	}
-	char **s[] = { &h->scenario, &h->label, &h->host, &h->status, &h->revision };
-	for (int i = 0; i < 5; i++) {
-		const char *c = (const char *)sqlite3_column_text(st, i);
-		*s[i] = c ? gb_strdup(c) : NULL;
-	}
-	h->started = sqlite3_column_double(st, 5);
-	h->finished = sqlite3_column_double(st, 6);
-	h->load_b = sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7);
-	h->load_a = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
-	h->cpus = sqlite3_column_int(st, 9);
-	h->fake = sqlite3_column_int(st, 10);
-	h->repeat = sqlite3_column_int(st, 11);
-	h->mem_kb = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 12);
-	sqlite3_finalize(st);
 	return 0;
 }
 

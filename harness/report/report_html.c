@@ -7,7 +7,6 @@
 #include "report/report.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,38 +40,48 @@ static const char *fmt_secs(double s, char *buf, size_t n)
 
 /* ---- timeline: one bar per server, POST then wait for ACTIVE ---- */
 
+struct bar {
+	char *name, *status;
+	double t0, post, active;
+};
+
+struct bars {
+	struct bar *bars;
+	size_t n;
+	double t_min, t_max;
+};
+
+static int bar_row(void *arg, const struct store_row *r)
+{
+	struct bars *bs = arg;
+	if (r->v[1].type == STORE_NULL)
+		return 0;
+	bs->bars = gb_realloc(bs->bars, (bs->n + 1) * sizeof(*bs->bars));
+	struct bar *b = &bs->bars[bs->n++];
+	b->name = gb_strdup(r->v[0].s ? r->v[0].s : "?");
+	b->status = gb_strdup(r->v[4].s ? r->v[4].s : "?");
+	b->t0 = r->v[1].d;
+	b->post = r->v[2].type == STORE_NULL ? 0 : r->v[2].d;
+	b->active = r->v[3].type == STORE_NULL ? b->post : r->v[3].d;
+	bs->t_min = fmin(bs->t_min, b->t0);
+	bs->t_max = fmax(bs->t_max, b->t0 + fmax(b->post, b->active));
+	return 0;
+}
+
 static int timeline(struct store *db, long long run, struct strbuf *out, struct gb_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(store_handle(db),
-			       "SELECT s.name, q.started_at, s.post_latency, s.time_to_active, s.final_status "
-			       "FROM servers s LEFT JOIN requests q ON q.run_id = s.run_id AND "
-			       "q.request_id = s.request_id AND q.method = 'POST' WHERE s.run_id = ? "
-			       "ORDER BY coalesce(q.started_at, 0), s.id", -1, &st, NULL) != SQLITE_OK)
-		return gb_errf(err, GB_EXIT_ENV, "reading servers: %s", sqlite3_errmsg(store_handle(db)));
-	sqlite3_bind_int64(st, 1, run);
-	struct bar {
-		char *name, *status;
-		double t0, post, active;
-	} *bars = NULL;
-	size_t n = 0;
-	double t_min = INFINITY, t_max = -INFINITY;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-			continue;
-		bars = gb_realloc(bars, (n + 1) * sizeof(*bars));
-		struct bar *b = &bars[n++];
-		const char *c = (const char *)sqlite3_column_text(st, 0);
-		b->name = gb_strdup(c ? c : "?");
-		c = (const char *)sqlite3_column_text(st, 4);
-		b->status = gb_strdup(c ? c : "?");
-		b->t0 = sqlite3_column_double(st, 1);
-		b->post = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 2);
-		b->active = sqlite3_column_type(st, 3) == SQLITE_NULL ? b->post : sqlite3_column_double(st, 3);
-		t_min = fmin(t_min, b->t0);
-		t_max = fmax(t_max, b->t0 + fmax(b->post, b->active));
+	struct bars bs = { NULL, 0, INFINITY, -INFINITY };
+	if (store_query_run(db, STORE_Q_RUN_SERVER_TIMELINE, run, bar_row, &bs, "reading servers", err)) {
+		for (size_t i = 0; i < bs.n; i++) {
+			free(bs.bars[i].name);
+			free(bs.bars[i].status);
+		}
+		free(bs.bars);
+		return -1;
 	}
-	sqlite3_finalize(st);
+	struct bar *bars = bs.bars;
+	size_t n = bs.n;
+	double t_min = bs.t_min, t_max = bs.t_max;
 	sb_addstr(out, "<h2>Timeline: each server from its POST to ACTIVE</h2>\n");
 	if (!n) {
 		sb_addstr(out, "<p>No server with a recorded request time.</p>\n");

@@ -5,7 +5,6 @@
  */
 #include "run/ab.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,53 +24,17 @@ void ab_order(size_t repeat, int randomize, uint64_t seed, char *order)
 	order[2 * repeat] = '\0';
 }
 
-static int sql_fail(struct store *db, const char *doing, struct gb_err *err)
-{
-	return gb_errf(err, GB_EXIT_ENV, "%s: %s", doing, sqlite3_errmsg(store_handle(db)));
-}
-
 int ab_begin(struct store *db, const char *scenario, const char *order, int randomize,
 	     uint64_t seed, const char *const *patches, size_t n_patches, long long *ab_id,
 	     struct gb_err *err)
 {
-	sqlite3 *h = store_handle(db);
-	if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return sql_fail(db, "starting the A/B experiment", err);
-	sqlite3_stmt *st = NULL;
-	long long id = 0;
-	int rc = sqlite3_prepare_v2(h, "SELECT max(coalesce((SELECT max(ab_id) FROM runs), 0), "
-				       "coalesce((SELECT max(id) FROM ab_experiments), 0)) + 1",
-				    -1, &st, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
 	struct strbuf pl = STRBUF_INIT;
 	for (size_t i = 0; i < n_patches; i++)
 		sb_addf(&pl, "%s%s", i ? "\n" : "", patches[i]);
-	if (id > 0 &&
-	    sqlite3_prepare_v2(h, "INSERT INTO ab_experiments (id, scenario, started_at, block_order, "
-				  "seed, patches) VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, scenario, -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, 3, gb_wall());
-		sqlite3_bind_text(st, 4, order, -1, SQLITE_STATIC);
-		if (randomize)
-			sqlite3_bind_int64(st, 5, (long long)seed);
-		sqlite3_bind_text(st, 6, sb_str(&pl), -1, SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	} else {
-		rc = -1;
-	}
-	sqlite3_finalize(st);
+	int rc = store_ab_begin(db, scenario, order, randomize, (unsigned long long)seed, sb_str(&pl),
+				gb_wall(), ab_id, err);
 	sb_release(&pl);
-	if (rc || sqlite3_exec(h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		sql_fail(db, "recording the A/B experiment", err);
-		sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	*ab_id = id;
-	return 0;
+	return rc;
 }
 
 /* Record block number pos (0-based) of experiment ab_id: its side, run (0: none
@@ -79,20 +42,23 @@ int ab_begin(struct store *db, const char *scenario, const char *order, int rand
 static int ab_record_block(struct store *db, long long ab_id, size_t pos, char side,
 			   long long run_id, const char *status, struct gb_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(store_handle(db), "INSERT OR REPLACE INTO ab_blocks (ab_id, position, "
-				  "side, run_id, status) VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return sql_fail(db, "recording an A/B block", err);
-	char s[2] = { side, 0 };
-	sqlite3_bind_int64(st, 1, ab_id);
-	sqlite3_bind_int64(st, 2, (long long)pos);
-	sqlite3_bind_text(st, 3, s, -1, SQLITE_TRANSIENT);
-	if (run_id > 0)
-		sqlite3_bind_int64(st, 4, run_id);
-	sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, "recording an A/B block", err);
+	return store_ab_record_block(db, ab_id, pos, side, run_id, status, err);
+}
+
+struct ab_sides {
+	long long **a, **b;
+	size_t *n_a, *n_b;
+};
+
+static int ab_row(void *arg, const struct store_row *r)
+{
+	struct ab_sides *s = arg;
+	const char *side = r->v[0].s;
+	long long **arr = side && side[0] == 'B' ? s->b : s->a;
+	size_t *n = side && side[0] == 'B' ? s->n_b : s->n_a;
+	*arr = gb_realloc(*arr, (*n + 1) * sizeof(**arr));
+	(*arr)[(*n)++] = r->v[1].i;
+	return 0;
 }
 
 int ab_runs(struct store *db, long long ab_id, long long **a, size_t *n_a, long long **b,
@@ -100,28 +66,15 @@ int ab_runs(struct store *db, long long ab_id, long long **a, size_t *n_a, long 
 {
 	*a = *b = NULL;
 	*n_a = *n_b = 0;
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(store_handle(db),
-			       "SELECT k.side, k.run_id FROM ab_blocks k JOIN runs r ON r.id = k.run_id "
-			       "WHERE k.ab_id = ? AND r.status = 'ok' ORDER BY k.position", -1, &st,
-			       NULL) != SQLITE_OK)
-		return sql_fail(db, "reading an A/B experiment", err);
-	sqlite3_bind_int64(st, 1, ab_id);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *side = (const char *)sqlite3_column_text(st, 0);
-		long long **arr = side && side[0] == 'B' ? b : a;
-		size_t *n = side && side[0] == 'B' ? n_b : n_a;
-		*arr = gb_realloc(*arr, (*n + 1) * sizeof(**arr));
-		(*arr)[(*n)++] = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	struct ab_sides sides = { a, b, n_a, n_b };
+	struct store_value id = STORE_V_INT(ab_id);
+	if (store_query(db, STORE_Q_AB_GOOD_RUNS, &id, 1, ab_row, &sides, "reading an A/B experiment",
+			err)) {
 		free(*a);
 		free(*b);
 		*a = *b = NULL;
 		*n_a = *n_b = 0;
-		return sql_fail(db, "reading an A/B experiment", err);
+		return -1;
 	}
 	if (!*n_a || !*n_b) {
 		free(*a);

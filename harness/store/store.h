@@ -125,9 +125,6 @@ void store_close(struct store *db);
 /* store_default_path(opt_db) then store_open(): what every read command does. */
 int store_open_default(const char *opt_db, int create, struct store **out, struct gb_err *err);
 
-/* The underlying sqlite3 handle, for read queries in cmd_*.c and compare.c. */
-struct sqlite3 *store_handle(struct store *db);
-
 /* ---- writing ---- */
 
 /* Write the whole record in one transaction; *run_id gets the new run's id. */
@@ -142,9 +139,6 @@ int store_mark_status(struct store *db, long long run_id, const char *status, st
 /* A run reference: an id ("12"), a label, "last" or "last~N" (N runs before the last). */
 int store_resolve_run(struct store *db, const char *ref, long long *run_id, struct gb_err *err);
 
-/* How many runs there are. */
-long long store_count_runs(struct store *db);
-
 /* The aggregated profile of a run (all profiles summed like pstats.Stats.add, or only
  * those whose target contains `target`, or only profile number `profile_no` (1-based,
  * 0 = all)). with_edges 0: functions only, from the func_stats rows (fast; times rounded
@@ -156,5 +150,88 @@ int store_run_pstats(struct store *db, long long run_id, const char *target, int
 /* The raw dump of a run's profile number profile_no (1-based, ordered by id), inflated. */
 int store_profile_raw(struct store *db, long long run_id, int profile_no, struct strbuf *out,
 		      struct gb_err *err);
+
+/* ---- queries (store_query.c) ---- */
+
+/* A typed value: a query parameter or a column of a result row. A column gives i and d
+ * (the value as a number, 0 for NULL) and, for text, s; store_row_text() has any
+ * column as text. Text in a row is valid only during the callback. */
+enum store_type { STORE_NULL, STORE_INT, STORE_REAL, STORE_TEXT };
+struct store_value {
+	enum store_type type;
+	long long i;
+	double d;
+	const char *s;
+};
+#define STORE_V_INT(x) ((struct store_value){ STORE_INT, (x), 0, NULL })
+#define STORE_V_TEXT(x) ((struct store_value){ STORE_TEXT, 0, 0, (x) }) /* NULL: SQL NULL */
+
+struct store_row {
+	size_t n;                        /* columns */
+	const struct store_value *v;     /* v[0..n) */
+	const char *const *names;        /* the columns' names */
+	void *stmt_;                     /* the store's own */
+};
+
+/* Column i as sqlite renders it as text (numbers too: "0.5", "12"); NULL for NULL. */
+const char *store_row_text(const struct store_row *row, size_t i);
+
+/* Called for each row; a non-zero return stops the query and is what it returns. */
+typedef int (*store_row_fn)(void *arg, const struct store_row *row);
+
+/* The read queries, by name; parameters (?1, ?2, ...) as listed; columns as the SQL in
+ * store_query.c selects them (STORE.md has the tables). */
+enum store_query {
+	STORE_Q_RUN_ALL,             /* run: every column of runs, by name */
+	STORE_Q_RUN_SUMMARY,         /* run: what show prints of it */
+	STORE_Q_RUN_FACTS,           /* run: scenario, host, revision, status, computes, cpus, load1 b/a */
+	STORE_Q_RUN_HEAD,            /* run: the report's header */
+	STORE_Q_RUN_NIGHTLY_FACTS,   /* run: scenario, host, computes, status, cpus, max load1 */
+	STORE_Q_RUN_SCENARIO,        /* run: scenario */
+	STORE_Q_RUN_YAML,            /* run: scenario_yaml */
+	STORE_Q_RUN_PATCHES,         /* run: position, name, sha256 */
+	STORE_Q_RUN_REQUESTS,        /* run: the requests */
+	STORE_Q_RUN_STATUS_COUNTS,   /* run: HTTP status, count */
+	STORE_Q_RUN_SERVERS,         /* run: the servers */
+	STORE_Q_RUN_SERVER_TIMELINE, /* run: name, POST start, post, active, status */
+	STORE_Q_RUN_PROFILE_TARGETS, /* run: per target: profiles, mean/max wall, funcs, calls */
+	STORE_Q_RUN_PROFILES,        /* run: the profiles */
+	STORE_Q_RUN_SLA,             /* run: metric, value, limit, passed */
+	STORE_Q_RUN_REQUEST_LATENCIES, /* run: method, path, latency */
+	STORE_Q_RUN_SERVER_ACTIVE,   /* run: name, '', time to ACTIVE */
+	STORE_Q_RUN_SERVER_DELETED,  /* run: name, '', time to deleted */
+	STORE_Q_RUN_PROFILE_WALL,    /* run: 'profile T wall', '', largest cumtime */
+	STORE_Q_RUN_PROFILE_BUSY,    /* run: 'profile T busy', '', own times without waits */
+	STORE_Q_RUN_PROFILE_IDS,     /* run, target substring or NULL: id, target */
+	STORE_Q_RUN_FUNC_STATS,      /* run, target or NULL: profile id, file, line, name, nc, tt_ns, ct_ns */
+	STORE_Q_RUNS_LIST,           /* scenario or NULL, limit (-1 all): what list prints */
+	STORE_Q_SCENARIO_GOOD_RUNS,  /* scenario, limit: id, started, label, revision, baseline */
+	STORE_Q_SCENARIO_HISTORY,    /* scenario, run, computes, host, limit: id, is_baseline */
+	STORE_Q_SCENARIO_LAST_DURATION, /* scenario: seconds of its last good run */
+	STORE_Q_AB_GOOD_RUNS,        /* ab id: side, run id of its good blocks */
+	STORE_Q_COUNT
+};
+
+/* Run query q with params, calling fn for each row. Errors (GB_EXIT_ENV) read
+ * "<doing>: <sqlite's message>". */
+int store_query(struct store *db, enum store_query q, const struct store_value *params,
+		size_t n_params, store_row_fn fn, void *arg, const char *doing, struct gb_err *err);
+
+/* store_query() with the one parameter run. */
+int store_query_run(struct store *db, enum store_query q, long long run, store_row_fn fn,
+		    void *arg, const char *doing, struct gb_err *err);
+
+/* A new A/B experiment (its id one past every experiment and run's ab_id), in one
+ * transaction. patches: the patch names joined by newlines; seed stored when randomize. */
+int store_ab_begin(struct store *db, const char *scenario, const char *order, int randomize,
+		   unsigned long long seed, const char *patches, double started_at,
+		   long long *ab_id, struct gb_err *err);
+
+/* Record (or replace) block pos of an experiment: its side, run (0 none) and status. */
+int store_ab_record_block(struct store *db, long long ab_id, size_t pos, char side,
+			  long long run_id, const char *status, struct gb_err *err);
+
+/* Set or clear a run's baseline mark; GB_EXIT_USAGE when there is no such run. */
+int store_set_baseline(struct store *db, long long run, int on, struct gb_err *err);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "judge/compare.h"
 #include "store/store.h"
+#include "store/store_int.h" /* the test reads and breaks the file behind the store's back */
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -32,7 +33,7 @@ static long long file_size(const char *p)
 
 static void checkpoint(struct store *db)
 {
-	sqlite3_exec(store_handle(db), "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	sqlite3_exec(db->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 }
 
 static struct run_record *one_profile_run(const struct strbuf *dump, struct gb_err *err, int *ok)
@@ -116,7 +117,7 @@ static int bench(const char *path)
 
 	/* where the bytes go: dbstat, if this sqlite has it */
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(store_handle(db),
+	if (sqlite3_prepare_v2(db->db,
 			       "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC", -1, &st,
 			       NULL) == SQLITE_OK) {
 		printf("  per table / index (bytes per profile, all %d):", RUNS);
@@ -128,7 +129,7 @@ static int bench(const char *path)
 		printf("\n");
 	}
 	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(store_handle(db), "SELECT avg(length(raw_zlib)) FROM profiles", -1, &st,
+	if (sqlite3_prepare_v2(db->db, "SELECT avg(length(raw_zlib)) FROM profiles", -1, &st,
 			       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		printf("  raw dump compressed:   %8.0f bytes (of %zu)\n", sqlite3_column_double(st, 0), dump.len);
 	sqlite3_finalize(st);
@@ -142,7 +143,7 @@ static int bench(const char *path)
 		pstats_free(ps);
 	}
 	printf("  stats of a 1-profile run: %5.2f ms\n", median(t, REPS));
-	sqlite3_exec(store_handle(db), "UPDATE profiles SET run_id = 1 WHERE id <= 10; "
+	sqlite3_exec(db->db, "UPDATE profiles SET run_id = 1 WHERE id <= 10; "
 				       "UPDATE profiles SET run_id = 2 WHERE id > 10 AND id <= 20", NULL, NULL, NULL);
 	for (int i = 0; i < 5; i++) {
 		double t0 = gb_now();

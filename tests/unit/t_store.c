@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h" /* the test reads and breaks the file behind the store's back */
 #include "lib/store_fixture.h"
 #include "lib/tap.h"
 
@@ -15,7 +16,7 @@ static long long q1(struct store *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	long long v = -1;
-	if (sqlite3_prepare_v2(store_handle(db), sql, -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -26,7 +27,7 @@ static const char *qs(struct store *db, const char *sql, char *buf, size_t n)
 {
 	sqlite3_stmt *st = NULL;
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(store_handle(db), sql, -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		snprintf(buf, n, "%s", sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -205,11 +206,11 @@ static void test_roundtrip(void)
 	sb_release(&raw);
 
 	/* a damaged blob or hash is noticed, not exported */
-	sqlite3_exec(store_handle(db), "UPDATE profiles SET raw_sha256 = 'x' || substr(raw_sha256, 2) "
+	sqlite3_exec(db->db, "UPDATE profiles SET raw_sha256 = 'x' || substr(raw_sha256, 2) "
 				       "WHERE id = 2", NULL, NULL, NULL);
 	ok(store_profile_raw(db, 1, 2, &raw, &err) == -1 && strstr(err.msg, "does not match its sha256"),
 	   "read: a dump whose sha256 differs is refused (%s)", err.msg);
-	sqlite3_exec(store_handle(db), "UPDATE profiles SET raw_zlib = x'789c00' WHERE id = 3", NULL, NULL, NULL);
+	sqlite3_exec(db->db, "UPDATE profiles SET raw_zlib = x'789c00' WHERE id = 3", NULL, NULL, NULL);
 	ok(store_profile_raw(db, 1, 3, &raw, &err) == -1 && strstr(err.msg, "damaged"),
 	   "read: a damaged compressed dump is refused (%s)", err.msg);
 	ok(store_run_pstats(db, 1, NULL, 0, 1, &ps, &n, &err) == -1 && !ps,
@@ -252,7 +253,7 @@ static void test_roundtrip(void)
 	ok(store_mark_status(db, 42, "ok", &err) == -1, "status: unknown run refused");
 
 	/* a save that fails half way leaves nothing behind */
-	sqlite3_exec(store_handle(db), "CREATE TRIGGER boom BEFORE INSERT ON sla "
+	sqlite3_exec(db->db, "CREATE TRIGGER boom BEFORE INSERT ON sla "
 				       "BEGIN SELECT RAISE(ABORT, 'boom'); END", NULL, NULL, NULL);
 	long long before_runs = q1(db, "SELECT count(*) FROM runs");
 	long long before_req = q1(db, "SELECT count(*) FROM requests");
@@ -263,7 +264,7 @@ static void test_roundtrip(void)
 	ok(q1(db, "SELECT count(*) FROM runs") == before_runs &&
 		   q1(db, "SELECT count(*) FROM requests") == before_req,
 	   "save: and leaves no run and no request behind");
-	sqlite3_exec(store_handle(db), "DROP TRIGGER boom", NULL, NULL, NULL);
+	sqlite3_exec(db->db, "DROP TRIGGER boom", NULL, NULL, NULL);
 	free(rec->status);
 	rec->status = gb_strdup("bogus");
 	ok(store_save_run(db, rec, &id4, &err) == -1 && strstr(err.msg, "'bogus'"),

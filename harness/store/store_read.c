@@ -1,0 +1,250 @@
+/*
+ * store_read.c - reading runs back: run references (id, label, last~N) and a run's
+ * profiles, summed from the stats rows or from the raw dumps (with caller edges).
+ * Never prints, never exits, never writes.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+static long long count_runs(struct store *db)
+{
+	sqlite3_stmt *st = NULL;
+	long long n = -1;
+	if (sqlite3_prepare_v2(db->db, "SELECT count(*) FROM runs", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int one_id(struct store *db, const char *sql, const char *text, long long num,
+		  long long *id, struct gb_err *err)
+{
+	sqlite3_stmt *st = store_prep(db, sql, err);
+	if (!st)
+		return -1;
+	if (text)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, num);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_err(db, err, "resolving a run reference");
+	return rc == SQLITE_ROW ? 1 : 0;
+}
+
+static const char *plural_runs(long long n)
+{
+	return n == 1 ? "run" : "runs";
+}
+
+int store_resolve_run(struct store *db, const char *ref, long long *run_id, struct gb_err *err)
+{
+	long long n = count_runs(db);
+	if (!ref || !*ref)
+		return gb_errf(err, GB_EXIT_USAGE, "empty run reference; give an id, a label, 'last' "
+						   "or 'last~N'");
+	char *end;
+	if (!strcmp(ref, "last") || !strncmp(ref, "last~", 5)) {
+		long long back = 0;
+		if (ref[4]) {
+			errno = 0;
+			back = strtoll(ref + 5, &end, 10);
+			if (errno || end == ref + 5 || *end || back < 0)
+				return gb_errf(err, GB_EXIT_USAGE, "bad run reference '%s': expected "
+								   "'last~N' with N a number >= 0", ref);
+		}
+		int rc = one_id(db, "SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?", NULL, back,
+				run_id, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return gb_errf(err, GB_EXIT_USAGE, "no run '%s': the store has %lld %s", ref, n,
+				       plural_runs(n));
+		return 0;
+	}
+	if (ref[0] >= '0' && ref[0] <= '9') {
+		errno = 0;
+		long long v = strtoll(ref, &end, 10);
+		if (!errno && !*end) {
+			int rc = one_id(db, "SELECT id FROM runs WHERE id = ?", NULL, v, run_id, err);
+			if (rc < 0)
+				return -1;
+			if (rc == 1)
+				return 0;
+		}
+	}
+	int rc = one_id(db, "SELECT id FROM runs WHERE label = ? ORDER BY id DESC LIMIT 1", ref, 0,
+			run_id, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return gb_errf(err, GB_EXIT_USAGE, "no run '%.100s': not a run id, a label, 'last' or "
+						   "'last~N' (the store has %lld %s; see 'greenbench list')",
+			       ref, n, plural_runs(n));
+	return 0;
+}
+
+/* The ids of a run's profiles, filtered as store_run_pstats() documents. */
+static int profile_ids(struct store *db, long long run_id, const char *target, int profile_no,
+		       long long **ids, size_t *n, struct gb_err *err)
+{
+	*ids = NULL;
+	*n = 0;
+	sqlite3_stmt *st = store_prep(db, "SELECT id FROM profiles WHERE run_id = ? AND "
+				    "(?2 IS NULL OR instr(target, ?2) > 0) ORDER BY id", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	store_bind_text(st, 2, target);
+	int rc, k = 0;
+	size_t total = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		k++;
+		total++;
+		if (profile_no > 0 && k != profile_no)
+			continue;
+		*ids = gb_realloc(*ids, (*n + 1) * sizeof(**ids));
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		return store_db_err(db, err, "listing profiles");
+	}
+	if (profile_no > 0 && *n == 0)
+		return gb_errf(err, GB_EXIT_USAGE, "run %lld has no profile number %d (it has %zu%s%s)",
+			       run_id, profile_no, total, target ? " matching " : "", target ? target : "");
+	return 0;
+}
+
+/* Inflate and check one stored dump (by profile id) into out. */
+static int load_raw(struct store *db, long long profile_id, struct strbuf *out, struct gb_err *err)
+{
+	sqlite3_stmt *st = store_prep(db, "SELECT raw_size, raw_sha256, raw_zlib, run_id FROM profiles "
+				    "WHERE id = ?", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, profile_id);
+	int rc = -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_int64 size = sqlite3_column_int64(st, 0);
+		const char *want = (const char *)sqlite3_column_text(st, 1);
+		const void *z = sqlite3_column_blob(st, 2);
+		int zlen = sqlite3_column_bytes(st, 2);
+		long long run = sqlite3_column_int64(st, 3);
+		uLongf len = (uLongf)size;
+		unsigned char *buf = NULL;
+		char hex[65];
+		if (size < 0 || size > (sqlite3_int64)PSTATS_MAX_BYTES ||
+		    (buf = gb_malloc(size ? (size_t)size : 1),
+		     uncompress(buf, &len, z, (uLong)zlen) != Z_OK) || len != (uLongf)size) {
+			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile id %lld (run %lld) is "
+						       "damaged: it does not inflate to %lld bytes", db->path,
+				     profile_id, run, (long long)size);
+		} else if (store_sha256_hex(buf, len, hex), !want || strcmp(hex, want)) {
+			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile id %lld (run %lld) "
+						       "does not match its sha256", db->path, profile_id, run);
+		} else {
+			sb_add(out, buf, len);
+			rc = 0;
+		}
+		free(buf);
+	} else {
+		rc = store_db_err(db, err, "reading a profile");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Sum the func_stats rows of the given profiles (no caller edges). */
+static int sum_rows(struct store *db, const long long *ids, size_t n, struct pstats *ps,
+		    struct gb_err *err)
+{
+	sqlite3_stmt *fs = store_prep(db, "SELECT f.file, f.line, f.name, s.cc, s.nc, s.tt_ns, s.ct_ns "
+				    "FROM func_stats s JOIN functions f ON f.id = s.function_id "
+				    "WHERE s.profile_id = ?", err);
+	if (!fs)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		sqlite3_bind_int64(fs, 1, ids[i]);
+		int r;
+		while ((r = sqlite3_step(fs)) == SQLITE_ROW) {
+			size_t k = pstats_intern(ps, (const char *)sqlite3_column_text(fs, 0),
+						 (long)sqlite3_column_int64(fs, 1),
+						 (const char *)sqlite3_column_text(fs, 2));
+			pstats_add_func(ps, k, sqlite3_column_int64(fs, 3), sqlite3_column_int64(fs, 4),
+					(double)sqlite3_column_int64(fs, 5) * 1e-9,
+					(double)sqlite3_column_int64(fs, 6) * 1e-9);
+		}
+		sqlite3_reset(fs);
+		if (r != SQLITE_DONE)
+			rc = store_db_err(db, err, "reading function stats");
+	}
+	sqlite3_finalize(fs);
+	return rc;
+}
+
+int store_run_pstats(struct store *db, long long run_id, const char *target, int profile_no,
+		     int with_edges, struct pstats **out, int *n_profiles, struct gb_err *err)
+{
+	*out = NULL;
+	long long *ids;
+	size_t n;
+	if (profile_ids(db, run_id, target, profile_no, &ids, &n, err))
+		return -1;
+	struct pstats *ps = pstats_new();
+	int rc = 0;
+	if (!with_edges) {
+		rc = sum_rows(db, ids, n, ps, err);
+	} else {
+		/* caller edges live only in the raw dumps: parse them (lossless) */
+		struct strbuf raw = STRBUF_INIT;
+		for (size_t i = 0; !rc && i < n; i++) {
+			struct pstats *one = NULL;
+			char what[96];
+			snprintf(what, sizeof(what), "stored profile id %lld", ids[i]);
+			sb_reset(&raw);
+			rc = load_raw(db, ids[i], &raw, err);
+			if (!rc)
+				rc = pstats_parse((const unsigned char *)sb_str(&raw), raw.len, what, &one, err);
+			if (!rc)
+				pstats_merge(ps, one);
+			pstats_free(one);
+		}
+		sb_release(&raw);
+	}
+	free(ids);
+	if (rc) {
+		pstats_free(ps);
+		return -1;
+	}
+	*out = ps;
+	if (n_profiles)
+		*n_profiles = (int)n;
+	return 0;
+}
+
+int store_profile_raw(struct store *db, long long run_id, int profile_no, struct strbuf *out,
+		      struct gb_err *err)
+{
+	long long *ids;
+	size_t n;
+	if (profile_no < 1)
+		return gb_errf(err, GB_EXIT_USAGE, "profile numbers start at 1, got %d", profile_no);
+	if (profile_ids(db, run_id, NULL, profile_no, &ids, &n, err))
+		return -1;
+	int rc = load_raw(db, ids[0], out, err);
+	free(ids);
+	return rc;
+}

@@ -1,0 +1,455 @@
+/*
+ * store_save.c - the run_record builder and saving a whole run in one transaction
+ * (functions interned, profiles as stats rows and the compressed dump), and a run's
+ * status. Never prints, never exits; never leaves a transaction open after returning.
+ */
+#include "store/store_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static void bind_opt_double(sqlite3_stmt *st, int i, double v)
+{
+	if (v < 0 || isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+/* Step a statement that returns no rows, then reset it for the next use. */
+static int step_done(struct store *db, sqlite3_stmt *st, struct gb_err *err, const char *doing)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(db, err, doing);
+	return 0;
+}
+
+static long long to_ns(double secs)
+{
+	if (!(secs > -9e9 && secs < 9e9))
+		return 0;
+	return llround(secs * 1e9);
+}
+
+/* ---- run_record ---- */
+
+struct run_record *run_record_new(void)
+{
+	struct run_record *rec = gb_calloc(1, sizeof(*rec));
+	rec->mem_free_kb = -1;
+	rec->status = gb_strdup("ok");
+	for (int i = 0; i < 3; i++)
+		rec->load_before[i] = rec->load_after[i] = -1;
+	return rec;
+}
+
+void run_record_free(struct run_record *rec)
+{
+	if (!rec)
+		return;
+	free(rec->scenario);
+	free(rec->scenario_sha256);
+	free(rec->scenario_yaml);
+	free(rec->label);
+	free(rec->host);
+	free(rec->service_revision);
+	free(rec->greenbench_version);
+	free(rec->status);
+	for (size_t i = 0; i < rec->n_patches; i++) {
+		free(rec->patches[i].name);
+		free(rec->patches[i].sha256);
+	}
+	free(rec->patches);
+	for (size_t i = 0; i < rec->n_requests; i++) {
+		struct store_request *r = &rec->requests[i];
+		free(r->request_id);
+		free(r->server_request_id);
+		free(r->method);
+		free(r->path);
+	}
+	free(rec->requests);
+	for (size_t i = 0; i < rec->n_servers; i++) {
+		struct store_server *s = &rec->servers[i];
+		free(s->server_id);
+		free(s->name);
+		free(s->request_id);
+		free(s->final_status);
+		free(s->fault);
+	}
+	free(rec->servers);
+	for (size_t i = 0; i < rec->n_profiles; i++) {
+		struct store_profile *p = &rec->profiles[i];
+		free(p->target);
+		free(p->request_id);
+		free(p->raw);
+		pstats_free(p->stats);
+	}
+	free(rec->profiles);
+	for (size_t i = 0; i < rec->n_slas; i++)
+		free(rec->slas[i].metric);
+	free(rec->slas);
+	free(rec);
+}
+
+void run_record_fill_host(struct run_record *rec, int after)
+{
+	double *load = after ? rec->load_after : rec->load_before;
+	FILE *f = fopen("/proc/loadavg", "re");
+	if (f) {
+		if (fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+			load[0] = load[1] = load[2] = -1;
+		fclose(f);
+	}
+	if (after)
+		return;
+	char host[256];
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		free(rec->host);
+		rec->host = gb_strdup(host);
+	}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	rec->cpu_count = n > 0 ? (int)n : 0;
+	f = fopen("/proc/meminfo", "re");
+	if (f) {
+		char line[256];
+		long long kb;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
+				rec->mem_free_kb = kb;
+		fclose(f);
+	}
+}
+
+#define GROW(arr, n) ((arr) = gb_realloc((arr), ((n) + 1) * sizeof(*(arr))), &(arr)[(n)++])
+
+void run_record_add_patch(struct run_record *rec, const char *name, const char *sha256)
+{
+	struct store_patch *p = GROW(rec->patches, rec->n_patches);
+	p->name = gb_strdup(name ? name : "");
+	p->sha256 = gb_strdup(sha256 ? sha256 : "");
+}
+
+void run_record_add_request(struct run_record *rec, const struct store_request *r)
+{
+	struct store_request *d = GROW(rec->requests, rec->n_requests);
+	*d = *r;
+	d->request_id = gb_strdup(r->request_id);
+	d->server_request_id = gb_strdup(r->server_request_id);
+	d->method = gb_strdup(r->method ? r->method : "");
+	d->path = gb_strdup(r->path ? r->path : "");
+}
+
+void run_record_add_server(struct run_record *rec, const struct store_server *s)
+{
+	struct store_server *d = GROW(rec->servers, rec->n_servers);
+	*d = *s;
+	d->server_id = gb_strdup(s->server_id);
+	d->name = gb_strdup(s->name);
+	d->request_id = gb_strdup(s->request_id);
+	d->final_status = gb_strdup(s->final_status);
+	d->fault = gb_strdup(s->fault);
+}
+
+void run_record_add_sla(struct run_record *rec, const char *metric, double value, double limit,
+			int passed)
+{
+	struct store_sla *d = GROW(rec->slas, rec->n_slas);
+	d->metric = gb_strdup(metric ? metric : "");
+	d->value = value;
+	d->limit = limit;
+	d->passed = !!passed;
+}
+
+int run_record_add_profile(struct run_record *rec, int repeat, const char *target,
+			   const char *request_id, long pid, const unsigned char *raw, size_t len,
+			   struct gb_err *err)
+{
+	struct pstats *ps = NULL;
+	char what[300];
+	snprintf(what, sizeof(what), "profile of %.120s for %.60s", target ? target : "?",
+		 request_id ? request_id : "?");
+	if (pstats_parse(raw, len, what, &ps, err))
+		return -1;
+	struct store_profile *p = GROW(rec->profiles, rec->n_profiles);
+	p->repeat = repeat;
+	p->target = gb_strdup(target ? target : "");
+	p->request_id = gb_strdup(request_id);
+	p->pid = pid;
+	p->raw = gb_malloc(len);
+	memcpy(p->raw, raw, len);
+	p->raw_len = len;
+	p->stats = ps;
+	return 0;
+}
+
+/* ---- saving a run ---- */
+
+struct saver {
+	struct store *db;
+	struct gb_err *err;
+	sqlite3_stmt *fn_get, *fn_put, *stat_put;
+	struct pstats *known;       /* functions already given an id in this save */
+	long long *known_ids;
+	size_t known_alloc;
+};
+
+static int function_id(struct saver *s, const struct pstats_func *f, long long *id)
+{
+	size_t k = pstats_intern(s->known, f->file, f->line, f->name);
+	if (k >= s->known_alloc) {
+		size_t n = s->known_alloc ? s->known_alloc * 2 : 1024;
+		while (n <= k)
+			n *= 2;
+		s->known_ids = gb_realloc(s->known_ids, n * sizeof(long long));
+		for (size_t i = s->known_alloc; i < n; i++)
+			s->known_ids[i] = 0;
+		s->known_alloc = n;
+	}
+	if (s->known_ids[k]) {
+		*id = s->known_ids[k];
+		return 0;
+	}
+	sqlite3_bind_text(s->fn_get, 1, f->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->fn_get, 2, f->line);
+	sqlite3_bind_text(s->fn_get, 3, f->name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s->fn_get);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s->fn_get, 0);
+	sqlite3_reset(s->fn_get);
+	sqlite3_clear_bindings(s->fn_get);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_err(s->db, s->err, "looking up a function");
+	if (rc == SQLITE_DONE) {
+		sqlite3_bind_text(s->fn_put, 1, f->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s->fn_put, 2, f->line);
+		sqlite3_bind_text(s->fn_put, 3, f->name, -1, SQLITE_STATIC);
+		if (step_done(s->db, s->fn_put, s->err, "storing a function"))
+			return -1;
+		*id = sqlite3_last_insert_rowid(s->db->db);
+	}
+	s->known_ids[k] = *id;
+	return 0;
+}
+
+static int save_profile(struct saver *s, long long run_id, const struct store_profile *p,
+			sqlite3_stmt *prof_put)
+{
+	struct pstats_totals t;
+	pstats_totals(p->stats, &t);
+	uLongf zlen = compressBound((uLong)p->raw_len);
+	unsigned char *z = gb_malloc(zlen);
+	if (compress2(z, &zlen, p->raw, (uLong)p->raw_len, 6) != Z_OK) {
+		free(z);
+		return gb_errf(s->err, GB_EXIT_ENV, "compressing the dump of %s failed", p->target);
+	}
+	char hex[65];
+	store_sha256_hex(p->raw, p->raw_len, hex);
+	sqlite3_bind_int64(prof_put, 1, run_id);
+	sqlite3_bind_int(prof_put, 2, p->repeat);
+	store_bind_text(prof_put, 3, p->target);
+	store_bind_text(prof_put, 4, p->request_id);
+	sqlite3_bind_int64(prof_put, 5, p->pid);
+	sqlite3_bind_double(prof_put, 6, t.total_tt);
+	sqlite3_bind_int64(prof_put, 7, (long long)p->stats->n_listed);
+	sqlite3_bind_int64(prof_put, 8, t.total_calls);
+	sqlite3_bind_int64(prof_put, 9, (long long)p->raw_len);
+	sqlite3_bind_text(prof_put, 10, hex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(prof_put, 11, z, (int)zlen, SQLITE_TRANSIENT);
+	free(z);
+	if (step_done(s->db, prof_put, s->err, "storing a profile"))
+		return -1;
+	long long pid = sqlite3_last_insert_rowid(s->db->db);
+
+	const struct pstats *ps = p->stats;
+	long long *ids = gb_malloc((ps->n_funcs ? ps->n_funcs : 1) * sizeof(long long));
+	int rc = 0;
+	for (size_t i = 0; !rc && i < ps->n_funcs; i++) {
+		const struct pstats_func *f = &ps->funcs[i];
+		rc = function_id(s, f, &ids[i]);
+		if (rc || !f->is_listed)
+			continue;
+		sqlite3_bind_int64(s->stat_put, 1, pid);
+		sqlite3_bind_int64(s->stat_put, 2, ids[i]);
+		sqlite3_bind_int64(s->stat_put, 3, f->cc);
+		sqlite3_bind_int64(s->stat_put, 4, f->nc);
+		sqlite3_bind_int64(s->stat_put, 5, to_ns(f->tt));
+		sqlite3_bind_int64(s->stat_put, 6, to_ns(f->ct));
+		rc = step_done(s->db, s->stat_put, s->err, "storing function stats");
+	}
+	free(ids);
+	return rc;
+}
+
+static int save_all(struct store *db, const struct run_record *rec, long long *run_id,
+		    struct gb_err *err)
+{
+	sqlite3_stmt *st = store_prep(db,
+		"INSERT INTO runs (scenario, scenario_sha256, scenario_yaml, label, started_at, "
+		"finished_at, host, cpu_count, load1_before, load5_before, load15_before, "
+		"load1_after, load5_after, load15_after, mem_free_kb, service_revision, "
+		"greenbench_version, status, fake_computes, repeat_count, ab_id, is_baseline) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err);
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, rec->scenario ? rec->scenario : "");
+	store_bind_text(st, 2, rec->scenario_sha256);
+	store_bind_text(st, 3, rec->scenario_yaml);
+	store_bind_text(st, 4, rec->label);
+	sqlite3_bind_double(st, 5, rec->started_at);
+	if (rec->finished_at > 0)
+		sqlite3_bind_double(st, 6, rec->finished_at);
+	store_bind_text(st, 7, rec->host);
+	if (rec->cpu_count > 0)
+		sqlite3_bind_int(st, 8, rec->cpu_count);
+	for (int i = 0; i < 3; i++) {
+		bind_opt_double(st, 9 + i, rec->load_before[i]);
+		bind_opt_double(st, 12 + i, rec->load_after[i]);
+	}
+	if (rec->mem_free_kb >= 0)
+		sqlite3_bind_int64(st, 15, rec->mem_free_kb);
+	store_bind_text(st, 16, rec->service_revision);
+	store_bind_text(st, 17, rec->greenbench_version ? rec->greenbench_version : GB_VERSION);
+	store_bind_text(st, 18, rec->status ? rec->status : "ok");
+	sqlite3_bind_int(st, 19, rec->fake_computes);
+	sqlite3_bind_int(st, 20, rec->repeat_count);
+	if (rec->ab_id > 0)
+		sqlite3_bind_int64(st, 21, rec->ab_id);
+	sqlite3_bind_int(st, 22, rec->is_baseline ? 1 : 0);
+	int rc = step_done(db, st, err, "storing the run");
+	sqlite3_finalize(st);
+	if (rc)
+		return -1;
+	long long id = sqlite3_last_insert_rowid(db->db);
+
+	st = store_prep(db, "INSERT INTO patches (run_id, position, name, sha256) VALUES (?,?,?,?)", err);
+	if (!st)
+		return -1;
+	for (size_t i = 0; !rc && i < rec->n_patches; i++) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, (long long)i);
+		store_bind_text(st, 3, rec->patches[i].name);
+		store_bind_text(st, 4, rec->patches[i].sha256);
+		rc = step_done(db, st, err, "storing a patch hash");
+	}
+	sqlite3_finalize(st);
+
+	st = store_prep(db, "INSERT INTO requests (run_id, repeat, request_id, server_request_id, method, "
+		      "path, status, latency, started_at) VALUES (?,?,?,?,?,?,?,?,?)", err);
+	if (!st)
+		return -1;
+	for (size_t i = 0; !rc && i < rec->n_requests; i++) {
+		const struct store_request *r = &rec->requests[i];
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, r->repeat);
+		store_bind_text(st, 3, r->request_id);
+		store_bind_text(st, 4, r->server_request_id);
+		store_bind_text(st, 5, r->method);
+		store_bind_text(st, 6, r->path);
+		sqlite3_bind_int(st, 7, r->status);
+		bind_opt_double(st, 8, r->latency);
+		bind_opt_double(st, 9, r->started_at);
+		rc = step_done(db, st, err, "storing a request");
+	}
+	sqlite3_finalize(st);
+
+	st = store_prep(db, "INSERT INTO servers (run_id, repeat, server_id, name, request_id, "
+		      "post_latency, time_to_active, time_to_deleted, final_status, fault) "
+		      "VALUES (?,?,?,?,?,?,?,?,?,?)", err);
+	if (!st)
+		return -1;
+	for (size_t i = 0; !rc && i < rec->n_servers; i++) {
+		const struct store_server *s = &rec->servers[i];
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, s->repeat);
+		store_bind_text(st, 3, s->server_id);
+		store_bind_text(st, 4, s->name);
+		store_bind_text(st, 5, s->request_id);
+		bind_opt_double(st, 6, s->post_latency);
+		bind_opt_double(st, 7, s->time_to_active);
+		bind_opt_double(st, 8, s->time_to_deleted);
+		store_bind_text(st, 9, s->final_status);
+		store_bind_text(st, 10, s->fault);
+		rc = step_done(db, st, err, "storing a server");
+	}
+	sqlite3_finalize(st);
+
+	st = store_prep(db, "INSERT INTO sla (run_id, metric, value, limit_value, passed) "
+		      "VALUES (?,?,?,?,?)", err);
+	if (!st)
+		return -1;
+	for (size_t i = 0; !rc && i < rec->n_slas; i++) {
+		sqlite3_bind_int64(st, 1, id);
+		store_bind_text(st, 2, rec->slas[i].metric);
+		sqlite3_bind_double(st, 3, rec->slas[i].value);
+		sqlite3_bind_double(st, 4, rec->slas[i].limit);
+		sqlite3_bind_int(st, 5, rec->slas[i].passed);
+		rc = step_done(db, st, err, "storing an SLA result");
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		return -1;
+
+	struct saver s = { .db = db, .err = err, .known = pstats_new() };
+	sqlite3_stmt *prof_put = store_prep(db,
+		"INSERT INTO profiles (run_id, repeat, target, request_id, pid, total_tt, "
+		"n_functions, n_calls, raw_size, raw_sha256, raw_zlib) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		err);
+	s.fn_get = store_prep(db, "SELECT id FROM functions WHERE file = ? AND line = ? AND name = ?", err);
+	s.fn_put = store_prep(db, "INSERT INTO functions (file, line, name) VALUES (?,?,?)", err);
+	s.stat_put = store_prep(db, "INSERT INTO func_stats (profile_id, function_id, cc, nc, tt_ns, ct_ns) "
+			      "VALUES (?,?,?,?,?,?)", err);
+	rc = prof_put && s.fn_get && s.fn_put && s.stat_put ? 0 : -1;
+	for (size_t i = 0; !rc && i < rec->n_profiles; i++)
+		rc = save_profile(&s, id, &rec->profiles[i], prof_put);
+	sqlite3_finalize(prof_put);
+	sqlite3_finalize(s.fn_get);
+	sqlite3_finalize(s.fn_put);
+	sqlite3_finalize(s.stat_put);
+	pstats_free(s.known);
+	free(s.known_ids);
+	if (rc == 0)
+		*run_id = id;
+	return rc;
+}
+
+int store_save_run(struct store *db, const struct run_record *rec, long long *run_id,
+		   struct gb_err *err)
+{
+	if (rec->status && strcmp(rec->status, "ok") && strcmp(rec->status, "failed") &&
+	    strcmp(rec->status, "interrupted"))
+		return gb_errf(err, GB_EXIT_USAGE, "run status '%s' is not ok, failed or interrupted",
+			       rec->status);
+	if (store_exec(db, "BEGIN IMMEDIATE", err))
+		return -1;
+	if (save_all(db, rec, run_id, err) || store_exec(db, "COMMIT", err)) {
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int store_mark_status(struct store *db, long long run_id, const char *status, struct gb_err *err)
+{
+	if (strcmp(status, "ok") && strcmp(status, "failed") && strcmp(status, "interrupted"))
+		return gb_errf(err, GB_EXIT_USAGE, "run status '%s' is not ok, failed or interrupted",
+			       status);
+	sqlite3_stmt *st = store_prep(db, "UPDATE runs SET status = ? WHERE id = ?", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, run_id);
+	int rc = step_done(db, st, err, "updating a run's status");
+	sqlite3_finalize(st);
+	if (rc == 0 && sqlite3_changes(db->db) != 1)
+		return gb_errf(err, GB_EXIT_USAGE, "%s: no run with id %lld", db->path, run_id);
+	return rc;
+}
+
