@@ -347,14 +347,17 @@ static void func_side(const struct compare_verdict *v, struct compare_run_sample
 	}
 }
 
-static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa,
-		       struct compare_run_samples *sb, const struct compare_opts *o,
-		       struct pstats *keys, struct gb_err *err)
+/* ---- per-function verdicts (judge_funcs and its steps) ---- */
+
+/* Step 1, the keys: map every run's function to the union's index (rev[run][index in
+ * keys] = index in the run's funcs, or -1). */
+static size_t **func_keys(const struct compare_verdict *v, struct compare_run_samples *sa,
+			  struct compare_run_samples *sb, struct pstats *keys)
 {
-	/* map every run's function to the union's index. A patch moves the lines of
-	 * the functions below it, so a (file, name) that has one line in every run is
-	 * one function whatever its line (shown with its first side's line); only names
-	 * with several lines in one run (lambdas, nested defs) keep the line as key. */
+	/* A patch moves the lines of the functions below it, so a (file, name) that has
+	 * one line in every run is one function whatever its line (shown with its first
+	 * side's line); only names with several lines in one run (lambdas, nested defs)
+	 * keep the line as key. */
 	size_t nr = v->n_a + v->n_b;
 	size_t **rev = gb_calloc(nr, sizeof(*rev));
 	struct pstats *names = pstats_new(); /* (file, 0, name) */
@@ -410,9 +413,28 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 	free(canon);
 	free(last_run);
 	free(multi);
+	return rev;
+}
+
+/* Step 2, the samples and the family: per function its tottime, cumtime and calls on
+ * each side (vals[6k + 2 what + side]), and the metrics to test (m[0..*nm), which[j]:
+ * 2k tottime of function k, 2k + 1 its calls), timed functions above the floor only. */
+struct func_family {
+	size_t nf;                 /* functions in the union */
+	struct side_values *vals;  /* 6 per function */
+	struct verdict_metric *m;  /* nm of them */
+	size_t *which;
+	size_t nm;
+};
+
+static void func_family(struct compare_verdict *v, struct compare_run_samples *sa,
+			struct compare_run_samples *sb, const struct compare_opts *o,
+			const struct pstats *keys, size_t **rev, struct func_family *f)
+{
+	size_t nf = f->nf = keys->n_funcs;
 	/* metrics 2k: tottime, 2k + 1: calls (count facts leave the family by themselves) */
-	struct side_values *vals = gb_calloc(6 * (nf ? nf : 1), sizeof(*vals));
-	struct verdict_metric *m = gb_calloc(2 * (nf ? nf : 1), sizeof(*m));
+	struct side_values *vals = f->vals = gb_calloc(6 * (nf ? nf : 1), sizeof(*vals));
+	struct verdict_metric *m = f->m = gb_calloc(2 * (nf ? nf : 1), sizeof(*m));
 	for (size_t k = 0; k < nf; k++)
 		for (int what = 0; what < 3; what++) {
 			func_side(v, sa, v->n_a, rev, k, what, &vals[6 * k + 2 * what]);
@@ -424,7 +446,7 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 		floor_secs = o->floor * fmax(isnan(v->metrics[0].v.median_a) ? 0 : v->metrics[0].v.median_a,
 					     isnan(v->metrics[0].v.median_b) ? 0 : v->metrics[0].v.median_b);
 	size_t nm = 0;
-	size_t *which = gb_malloc(2 * (nf ? nf : 1) * sizeof(*which));
+	size_t *which = f->which = gb_malloc(2 * (nf ? nf : 1) * sizeof(*which));
 	for (size_t k = 0; k < nf; k++) {
 		struct side_values *t = &vals[6 * k], *c = &vals[6 * k + 4];
 		double ma = mean_of(t[0].x, t[0].n), mb = mean_of(t[1].x, t[1].n);
@@ -442,126 +464,171 @@ static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa
 			m[nm++] = (struct verdict_metric){ keys->funcs[k].name, c[0].x, c[0].n, c[1].x, c[1].n, 1 };
 		}
 	}
-	struct verdict *out = gb_calloc(nm ? nm : 1, sizeof(*out));
-	int rc = verdict_family(m, nm, o->alpha, o->min_effect, out, err);
+	f->nm = nm;
+}
+
+/* Step 3, the rows: a row per timed function the family tested and per changed call
+ * count; the smallest sample sizes of the tested ones into *na_min, *nb_min. */
+static void func_rows(struct compare_verdict *v, const struct pstats *keys,
+		      const struct func_family *f, const struct verdict *out,
+		      struct compare_row *times, size_t *n_times_out, struct compare_row *counts,
+		      size_t *n_counts_out, size_t *na_min_out, size_t *nb_min_out)
+{
+	const struct side_values *vals = f->vals;
+	const size_t *which = f->which;
+	size_t nm = f->nm;
+	size_t na_min = SIZE_MAX, nb_min = SIZE_MAX;
+	size_t n_times = 0, n_counts = 0;
+	struct strbuf label = STRBUF_INIT;
+	for (size_t j = 0; j < nm; j++) {
+		size_t k = which[j] / 2;
+		int is_count = which[j] % 2;
+		const struct verdict *vd = &out[j];
+		if (!is_count && !vd->is_count_fact && !isnan(vd->p_adjusted) &&
+		    vd->kind != VERDICT_INSUFFICIENT_DATA) {
+			v->n_funcs_tested++;
+			na_min = na_min < vd->n_a ? na_min : vd->n_a;
+			nb_min = nb_min < vd->n_b ? nb_min : vd->n_b;
+		}
+		if (is_count && vd->kind == VERDICT_NO_CHANGE)
+			continue;
+		if (is_count && vd->kind == VERDICT_INSUFFICIENT_DATA &&
+		    vd->median_a == vd->median_b)
+			continue;
+		struct compare_row *row = is_count ? &counts[n_counts++] : &times[n_times++];
+		sb_reset(&label);
+		pstats_func_label(&keys->funcs[k], &label);
+		row->name = gb_strdup(sb_str(&label));
+		row->file = gb_strdup(keys->funcs[k].file);
+		row->line = keys->funcs[k].line;
+		row->func = gb_strdup(keys->funcs[k].name);
+		row->v = *vd;
+		row->delta = vd->median_b - vd->median_a;
+		/* a function one side never ran: "new in B" / "gone in B", not a ratio */
+		if (vd->median_a == 0 && vd->median_b > 0) {
+			row->presence = 1;
+			row->v.rel_change = INFINITY;
+		} else if (vd->median_b == 0 && vd->median_a > 0) {
+			row->presence = -1;
+			row->v.rel_change = -1;
+		}
+		row->ct_a = vals[6 * k + 2].n ? stats_median(vals[6 * k + 2].x, vals[6 * k + 2].n) : NAN;
+		row->ct_b = vals[6 * k + 3].n ? stats_median(vals[6 * k + 3].x, vals[6 * k + 3].n) : NAN;
+		if (!is_count && vd->kind == VERDICT_SLOWER)
+			v->n_funcs_slower++;
+		if (!is_count && vd->kind == VERDICT_FASTER)
+			v->n_funcs_faster++;
+	}
+	sb_release(&label);
+	*n_times_out = n_times;
+	*n_counts_out = n_counts;
+	*na_min_out = na_min;
+	*nb_min_out = nb_min;
+}
+
+/* Step 4, the caveat: when the samples are too few for a lone function to be flagged. */
+static void few_samples_note(struct compare_verdict *v, const struct compare_opts *o,
+			     size_t na_min, size_t nb_min)
+{
+	/* Benjamini-Hochberg over m functions flags k of them when the k-th smallest p
+	 * is below k alpha / m; with few samples per side the best possible p is so
+	 * large that only many functions moving together can be flagged: say so
+	 * rather than let "none moved" read as "none changed" */
+	double m_tested = (double)v->n_funcs_tested;
+	double best = v->n_funcs_tested > 1 ? stats_mwu_min_p(na_min, nb_min) : 0;
+	if (v->n_funcs_tested > 1 && best * m_tested >= o->alpha) {
+		size_t together = (size_t)ceil(best * m_tested / o->alpha);
+		size_t k = na_min > nb_min ? na_min : nb_min;
+		while (k < 64 && stats_mwu_min_p(k, k) * m_tested >= o->alpha)
+			k++;
+		add_note(v, "with %zu vs %zu samples a function is flagged only if %zu or more of the %zu "
+			    "tested move together (best possible p %.2g, a lone flag needs %.2g): an empty "
+			    "function table does not mean nothing changed; read WHERE THE TIME WENT, or "
+			    "take %zu or more %s per side",
+			 na_min, nb_min, together, v->n_funcs_tested, best, o->alpha / m_tested, k,
+			 v->mode == COMPARE_PER_RUN ? "runs" : "profiles");
+	}
+}
+
+/* Step 5, what is kept: the flagged functions (at most top_n), the movers (where the
+ * time went), the changed call counts. Takes the rows. */
+static void func_keep(struct compare_verdict *v, const struct compare_opts *o,
+		      struct compare_row *times, size_t n_times, struct compare_row *counts,
+		      size_t n_counts)
+{
+	qsort(times, n_times, sizeof(*times), cmp_row);
+	qsort(counts, n_counts, sizeof(*counts), cmp_row);
+	/* keep the flagged functions only (at most top_n) */
+	size_t keep = 0;
+	while (keep < n_times && keep < o->top_n &&
+	       (times[keep].v.kind == VERDICT_SLOWER || times[keep].v.kind == VERDICT_FASTER))
+		keep++;
+	/* where the time went: the largest changes of own time per call in absolute
+	 * terms, flagged or not (new and gone functions included, waiting on
+	 * '<greenlet switch>' left out): what carried the call's change, whatever
+	 * the family can resolve */
+	size_t want = o->top_n < 5 ? o->top_n : 5;
+	v->movers = gb_calloc(want ? want : 1, sizeof(*v->movers));
+	size_t *by_delta = gb_malloc((n_times ? n_times : 1) * sizeof(*by_delta));
+	size_t n_by = 0;
+	for (size_t i = 0; i < n_times; i++) {
+		const struct verdict *vd = &times[i].v;
+		int flagged = vd->kind == VERDICT_SLOWER || vd->kind == VERDICT_FASTER;
+		int moved = flagged || times[i].presence ||
+			    (isfinite(vd->rel_change) && fabs(vd->rel_change) >= o->min_effect);
+		if (moved && !compare_is_switch_entry(times[i].file, times[i].func))
+			by_delta[n_by++] = i;
+	}
+	for (size_t k = 0; k < want && k < n_by; k++) { /* partial selection sort */
+		size_t top = k;
+		for (size_t j = k + 1; j < n_by; j++)
+			if (fabs(times[by_delta[j]].delta) > fabs(times[by_delta[top]].delta))
+				top = j;
+		size_t t = by_delta[k];
+		by_delta[k] = by_delta[top];
+		by_delta[top] = t;
+		v->movers[v->n_movers++] = row_dup(&times[by_delta[k]]);
+	}
+	free(by_delta);
+	for (size_t i = keep; i < n_times; i++)
+		row_free(&times[i]);
+	v->funcs = times;
+	v->n_funcs = keep;
+	v->n_counts_changed = 0;
+	for (size_t i = 0; i < n_counts; i++)
+		v->n_counts_changed += counts[i].v.kind == VERDICT_SLOWER || counts[i].v.kind == VERDICT_FASTER;
+	size_t keepc = n_counts < o->top_n ? n_counts : o->top_n;
+	while (keepc && counts[keepc - 1].v.kind != VERDICT_SLOWER && counts[keepc - 1].v.kind != VERDICT_FASTER)
+		keepc--;
+	for (size_t i = keepc; i < n_counts; i++)
+		row_free(&counts[i]);
+	v->counts = counts;
+	v->n_counts = keepc;
+}
+
+static int judge_funcs(struct compare_verdict *v, struct compare_run_samples *sa,
+		       struct compare_run_samples *sb, const struct compare_opts *o,
+		       struct pstats *keys, struct gb_err *err)
+{
+	size_t nr = v->n_a + v->n_b;
+	size_t **rev = func_keys(v, sa, sb, keys);
+	struct func_family f;
+	func_family(v, sa, sb, o, keys, rev, &f);
+	struct verdict *out = gb_calloc(f.nm ? f.nm : 1, sizeof(*out));
+	int rc = verdict_family(f.m, f.nm, o->alpha, o->min_effect, out, err);
 	if (!rc) {
-		size_t na_min = SIZE_MAX, nb_min = SIZE_MAX;
+		size_t nf = f.nf, n_times, n_counts, na_min, nb_min;
 		struct compare_row *times = gb_calloc(nf ? nf : 1, sizeof(*times));
 		struct compare_row *counts = gb_calloc(nf ? nf : 1, sizeof(*counts));
-		size_t n_times = 0, n_counts = 0;
-		struct strbuf label = STRBUF_INIT;
-		for (size_t j = 0; j < nm; j++) {
-			size_t k = which[j] / 2;
-			int is_count = which[j] % 2;
-			const struct verdict *vd = &out[j];
-			if (!is_count && !vd->is_count_fact && !isnan(vd->p_adjusted) &&
-			    vd->kind != VERDICT_INSUFFICIENT_DATA) {
-				v->n_funcs_tested++;
-				na_min = na_min < vd->n_a ? na_min : vd->n_a;
-				nb_min = nb_min < vd->n_b ? nb_min : vd->n_b;
-			}
-			if (is_count && vd->kind == VERDICT_NO_CHANGE)
-				continue;
-			if (is_count && vd->kind == VERDICT_INSUFFICIENT_DATA &&
-			    vd->median_a == vd->median_b)
-				continue;
-			struct compare_row *row = is_count ? &counts[n_counts++] : &times[n_times++];
-			sb_reset(&label);
-			pstats_func_label(&keys->funcs[k], &label);
-			row->name = gb_strdup(sb_str(&label));
-			row->file = gb_strdup(keys->funcs[k].file);
-			row->line = keys->funcs[k].line;
-			row->func = gb_strdup(keys->funcs[k].name);
-			row->v = *vd;
-			row->delta = vd->median_b - vd->median_a;
-			/* a function one side never ran: "new in B" / "gone in B", not a ratio */
-			if (vd->median_a == 0 && vd->median_b > 0) {
-				row->presence = 1;
-				row->v.rel_change = INFINITY;
-			} else if (vd->median_b == 0 && vd->median_a > 0) {
-				row->presence = -1;
-				row->v.rel_change = -1;
-			}
-			row->ct_a = vals[6 * k + 2].n ? stats_median(vals[6 * k + 2].x, vals[6 * k + 2].n) : NAN;
-			row->ct_b = vals[6 * k + 3].n ? stats_median(vals[6 * k + 3].x, vals[6 * k + 3].n) : NAN;
-			if (!is_count && vd->kind == VERDICT_SLOWER)
-				v->n_funcs_slower++;
-			if (!is_count && vd->kind == VERDICT_FASTER)
-				v->n_funcs_faster++;
-		}
-		sb_release(&label);
-		/* Benjamini-Hochberg over m functions flags k of them when the k-th smallest p
-		 * is below k alpha / m; with few samples per side the best possible p is so
-		 * large that only many functions moving together can be flagged: say so
-		 * rather than let "none moved" read as "none changed" */
-		double m_tested = (double)v->n_funcs_tested;
-		double best = v->n_funcs_tested > 1 ? stats_mwu_min_p(na_min, nb_min) : 0;
-		if (v->n_funcs_tested > 1 && best * m_tested >= o->alpha) {
-			size_t together = (size_t)ceil(best * m_tested / o->alpha);
-			size_t k = na_min > nb_min ? na_min : nb_min;
-			while (k < 64 && stats_mwu_min_p(k, k) * m_tested >= o->alpha)
-				k++;
-			add_note(v, "with %zu vs %zu samples a function is flagged only if %zu or more of the %zu "
-				    "tested move together (best possible p %.2g, a lone flag needs %.2g): an empty "
-				    "function table does not mean nothing changed; read WHERE THE TIME WENT, or "
-				    "take %zu or more %s per side",
-				 na_min, nb_min, together, v->n_funcs_tested, best, o->alpha / m_tested, k,
-				 v->mode == COMPARE_PER_RUN ? "runs" : "profiles");
-		}
-		qsort(times, n_times, sizeof(*times), cmp_row);
-		qsort(counts, n_counts, sizeof(*counts), cmp_row);
-		/* keep the flagged functions only (at most top_n) */
-		size_t keep = 0;
-		while (keep < n_times && keep < o->top_n &&
-		       (times[keep].v.kind == VERDICT_SLOWER || times[keep].v.kind == VERDICT_FASTER))
-			keep++;
-		/* where the time went: the largest changes of own time per call in absolute
-		 * terms, flagged or not (new and gone functions included, waiting on
-		 * '<greenlet switch>' left out): what carried the call's change, whatever
-		 * the family can resolve */
-		size_t want = o->top_n < 5 ? o->top_n : 5;
-		v->movers = gb_calloc(want ? want : 1, sizeof(*v->movers));
-		size_t *by_delta = gb_malloc((n_times ? n_times : 1) * sizeof(*by_delta));
-		size_t n_by = 0;
-		for (size_t i = 0; i < n_times; i++) {
-			const struct verdict *vd = &times[i].v;
-			int flagged = vd->kind == VERDICT_SLOWER || vd->kind == VERDICT_FASTER;
-			int moved = flagged || times[i].presence ||
-				    (isfinite(vd->rel_change) && fabs(vd->rel_change) >= o->min_effect);
-			if (moved && !compare_is_switch_entry(times[i].file, times[i].func))
-				by_delta[n_by++] = i;
-		}
-		for (size_t k = 0; k < want && k < n_by; k++) { /* partial selection sort */
-			size_t top = k;
-			for (size_t j = k + 1; j < n_by; j++)
-				if (fabs(times[by_delta[j]].delta) > fabs(times[by_delta[top]].delta))
-					top = j;
-			size_t t = by_delta[k];
-			by_delta[k] = by_delta[top];
-			by_delta[top] = t;
-			v->movers[v->n_movers++] = row_dup(&times[by_delta[k]]);
-		}
-		free(by_delta);
-		for (size_t i = keep; i < n_times; i++)
-			row_free(&times[i]);
-		v->funcs = times;
-		v->n_funcs = keep;
-		v->n_counts_changed = 0;
-		for (size_t i = 0; i < n_counts; i++)
-			v->n_counts_changed += counts[i].v.kind == VERDICT_SLOWER || counts[i].v.kind == VERDICT_FASTER;
-		size_t keepc = n_counts < o->top_n ? n_counts : o->top_n;
-		while (keepc && counts[keepc - 1].v.kind != VERDICT_SLOWER && counts[keepc - 1].v.kind != VERDICT_FASTER)
-			keepc--;
-		for (size_t i = keepc; i < n_counts; i++)
-			row_free(&counts[i]);
-		v->counts = counts;
-		v->n_counts = keepc;
+		func_rows(v, keys, &f, out, times, &n_times, counts, &n_counts, &na_min, &nb_min);
+		few_samples_note(v, o, na_min, nb_min);
+		func_keep(v, o, times, n_times, counts, n_counts);
 	}
-	for (size_t k = 0; k < 6 * nf; k++)
-		free(vals[k].x);
-	free(vals);
-	free(m);
-	free(which);
+	for (size_t k = 0; k < 6 * f.nf; k++)
+		free(f.vals[k].x);
+	free(f.vals);
+	free(f.m);
+	free(f.which);
 	free(out);
 	for (size_t r = 0; r < nr; r++)
 		free(rev[r]);
