@@ -3,7 +3,8 @@
  * profiles (per-function stats rows and the compressed raw dump, which alone holds the
  * caller edges) and SLA results.
  * A run is written in one transaction, so a crash never leaves half a run visible.
- * Schema: harness/STORE.md. Never prints, never exits.
+ * Every SQL statement of greenbench is behind these functions (the files: STORE.md, "In
+ * the code"). Schema: harness/store/STORE.md. Never prints, never exits.
  */
 #ifndef GB_STORE_H
 #define GB_STORE_H
