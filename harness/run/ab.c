@@ -37,14 +37,6 @@ int ab_begin(struct store *db, const char *scenario, const char *order, int rand
 	return rc;
 }
 
-/* Record block number pos (0-based) of experiment ab_id: its side, run (0: none
- * stored) and status ("ok", "interrupted", "error"). */
-static int ab_record_block(struct store *db, long long ab_id, size_t pos, char side,
-			   long long run_id, const char *status, struct gb_err *err)
-{
-	return store_ab_record_block(db, ab_id, pos, side, run_id, status, err);
-}
-
 struct ab_sides {
 	long long **a, **b;
 	size_t *n_a, *n_b;
@@ -109,7 +101,7 @@ int ab_execute(struct store *db, long long ab_id, const char *order, ab_block_fn
 				 : fn(arg, order[i], i, ab_id, &run, &e);
 		const char *status = rc ? (e.exit_code == GB_EXIT_INTERRUPTED ? "interrupted" : "error")
 					: "ok";
-		if (ab_record_block(db, ab_id, i, order[i], run, status, err))
+		if (store_ab_record_block(db, ab_id, i, order[i], run, status, err))
 			return -1;
 		if (rc) {
 			out->n_failed++;
