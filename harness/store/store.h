@@ -154,9 +154,10 @@ int store_profile_raw(struct store *db, long long run_id, int profile_no, struct
 
 /* ---- queries (store_query.c) ---- */
 
-/* A typed value: a query parameter or a column of a result row. A column gives i and d
- * (the value as a number, 0 for NULL) and, for text, s; store_row_text() has any
- * column as text. Text in a row is valid only during the callback. */
+/* A typed value: a query parameter or a column of a result row. A number column gives
+ * i and d (the value as integer and real), a text column s; NULL and the other fields
+ * are 0. store_row_text() has any column as text. Text in a row is valid only during
+ * the callback. */
 enum store_type { STORE_NULL, STORE_INT, STORE_REAL, STORE_TEXT };
 struct store_value {
 	enum store_type type;

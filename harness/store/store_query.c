@@ -126,7 +126,9 @@ static int bind(sqlite3_stmt *st, const struct store_value *params, size_t n)
 
 static void column(sqlite3_stmt *st, int i, struct store_value *v)
 {
-	memset(v, 0, sizeof(*v));
+	v->i = 0;
+	v->d = 0;
+	v->s = NULL;
 	switch (sqlite3_column_type(st, i)) {
 	case SQLITE_INTEGER:
 		v->type = STORE_INT;
@@ -136,15 +138,13 @@ static void column(sqlite3_stmt *st, int i, struct store_value *v)
 	case SQLITE_FLOAT:
 		v->type = STORE_REAL;
 		v->d = sqlite3_column_double(st, i);
-		v->i = sqlite3_column_int64(st, i);
+		v->i = (long long)v->d;
 		break;
 	case SQLITE_NULL:
 		v->type = STORE_NULL;
 		return;
-	default:
+	default: /* text (and blobs, which no query selects) */
 		v->type = STORE_TEXT;
-		v->i = sqlite3_column_int64(st, i);
-		v->d = sqlite3_column_double(st, i);
 		v->s = (const char *)sqlite3_column_text(st, i);
 		break;
 	}
