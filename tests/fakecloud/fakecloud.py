@@ -166,8 +166,10 @@ class Handler(BaseHTTPRequestHandler):
                 hdr = {}
                 if "retry_after" in f:
                     hdr["Retry-After"] = str(f["retry_after"])
-                return self.error(f.get("status", 500), "computeFault",
-                                  f.get("message", "injected fault"), hdr)
+                msg = f.get("message", "injected fault")
+                if f.get("echo_token"):  # a service that quotes the request's token back
+                    msg += " (token %s)" % self.headers.get("X-Auth-Token", "")
+                return self.error(f.get("status", 500), "computeFault", msg, hdr)
             elif a == "huge":
                 size = f.get("size", 17 << 20)
                 return self.send(200, raw=b'{"x": "' + b"a" * size + b'"}')

@@ -466,6 +466,18 @@ static void test_buffer(void)
 		     "password: \"hunter2\\x07\", project_name: p}\n", &err);
 	ok(strstr(err.msg, "auth.password") && !strstr(err.msg, "hunter2"),
 	   "auth.password error does not echo the password (%s)", err.msg);
+	{ /* a password over the length limit: the error names the limit, not the value */
+		struct strbuf y = STRBUF_INIT;
+		sb_addstr(&y, "name: t\nworkload: []\nauth: {auth_url: 'http://x', username: u, password: pwlong");
+		for (int i = 0; i < 4100; i++)
+			sb_addch(&y, 'x');
+		sb_addstr(&y, ", project_name: p}\n");
+		buffer_fails("p.yaml", y.buf, y.len, &err);
+		ok(strstr(err.msg, "auth.password") && strstr(err.msg, "at most 4096 bytes") &&
+			   !strstr(err.msg, "pwlong"),
+		   "an over-long auth.password is refused without echoing it (%.120s)", err.msg);
+		sb_release(&y);
+	}
 
 	/* every truncation of a full scenario: a scenario or a located error, no crash */
 	struct strbuf full = STRBUF_INIT;
