@@ -5,6 +5,7 @@
 #   make e2e             the end-to-end test against the real test cloud
 #   make demo            install, bring up the test cloud, run the seed scenario
 #   make bench           the benchmarks
+#   make mutate          break guarded behaviours on purpose (tests/mutate/); mutate-fast: CI part
 #   make fuzz            the libFuzzer targets (clang), FUZZ_TIME seconds each
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install the Debian packages greenbench needs (idempotent)
@@ -60,7 +61,7 @@ export PYTHON
 .PHONY: demo all-targets valgrind all check e2e bench fuzz install deps clean install-bin tests
 all: all-targets
 
--include $(sort $(wildcard */build.mk tests/bench/build.mk))
+-include $(sort $(wildcard */build.mk tests/bench/build.mk tests/mutate/build.mk))
 
 all-targets: $(ALL_TARGETS)
 

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cloud/workload.h"
 
@@ -35,6 +36,7 @@ struct srv {
 	double delete_sent;       /* wall clock of the DELETE that was accepted */
 	bool post_unknown;        /* a POST failed with unknown outcome */
 	bool post_answered;       /* ... but the service answered (5xx): it is done with it */
+	double unknown_deadline;  /* monotonic: until then "not found by name" is not "gone" */
 	int n_poll_errors, n_delete_errors, n_lookups;
 };
 
@@ -161,6 +163,7 @@ static void on_post(void *ctx, const struct osapi_result *res)
 	/* timeout, reset, 5xx, or a 2xx without an id: look before doing anything else */
 	s->post_unknown = true;
 	s->post_answered = res->status >= 500 || (res->status >= 200 && res->status < 300);
+	s->unknown_deadline = gb_now() + s->wl->timeout;
 	set_fault(s->rec, res->failed ? res->err.msg : "POST /servers answered without a server id");
 	go(s, P_LOOKUP, s->wl->poll);
 }
@@ -546,32 +549,72 @@ void workload_result_free(struct workload_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* A last look for servers whose create outcome stayed unknown; delete what turned up. */
+static void pause_for(double seconds)
+{
+	if (seconds <= 0)
+		return;
+	struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/*
+ * Servers whose create outcome stayed unknown (a POST that timed out or was cut): look them
+ * up by name until each is found (then delete it and wait for the 404) or until its
+ * deadline (the step's timeout after the POST failed) has passed. Before the deadline
+ * "not found" only means nova has not made it yet, never that it is gone.
+ */
 static void sweep_unknown(struct wl *w)
 {
-	for (size_t i = 0; i < w->n; i++) {
-		struct srv *s = &w->srv[i];
-		if (!s->post_unknown || s->rec->id[0])
-			continue;
-		struct gb_err e = { 0 };
-		char id[64];
-		if (osapi_find_server(w->api, s->rec->name, id, sizeof(id), &e) < 0)
-			continue; /* stays is_deleted = false: reported as possibly leaked */
-		if (!id[0]) {
-			s->rec->is_deleted = true;
-			continue;
+	for (;;) {
+		bool is_pending = false, has_found = false;
+		for (size_t i = 0; i < w->n; i++) {
+			struct srv *s = &w->srv[i];
+			if (!s->post_unknown || s->rec->id[0])
+				continue;
+			bool is_late = gb_now() > s->unknown_deadline;
+			struct gb_err e = { 0 };
+			char id[64];
+			if (osapi_find_server(w->api, s->rec->name, id, sizeof(id), &e) < 0) {
+				if (is_late) { /* stays is_deleted = false: reported as possibly leaked */
+					s->post_unknown = false;
+					set_fault(s->rec, e.msg);
+				}
+				is_pending |= !is_late;
+				continue;
+			}
+			if (!id[0]) {
+				if (!is_late) {
+					is_pending = true;
+					continue;
+				}
+				struct strbuf m = STRBUF_INIT;
+				sb_addf(&m, "create outcome unknown and no server named %s appeared within "
+					"%.3g s; taken as never created", s->rec->name, w->timeout);
+				set_fault(s->rec, m.buf);
+				sb_release(&m);
+				s->post_unknown = false;
+				s->rec->is_deleted = true;
+				continue;
+			}
+			snprintf(s->rec->id, sizeof(s->rec->id), "%s", id);
+			s->post_unknown = false;
+			if (w->hooks && w->hooks->on_server_created)
+				w->hooks->on_server_created(w->hooks->ctx, id, s->rec->name);
+			s->is_launched = true;
+			w->n_active++;
+			s->gone_deadline = 0;
+			go(s, P_DELETE, 0);
+			has_found = true;
 		}
-		snprintf(s->rec->id, sizeof(s->rec->id), "%s", id);
-		s->post_unknown = false;
-		if (w->hooks && w->hooks->on_server_created)
-			w->hooks->on_server_created(w->hooks->ctx, id, s->rec->name);
-		s->is_launched = true;
-		w->n_active++;
-		s->gone_deadline = 0;
-		go(s, P_DELETE, 0);
+		if (has_found) {
+			w->first_live = 0;
+			drive(w);
+		}
+		if (!is_pending)
+			return;
+		pause_for(w->poll);
 	}
-	w->first_live = 0;
-	drive(w);
 }
 
 int workload_create_servers(struct osapi *api, const struct sc_step *step, int repeat_index,

@@ -92,7 +92,9 @@ struct workload_hooks {
  * workload_result_free(). With step->do_delete false, servers that reached ACTIVE stay
  * (is_deleted false, not counted as leaked): the caller deletes them later with
  * workload_cleanup_servers(). concurrency counts whole server lives (create, wait,
- * delete, gone), like Rally's boot_and_delete iterations.
+ * delete, gone), like Rally's boot_and_delete iterations. A server whose POST timed out
+ * is looked up by name until it appears (then deleted) or step->timeout has passed since
+ * the POST failed, so a call can take up to that long after the last server's life.
  */
 int workload_create_servers(struct osapi *api, const struct sc_step *step, int repeat_index,
 			    const struct workload_hooks *hooks, struct workload_result *out,

@@ -177,6 +177,9 @@ int collect_dumps(const char *dir, uid_t uid, const char *const *request_ids, si
 	if (st.st_mode & 022)
 		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is writable by others "
 						 "(mode %03o); make it 0700", dir, (unsigned)(st.st_mode & 0777));
+	if (st.st_mode & (S_ISUID | S_ISGID))
+		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory has its setuid or setgid bit "
+						 "set (mode %04o); make it 0700", dir, (unsigned)(st.st_mode & 07777));
 	DIR *d = opendir(dir);
 	if (!d)
 		return gb_errf(err, GB_EXIT_ENV, "%s: cannot list: %s", dir, strerror(errno));

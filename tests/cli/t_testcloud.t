@@ -86,7 +86,15 @@ members() { # members LEADER: live pids in its session/group, and their descenda
 	$PY -c 'import sys; sys.path.insert(0, "devstack/testcloud"); import tc; print(" ".join(map(str, tc.session_members(int(sys.argv[1])))))' "$1"
 }
 $TCPY start "$tmp/p.yaml" escaper stubborn 2>/dev/null
-sleep 0.5
+# ready signals, not a fixed sleep: escaper has its 2 sleeps (one in a session of its own),
+# stubborn's shell has run its trap (SIGTERM, bit 15, in SigIgn) and started its sleep
+ignores_term() { local m; m=$(awk '/^SigIgn:/ {print $2}' "/proc/$1/status" 2>/dev/null) && [ -n "$m" ] && (( (16#$m >> 14) & 1 )); }
+for _ in $(seq 200); do
+	p=$(cat "$tmp/run/escaper.pid" 2>/dev/null); s=$(cat "$tmp/run/stubborn.pid" 2>/dev/null)
+	[ -n "$p" ] && [ -n "$s" ] && [ "$(members "$p" | wc -w)" -ge 3 ] && ignores_term "$s" &&
+		[ "$(members "$s" | wc -w)" -ge 2 ] && break
+	sleep 0.05
+done
 p=$(cat "$tmp/run/escaper.pid")
 sid=$(awk '{ sub(/.*\) /, ""); print $4 }' "/proc/$p/stat")
 check "start writes a pid file naming a session leader" test "$sid" = "$p"
@@ -102,10 +110,12 @@ $TCPY stop "$tmp/p.yaml" escaper 2>/dev/null
 check "stop kills the group and its setsid'd descendant" test -z "$(members "$p")"
 check "stop removes the pid file" test ! -e "$tmp/run/escaper.pid"
 s=$(cat "$tmp/run/stubborn.pid")
-t0=$(date +%s)
+t0=$(date +%s%N)
 $TCPY stop "$tmp/p.yaml" stubborn 2>/dev/null
+t1=$(date +%s%N)
 check "stop escalates to SIGKILL when SIGTERM is ignored" test -z "$(members "$s")"
-check "the escalation came after stop_timeout, not before" test $(( $(date +%s) - t0 )) -ge 1
+ms=$(( (t1 - t0) / 1000000 ))
+check "the escalation came after the 1 s stop_timeout, not before (${ms} ms)" test $ms -ge 1000
 $TCPY start "$tmp/p.yaml" dier 2>/dev/null
 out=$($TCPY wait "$tmp/p.yaml" dier 2>&1); rc=$?
 if [ $rc -ne 0 ] && [[ $out == *"dier died while starting; read $tmp/log/dier.log"* ]] && [[ $out == *dier-went-wrong* ]]; then

@@ -58,8 +58,8 @@ d = json.load(open(sys.argv[1]))
 busy = [m for m in d["metrics"] if m["metric"].startswith("busy ")][0]
 assert d["regression"] and d["mode"] == "per-run", d["mode"]
 assert busy["verdict"] == "slower" and busy["n_a"] == 8 and busy["n_b"] == 8, busy
-' "$T/compare.json"
-okay $([ $rc = 1 ] && [ $? = 0 ]; echo $?) "compare --ab prints it again: JSON, per-run samples 8 vs 8, busy time slower, exit 1"
+' "$T/compare.json"; json_ok=$?
+okay $([ $rc = 1 ] && [ $json_ok = 0 ]; echo $?) "compare --ab prints it again: JSON, per-run samples 8 vs 8, busy time slower, exit 1 (exit $rc, JSON checks $json_ok)"
 
 okay $([ "$(sha256sum < "$manager")" = "$sum_before" ]; echo $?) "manager.py is byte-identical after the experiment"
 snapshot > "$T/after"

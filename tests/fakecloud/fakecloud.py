@@ -7,10 +7,11 @@ through a control API. Stdlib only. Never used outside the test suite.
 Usage: fakecloud.py [--port N] [--password PW] [--token-ttl S] [--tls CERT KEY]
 Prints "PORT <n>" on stdout once listening; exits on SIGTERM or when stdin closes.
 
-Control API (no auth):
+Control API (no auth; delay: sleep, then handle the request; delay_after: handle it, sleep,
+then answer; drop: sleep, then close without handling it):
   POST /_control/fault   {"method": "GET", "path": "<regex on path>", "times": 1,
-                          "action": "status|delay|delay_after|close|truncate|malformed|
-                                     huge|huge_chunked|revoke",
+                          "action": "status|delay|delay_after|close|drop|truncate|
+                                     malformed|huge|huge_chunked|revoke",
                           "status": 503, "retry_after": "1", "delay": 2.0, "size": N}
   POST /_control/config  {"build_time": 0.3, "delete_time": 0.2, "token_ttl": 3600,
                           "error_name": "<regex>", "fault_message": "...",
@@ -157,12 +158,18 @@ class Handler(BaseHTTPRequestHandler):
             elif a == "close":
                 self.close_connection = True
                 return
+            elif a == "drop":  # stall, then hang up having made nothing
+                time.sleep(f.get("delay", 1.0))
+                self.close_connection = True
+                return
             elif a == "status":
                 hdr = {}
                 if "retry_after" in f:
                     hdr["Retry-After"] = str(f["retry_after"])
-                return self.error(f.get("status", 500), "computeFault",
-                                  f.get("message", "injected fault"), hdr)
+                msg = f.get("message", "injected fault")
+                if f.get("echo_token"):  # a service that quotes the request's token back
+                    msg += " (token %s)" % self.headers.get("X-Auth-Token", "")
+                return self.error(f.get("status", 500), "computeFault", msg, hdr)
             elif a == "huge":
                 size = f.get("size", 17 << 20)
                 return self.send(200, raw=b'{"x": "' + b"a" * size + b'"}')

@@ -78,8 +78,13 @@ def test_errors():
     except RuntimeError as e:
         ok("disable" in str(e), "clear() while enabled: %s" % e)
     p.disable()
-    p.disable()
-    ok(True, "disable() twice is harmless (as in cProfile)")
+    try:
+        p.disable()
+    except Exception as e:  # noqa: BLE001 - any exception is the failure
+        ok(False, "disable() twice is harmless (as in cProfile): raised %r" % e)
+    else:
+        ok(not p.is_enabled and sys.getprofile() is None,
+           "disable() twice is harmless (as in cProfile): still disabled, no hook")
     a = greenprof.Profile(scope="all")
     b = greenprof.Profile()
     a.enable()
@@ -118,8 +123,10 @@ def test_exceptions():
     p2 = greenprof.Profile()
     try:
         p2.runcall(raiser)
-    except ValueError:
-        ok(True, "exception propagates out of runcall")
+    except ValueError as e:
+        ok(str(e) == "x", "exception propagates out of runcall (ValueError('x'))")
+    else:
+        ok(False, "exception propagates out of runcall: runcall returned normally")
     ok(not p2.is_enabled, "runcall disables on exception")
 
 

@@ -114,9 +114,34 @@ static void test_collect(void)
 	collect_result_release(&res);
 
 	/* the directory itself */
-	chmod(dir, 0777);
-	ok(collect_dumps(dir, getuid(), ids, 6, &res, &err) == -1 && strstr(err.msg, "mode 777"),
-	   "collect: a world-writable directory is refused (%s)", err.msg);
+	static const struct {
+		mode_t mode;
+		const char *says, *what;
+	} bad_modes[] = {
+		{ 0777, "writable by others (mode 777)", "world-writable" },
+		{ 0720, "writable by others (mode 720)", "group-writable" },
+		{ 0770, "writable by others (mode 770)", "group-writable (rwx)" },
+		{ 0702, "writable by others (mode 702)", "other-writable" },
+		{ 02700, "setuid or setgid bit set (mode 2700)", "setgid" },
+		{ 04700, "setuid or setgid bit set (mode 4700)", "setuid" },
+	};
+	for (size_t i = 0; i < sizeof(bad_modes) / sizeof(bad_modes[0]); i++) {
+		chmod(dir, bad_modes[i].mode);
+		err.msg[0] = 0;
+		ok(collect_dumps(dir, getuid(), ids, 6, &res, &err) == -1 && strstr(err.msg, bad_modes[i].says),
+		   "collect: a %s directory (%04o) is refused (%s)", bad_modes[i].what,
+		   (unsigned)bad_modes[i].mode, err.msg);
+	}
+	/* modes that are fine: read/execute for others, the sticky bit */
+	static const mode_t good_modes[] = { 0700, 0750, 0755, 01700 };
+	for (size_t i = 0; i < sizeof(good_modes) / sizeof(good_modes[0]); i++) {
+		chmod(dir, good_modes[i]);
+		int grc = collect_dumps(dir, getuid(), ids, 6, &res, &err);
+		ok(grc == 0, "collect: a directory of mode %04o is accepted (%s)", (unsigned)good_modes[i],
+		   grc ? err.msg : "ok");
+		if (grc == 0)
+			collect_result_release(&res);
+	}
 	chmod(dir, 0700);
 	ok(collect_dumps(dir, 65534, ids, 6, &res, &err) == -1 && strstr(err.msg, "owned by uid"),
 	   "collect: a directory of another owner is refused");

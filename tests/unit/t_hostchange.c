@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -462,7 +463,8 @@ static void systemd_section(const char *argv0)
 	snprintf(sd_state, sizeof(sd_state), "%s/sdstate", tmp);
 	mkdir(sd_state, 0755);
 	char bin[PATH_MAX];
-	if (!realpath("tests/lib/bin/systemctl", bin))
+	if (!ok(realpath("tests/lib/bin/systemctl", bin) != NULL,
+		"systemd: the stand-in tests/lib/bin/systemctl is there (%s)", strerror(errno)))
 		return;
 	setenv("T_SYSTEMD", "1", 1);
 	setenv("GREENBENCH_SYSTEMCTL", bin, 1);

@@ -104,6 +104,7 @@ int main(void)
 	put(conf, "[DEFAULT]\ndebug = False\n# keep me\n");
 	chmod(conf, 0640);
 	put(odd, "odd\n");
+	chmod(odd, 0600);
 	ok(!journal_exists(state), "no journal before a run");
 	struct journal *j = NULL;
 	ok(journal_create(state, "run-1", "/x/units.yaml", "process", &j, &err) == 0 && journal_exists(state),
@@ -128,8 +129,10 @@ int main(void)
 
 	/* the run changes the files, then dies; a torn record at the end */
 	put(conf, "[DEFAULT]\ndebug = True\n");
+	chmod(conf, 0606); /* the run (or an admin) changes the mode too */
 	put(created, "[DEFAULT]\nhost = fake-1\n");
 	put(odd, "changed\n");
+	chmod(odd, 0644);
 	char jpath[PATH_MAX * 2];
 	snprintf(jpath, sizeof(jpath), "%s/journal", state);
 	int jfd = open(jpath, O_WRONLY | O_APPEND);
@@ -162,6 +165,16 @@ int main(void)
 	c = get(odd);
 	is_str(c, "odd\n", "the odd path is restored");
 	free(c);
+	stat(odd, &st);
+	is_int(st.st_mode & 0777, 0600, "the odd path gets its original mode 0600 back (it was 0644)");
+	/* the bytes are the original ones, only the mode changed: restore still puts the mode back */
+	chmod(conf, 0666);
+	{
+		bool ch = false;
+		ok(journal_restore_file(&r[1], &ch, &err) == 0 && ch, "same bytes, changed mode: restore acts");
+		stat(conf, &st);
+		is_int(st.st_mode & 0777, 0640, "same bytes, mode 0666: the original mode 0640 is restored");
+	}
 	restored = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool changed;

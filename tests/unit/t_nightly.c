@@ -59,10 +59,8 @@ static void test_history(void)
 {
 	struct store *db = NULL;
 	struct gb_err err = { 0, "" };
-	if (store_open(dbpath, 1, &db, &err)) {
-		diag("%s", err.msg);
+	if (!ok(store_open(dbpath, 1, &db, &err) == 0, "history: the store opens (%s)", err.msg))
 		return;
-	}
 	stats_rng_seed(&rng, 7);
 	for (int i = 0; i < 10; i++)
 		steady_last = night(db, "nightly_sd", 1.0, 1.0, "ok");

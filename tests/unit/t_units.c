@@ -21,6 +21,22 @@
 #include "units/units.h"
 #include "units/unitsfile.h"
 
+/* Does pid ignore SIGTERM (bit 15 of SigIgn in /proc/PID/status)? */
+static bool ignores_term(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	unsigned long long mask = 0;
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "SigIgn: %llx", &mask) == 1;
+	fclose(f);
+	return found && (mask & (1ULL << (SIGTERM - 1)));
+}
+
 static char tmp[PATH_MAX];
 static char daemon_sh[PATH_MAX];
 static char bindir[PATH_MAX];
@@ -242,7 +258,12 @@ static void process_tests(void)
 
 	ok(units_start(u, "stubborn", &secs, &err) == 0, "process: stubborn (ignores SIGTERM) starts");
 	pid_t ps = unit_pid("stubborn");
-	proc_sleep(0.3); /* let bash reach its `trap '' TERM` (probe none: started != set up) */
+	/* wait until bash has run its `trap '' TERM` (probe none: started is not set up): the
+	 * kernel shows it as SIGTERM in the process's ignored set */
+	double i0 = gb_now();
+	while (!ignores_term(ps) && gb_now() - i0 < 10)
+		proc_sleep(0.01);
+	ok(ignores_term(ps), "process: stubborn ignores SIGTERM (SigIgn, after %.2f s)", gb_now() - i0);
 	rc = units_stop(u, "stubborn", &secs, &err);
 	ok(rc == 0 && proc_group_count(ps) == 0 && secs >= 0.3,
 	   "process: SIGTERM ignored -> SIGKILL after stop_timeout (dead in %.2f s)", secs);

@@ -246,12 +246,12 @@ static void test_unknown_outcome(void)
 	osapi_options(api)->timeout = 0.5;
 	struct sc_step st = step_for(1, 1);
 
-	/* the cloud creates the server but answers too late */
+	/* the cloud creates the server but answers too late: the lookup finds it */
 	fc_fault(&fc, "{\"method\": \"POST\", \"path\": \"/servers$\", \"action\": \"delay_after\", \"delay\": 1.2}");
 	int rc = workload_create_servers(api, &st, 0, &h, &r, &err);
-	ok(rc == 0 && r.n_ok == 1 && r.servers[0].id[0], "POST timeout: lookup by name found the server (%s)", err.msg);
-	is_int(n_posts_seen(), 1, "POST timeout: no second POST");
-	is_int(r.servers[0].n_posts, 1, "POST timeout: record says one POST");
+	ok(rc == 0 && r.n_ok == 1 && r.servers[0].id[0], "POST answered late: lookup by name found the server (%s)", err.msg);
+	is_int(n_posts_seen(), 1, "POST answered late: no second POST");
+	is_int(r.servers[0].n_posts, 1, "POST answered late: record says one POST");
 	ok(s.n_created == 1 && !strcmp(s.ids[0], r.servers[0].id), "POST timeout: on_server_created got the found id");
 	size_t n_lookups = 0;
 	for (size_t i = 0; i < r.n_calls; i++)
@@ -259,6 +259,77 @@ static void test_unknown_outcome(void)
 	ok(n_lookups >= 1, "POST timeout: a GET /servers?name=^<name>$ was made");
 	ok(r.servers[0].is_deleted, "POST timeout: the found server was deleted");
 	workload_result_free(&r);
+
+	/* the cloud stalls before creating: the first lookups find nothing, and the POST that
+	 * timed out must not be sent again (nova is still working on it) */
+	fc_reset(&fc);
+	fc_config(&fc, "{\"build_time\": 0.05, \"delete_time\": 0.05}");
+	fc_fault(&fc, "{\"method\": \"POST\", \"path\": \"/servers$\", \"action\": \"delay\", \"delay\": 1.2}");
+	hooks_for(&s);
+	rc = workload_create_servers(api, &st, 0, &h, &r, &err);
+	is_int(n_posts_seen(), 1, "POST timeout, server not there yet: no second POST");
+	is_int(r.servers[0].n_posts, 1, "POST timeout, server not there yet: record says one POST");
+	is_int(fc_state_int(&fc, "n_server_posts"), 1, "POST timeout, server not there yet: one server created");
+	ok(rc == 0 && r.n_leaked == 0 && r.servers[0].is_deleted && r.servers[0].id[0] &&
+		   s.n_created == 1 && s.n_deleted == 1,
+	   "POST timeout, server not there yet: it is found later, deleted and reported (%s)", err.msg);
+	workload_result_free(&r);
+	is_int(fc_state_int(&fc, "servers"), 0, "POST timeout, server not there yet: no server left");
+
+	/* the leak: the cloud makes the server only after the end-of-step sweep has looked
+	 * once; "not found" then is not "gone", the sweep keeps looking until its deadline */
+	fc_reset(&fc);
+	fc_config(&fc, "{\"build_time\": 0.05, \"delete_time\": 0.05}");
+	fc_fault(&fc, "{\"method\": \"POST\", \"path\": \"/servers$\", \"action\": \"delay\", \"delay\": 2.5}");
+	hooks_for(&s);
+	st.timeout = 6; /* the deadline for the server to appear */
+	double t0 = gb_now();
+	rc = workload_create_servers(api, &st, 0, &h, &r, &err);
+	double took = gb_now() - t0;
+	/* wait (bounded) until the fake cloud has handled the stalled POST, so that a server
+	 * made after workload_create_servers returned is seen below */
+	for (int i = 0; i < 100 && fc_state_int(&fc, "n_server_posts") < 1; i++)
+		usleep(50000);
+	is_int(fc_state_int(&fc, "n_server_posts"), 1, "late server: the cloud created it (after %.2f s)", took);
+	is_int(fc_state_int(&fc, "servers"), 0, "late server: it was deleted, not left in the cloud");
+	ok(rc == 0 && r.n_leaked == 0 && r.servers[0].is_deleted && r.servers[0].id[0] &&
+		   s.n_created == 1 && s.n_deleted == 1 && r.n_failed == 1,
+	   "late server: found by the sweep, deleted, counted failed, not leaked (%s)", err.msg);
+	ok(took >= 2.4, "late server: create_servers waited for it (%.2f s >= the 2.5 s stall)", took);
+	workload_result_free(&r);
+
+	/* a POST that times out and was never acted on (the cloud hangs up after the client's
+	 * timeout, having made nothing): looked up until the deadline, then taken as never
+	 * created, with one POST only */
+	fc_reset(&fc);
+	fc_fault(&fc, "{\"method\": \"POST\", \"path\": \"/servers$\", \"action\": \"drop\", \"delay\": 0.8}");
+	hooks_for(&s);
+	st.timeout = 1.0;
+	t0 = gb_now();
+	rc = workload_create_servers(api, &st, 0, &h, &r, &err);
+	took = gb_now() - t0;
+	ok(rc == 0 && r.n_leaked == 0 && r.servers[0].is_deleted && !r.servers[0].id[0] &&
+		   r.servers[0].fault && strstr(r.servers[0].fault, "appeared within 1 s; taken as never created"),
+	   "POST dropped: no server by its name within the deadline: never created (%s)",
+	   r.servers[0].fault ? r.servers[0].fault : err.msg);
+	ok(took >= 1.4, "POST dropped: looked for it until the deadline (%.2f s >= 0.5 s timeout + 1 s)", took);
+	is_int(n_posts_seen(), 1, "POST dropped: no second POST");
+	is_int(fc_state_int(&fc, "n_server_posts"), 0, "POST dropped: nothing was created");
+	workload_result_free(&r);
+
+	/* the connection is closed at once without an answer (a reused keep-alive connection
+	 * the service dropped): libcurl itself sends the POST again on a fresh connection */
+	fc_reset(&fc);
+	fc_config(&fc, "{\"build_time\": 0.05, \"delete_time\": 0.05}");
+	fc_fault(&fc, "{\"method\": \"POST\", \"path\": \"/servers$\", \"action\": \"close\"}");
+	hooks_for(&s);
+	rc = workload_create_servers(api, &st, 0, &h, &r, &err);
+	tap_todo = "libcurl re-sends a POST whose reused connection closed without an answer "
+		   "(osapi.c would need CURLOPT_FRESH_CONNECT for POSTs); issue 19";
+	is_int(n_posts_seen(), 1, "POST closed without an answer: no second POST");
+	workload_result_free(&r);
+	is_int(fc_state_int(&fc, "servers"), 0, "POST closed without an answer: no server left");
+	st.timeout = 10;
 
 	/* 500 before anything was created: lookup finds nothing, one more POST */
 	fc_reset(&fc);
@@ -389,9 +460,9 @@ static void test_interrupt_and_leaks(void)
 
 int main(void)
 {
-	if (fc_start(&fc) < 0) {
-		printf("1..0 # SKIP cannot start the fake cloud\n");
-		return 0;
+	if (fc_start(&fc) < 0) { /* the fake cloud is ours: not starting it is a failure */
+		printf("Bail out! cannot start the fake cloud (tests/fakecloud/fakecloud.py)\n");
+		return 1;
 	}
 	test_normal();
 	test_resolution();
