@@ -131,10 +131,14 @@ ensure_root() {
 	say "$REL: building the root file system (recipe $want${have:+, was $have}); log $LOG/build.log"
 	command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null ||
 		die "debootstrap and systemd-nspawn are missing; run devstack/deps.sh --box"
-	build_root
-	rm -rf -- "$ROOT" "$DIR/upper" "$DIR/work" "$DIR/done"
-	mv "$ROOT.new" "$ROOT"
-	say "$REL: debootstrap done in $(elapsed "$t0") s"
+	# the debootstrap stage has its own stamp: a failed package stage does not redo it
+	if [ ! -d "$ROOT" ] || [ "$(cat "$DIR/recipe.base" 2>/dev/null)" != "$want" ]; then
+		build_root
+		rm -rf -- "$ROOT" "$DIR/upper" "$DIR/work" "$DIR/recipe.base"
+		mv "$ROOT.new" "$ROOT"
+		echo "$want" >"$DIR/recipe.base"
+		say "$REL: debootstrap done in $(elapsed "$t0") s"
+	fi
 	boot
 	install_packages_inside
 	halt
@@ -169,7 +173,7 @@ cg_dirs() { echo "/sys/fs/cgroup/unified/$CG /sys/fs/cgroup/systemd/$CG"; }
 boot() {
 	local i t0 env=() d
 	t0=$(date +%s.%N)
-	mkdir -p "$LOG" "$DIR/upper" "$DIR/work"
+	mkdir -p "$LOG" "$DIR/upper" "$DIR/work" "$ROOT/opt/stack/greenbench"
 	# sid's systemd refuses the host's hybrid cgroup v1 layout
 	[ "$REL" = sid ] && env=(SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1)
 	# each box's nspawn in its own cgroup, so that two boxes' "payload" cgroups do not collide
@@ -190,7 +194,13 @@ boot() {
 	[ -n "${LEADER:-}" ] || die "no PID 1 in the $REL box after 30 s; read $LOG/nspawn.log"
 	echo "$LEADER" >"$DIR/leader"
 	local state
-	state=$(timeout 120 nsenter -t "$LEADER" -a -- systemctl is-system-running --wait 2>/dev/null) || true
+	# until its manager answers, systemctl fails at once ("Failed to connect to bus")
+	for ((i = 0; i < 1200; i++)); do
+		state=$(timeout 120 nsenter -t "$LEADER" -a -- systemctl is-system-running --wait 2>/dev/null) || true
+		case $state in running|degraded|maintenance|stopping) break ;; esac
+		is_running || break
+		sleep 0.1
+	done
 	case $state in
 	running) ;;
 	degraded) say "$REL: systemd says degraded: $(box_exec systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')" ;;
