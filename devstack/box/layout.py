@@ -77,6 +77,15 @@ def uwsgi_ini(path, procname, argv):
     return "/usr/bin/uwsgi --procname-prefix %s --ini %s" % (procname, path)
 
 
+def api_argv(port, wsgi_file, module):
+    """tc.py's uwsgi flags; where the release ships no wsgi script (trixie/sid), the module."""
+    argv = tc.uwsgi_argv(port, wsgi_file)
+    if not os.path.exists(wsgi_file) or os.path.isdir("/usr/lib/python3/dist-packages/nova/wsgi"):
+        i = argv.index("--wsgi-file")
+        argv[i:i + 2] = ["--module", module]
+    return argv
+
+
 # nova 34 has nova/wsgi/osapi_compute.py; nova 26 only the init function
 NOVA_API_WSGI = """try:
     from nova.wsgi.osapi_compute import application
@@ -98,13 +107,18 @@ def cmd_write(computes, hostname):
     write(VENV + "/bin/nova-api-wsgi", HEADER + NOVA_API_WSGI, 0o755)
 
     unit_file("key", uwsgi_ini("/etc/keystone/keystone-uwsgi-public.ini", "keystone",
-                               tc.uwsgi_argv(5000, "/usr/bin/keystone-wsgi-public")), uwsgi=True)
+                               api_argv(5000, "/usr/bin/keystone-wsgi-public", "keystone.wsgi.api:application")), uwsgi=True)
     unit_file("placement-api", uwsgi_ini("/etc/placement/placement-uwsgi.ini", "placement",
-                                         tc.uwsgi_argv(8778, "/usr/bin/placement-api")), uwsgi=True)
-    api = tc.uwsgi_argv(8774, VENV + "/bin/nova-api-wsgi") + ["--pythonpath", DEST + "/nova"]
+                                         api_argv(8778, "/usr/bin/placement-api", "placement.wsgi.api:application")), uwsgi=True)
+    api = api_argv(8774, VENV + "/bin/nova-api-wsgi", "nova.wsgi.osapi_compute:application") + [
+        "--pythonpath", DEST + "/nova"]
     unit_file("n-api", uwsgi_ini("/etc/nova/nova-api-uwsgi.ini", "nova-api", api), uwsgi=True)
     unit_file("g-api", "%s/bin/glance-api --config-file /etc/glance/glance-api.conf" % VENV)
-    unit_file("q-svc", "%s/bin/neutron-server --config-file /etc/neutron/neutron.conf" % VENV)
+    if os.path.exists("/usr/lib/python3/dist-packages/neutron/cmd/eventlet/server"):
+        unit_file("q-svc", "%s/bin/neutron-server --config-file /etc/neutron/neutron.conf" % VENV)
+    else:  # neutron 26+ (trixie, sid): the API only under uwsgi, as devstack runs it now
+        unit_file("q-svc", uwsgi_ini("/etc/neutron/neutron-api-uwsgi.ini", "neutron-api", api_argv(
+            9696, "/nonexistent", "neutron.wsgi.api:application")), uwsgi=True)
     unit_file("n-cond", "%s/bin/nova-conductor --config-file %s" % (VENV, NOVA_CONF))
     unit_file("n-sch", "%s/bin/nova-scheduler --config-file %s" % (VENV, NOVA_CONF))
     for i in range(1, computes + 1):

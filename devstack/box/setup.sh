@@ -46,6 +46,9 @@ make_user() {
 	# as devstack's tools/create-stack-user.sh: group and user stack, home /opt/stack, sudo
 	getent group "$STACK_USER" >/dev/null || groupadd "$STACK_USER"
 	id "$STACK_USER" >/dev/null 2>&1 || useradd -g "$STACK_USER" -s /bin/bash -d "$DEST" -m "$STACK_USER"
+	# the *-common packages ship api-paste.ini & co root:<service> 0640: stack must read them
+	local g
+	for g in nova glance neutron; do getent group "$g" >/dev/null && usermod -aG "$g" "$STACK_USER"; done
 	printf '%s ALL=(root) NOPASSWD:ALL\n' "$STACK_USER" >/etc/sudoers.d/50_stack_sh
 	chmod 0440 /etc/sudoers.d/50_stack_sh
 	chown "$STACK_USER:$STACK_USER" "$DEST"
@@ -96,6 +99,7 @@ make_venv() {
 
 start_units() {
 	systemctl daemon-reload
+	systemctl reset-failed "${@/#/devstack@}" 2>/dev/null || true
 	systemctl enable --now "${@/#/devstack@}" >>"$SETUP_LOG" 2>&1 ||
 		die "starting ${*} failed; journalctl -u devstack@$1"
 	layout_py wait "$HOSTNAME" "$@"
