@@ -113,7 +113,12 @@ def cmd_write(computes, hostname):
     api = api_argv(8774, VENV + "/bin/nova-api-wsgi", "nova.wsgi.osapi_compute:application") + [
         "--pythonpath", DEST + "/nova"]
     unit_file("n-api", uwsgi_ini("/etc/nova/nova-api-uwsgi.ini", "nova-api", api), uwsgi=True)
-    unit_file("g-api", "%s/bin/glance-api --config-file /etc/glance/glance-api.conf" % VENV)
+    if os.path.exists("/usr/lib/python3/dist-packages/glance/wsgi/api.py"):
+        # glance 30+: "Standalone glance-api is no longer supported"
+        unit_file("g-api", uwsgi_ini("/etc/glance/glance-uwsgi.ini", "glance-api", api_argv(
+            9292, "/nonexistent", "glance.wsgi.api:application")), uwsgi=True)
+    else:
+        unit_file("g-api", "%s/bin/glance-api --config-file /etc/glance/glance-api.conf" % VENV)
     if os.path.exists("/usr/lib/python3/dist-packages/neutron/cmd/eventlet/server"):
         unit_file("q-svc", "%s/bin/neutron-server --config-file /etc/neutron/neutron.conf" % VENV)
     else:  # neutron 26+ (trixie, sid): the API only under uwsgi, as devstack runs it now

@@ -68,7 +68,10 @@ write_configs() {
 	render /etc/keystone/keystone.conf "$STATE" "$TC/keystone.conf.in"
 	render /etc/placement/placement.conf "$STATE" "$TC/placement.conf.in"
 	render /etc/glance/glance-api.conf "$STATE" "$TC/glance-api.conf.in"
-	render /etc/neutron/neutron.conf "$STATE" "$TC/neutron.conf.in"
+	local nq=()
+	# neutron 26+ has no 'local' type driver ("No type driver for project network_type: local")
+	[ -d /usr/lib/python3/dist-packages/neutron/cmd/eventlet ] || nq=("$GB/devstack/box/neutron-ml2-flat.conf.in")
+	render /etc/neutron/neutron.conf "$STATE" "$TC/neutron.conf.in" "${nq[@]}"
 	render /etc/nova/nova.conf "$STATE" "$TC/nova.conf.in"
 	render /etc/nova/nova-cpu.conf "$STATE" "$TC/nova.conf.in" "$TC/nova-cpu.conf.in" -database -api_database
 	render /etc/openstack/clouds.yaml "$STATE" "$GB/devstack/box/clouds.yaml.in"
