@@ -180,12 +180,15 @@ boot() {
 	for d in $(cg_dirs); do [ -d "${d%/*}" ] && mkdir -p "$d"; done
 	# the checkout through an overlay: the box builds greenbench for its own Python into its
 	# own upper layer, never into the host's tree or another box's
-	setsid /bin/bash -c 'for d in $1 $2; do [ -d "$d" ] && echo $$ >"$d/cgroup.procs"; done; shift 2; exec "$@"' \
-		_ $(cg_dirs) env "${env[@]}" systemd-nspawn -D "$ROOT" --machine="$MACHINE" \
+	# the wrapper writes its own pid (it becomes nspawn): setsid forks when it leads a
+	# process group, and then $! is not nspawn's pid
+	rm -f "$DIR/nspawn.pid"
+	setsid /bin/bash -c 'echo $$ >"$1"; for d in $2 $3; do [ -d "$d" ] && echo $$ >"$d/cgroup.procs"; done; shift 3; exec "$@"' \
+		_ "$DIR/nspawn.pid" $(cg_dirs) env "${env[@]}" systemd-nspawn -D "$ROOT" --machine="$MACHINE" \
 		--register=no --keep-unit --console=read-only --private-network \
 		--overlay="$CHECKOUT:$DIR/upper:/opt/stack/greenbench" -b \
 		</dev/null >"$LOG/nspawn.log" 2>&1 &
-	echo $! >"$DIR/nspawn.pid"
+	for ((i = 0; i < 50; i++)); do [ -s "$DIR/nspawn.pid" ] && break; sleep 0.1; done
 	for ((i = 0; i < 300; i++)); do
 		LEADER=$(find_leader) && break
 		is_running || die "systemd-nspawn for $REL exited; read $LOG/nspawn.log"
