@@ -1,7 +1,9 @@
 #!/bin/bash
 # Install the Debian packages greenbench needs to build, test and profile.
 # Idempotent: does nothing (and needs no network) when everything is present.
-# Usage: devstack/deps.sh [--dry-run | --list]   (--list: the packages, one a line)
+# Usage: devstack/deps.sh [--box] [--dry-run | --list]   (--list: the packages, one a line;
+#        --box: also what devstack/box.sh needs; --no-install-recommends keeps
+#        libnss-mymachines, which rewrites /etc/nsswitch.conf, out)
 set -euo pipefail
 
 PKGS=(
@@ -11,6 +13,7 @@ PKGS=(
 	git patch iproute2 procps psmisc groff-base man-db
 )
 
+if [ "${1:-}" = "--box" ]; then PKGS+=(systemd-container debootstrap); shift; fi
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${PKGS[@]}"; exit 0; fi
 
 missing=()
