@@ -130,7 +130,12 @@ def cmd_write(computes, hostname):
         host = "%s%d" % (hostname, i)
         write("%s-%d" % (NOVA_FAKE_CONF, i),
               "[DEFAULT]\nhost = %s\nstate_path = %s/nova/%s\n" % (host, DATA, host), 0o644)
-        os.makedirs("%s/nova/%s" % (DATA, host), exist_ok=True)
+        # nova-compute writes its compute_id here on first start: stack must own it
+        d = "%s/nova/%s" % (DATA, host)
+        os.makedirs(d, exist_ok=True)
+        import pwd
+        pw = pwd.getpwnam(STACK_USER)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
         unit_file("n-cpu-%d" % i, "%s/bin/nova-compute --config-file %s --config-file %s-%d"
                   % (VENV, NOVA_CPU_CONF, NOVA_FAKE_CONF, i))
 

@@ -108,6 +108,23 @@ start_units() {
 	layout_py wait "$HOSTNAME" "$@"
 }
 
+# forget_lost_computes: a compute whose state_path lost its compute_id refuses to start
+# ("No local node identity found, but this is not our first startup"): delete its stale
+# nova-compute record (and with it the compute node) so that it starts as new
+forget_lost_computes() {
+	local i host id
+	for i in $(seq 1 "$COMPUTES"); do
+		host=$HOSTNAME$i
+		[ -s "$DATA/nova/$host/compute_id" ] && continue
+		for id in $(openstack --os-cloud devstack-admin compute service list --host "$host" \
+			--service nova-compute -f value -c ID 2>>"$SETUP_LOG"); do
+			systemctl stop "devstack@n-cpu-$i" 2>/dev/null || true
+			run "$SETUP_LOG" openstack --os-cloud devstack-admin compute service delete "$id"
+			say "compute $host had no compute_id: its stale service record $id deleted"
+		done
+	done
+}
+
 # a stand-in for the few devstack helpers plugin.sh calls, then its install phase
 install_plugin() {
 	local out=$DATA/logs/greenbench-plugin.log
@@ -147,7 +164,9 @@ main() {
 	once sync-others sync_others
 	local cpus=() i
 	for i in $(seq 1 "$COMPUTES"); do cpus+=("n-cpu-$i"); done
-	start_units placement-api g-api q-svc n-api n-cond n-sch "${cpus[@]}"
+	start_units placement-api g-api q-svc n-api n-cond n-sch
+	forget_lost_computes
+	start_units "${cpus[@]}"
 	run "$SETUP_LOG" nova-manage --config-file /etc/nova/nova.conf cell_v2 discover_hosts
 	tc image-flavor "$STATE"
 	say "cloud up in $(elapsed "$t0") s: $(systemctl list-units --no-legend --plain 'devstack@*' | wc -l) devstack units"
