@@ -143,7 +143,14 @@ install_plugin() {
 		tail -n 5 "$out" | sed 's/^/    /' >&2
 		return 1
 	fi
-	say "greenbench installed by plugin.sh ($(command -v greenbench)); log $out"
+	# (set -e does not hold inside an `if !` subshell: check the result, not the status)
+	if [ ! -x /usr/local/bin/greenbench ]; then
+		say "plugin.sh did not install greenbench; read $out:"
+		grep -m3 -E 'error|Error' "$out" | cut -c1-200 | sed 's/^/    /' >&2
+		return 1
+	fi
+	grep '^greenbench: ' "$out" | sed 's/^/    /' >&2 || true
+	say "greenbench installed by plugin.sh (/usr/local/bin/greenbench); log $out"
 }
 
 main() {
