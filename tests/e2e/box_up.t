@@ -42,7 +42,9 @@ for rel in ${BOX_RELEASES:-bookworm sid}; do
 	[[ $env == "Environment=PATH=/opt/stack/data/venv/bin:"* ]] && pass "$rel: n-sch's PATH starts with the venv" || flunk "$rel: n-sch PATH" "$env"
 	pid=$(X systemctl show -p MainPID --value devstack@n-sch)
 	is "$rel: the scheduler runs as stack" "$(X ps -o user= -p "$pid" | tr -d ' ')" stack
-	is "$rel: the scheduler runs the venv's entry point" "$(X ps -o args= -p "$pid" | awk '{print $2}')" /opt/stack/data/venv/bin/nova-scheduler
+	# (nova 34's oslo.service retitles its processes "nova-scheduler: master process ...")
+	is "$rel: the scheduler runs the venv's entry point" \
+		"$(X systemctl show -p ExecStart --value devstack@n-sch | sed -n 's/^{ path=\([^ ;]*\).*/\1/p')" /opt/stack/data/venv/bin/nova-scheduler
 	is "$rel: nova imported from the git tree /opt/stack/nova" \
 		"$(X runuser -u stack -- /opt/stack/data/venv/bin/python3 -c 'import nova; print(nova.__file__)')" /opt/stack/nova/nova/__init__.py
 	is "$rel: /opt/stack/nova is a clean git tree" "$(X runuser -u stack -- git -C /opt/stack/nova status --porcelain | head -3)" ""
