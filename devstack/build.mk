@@ -9,3 +9,16 @@ testcloud-down:
 	devstack/testcloud.sh down
 testcloud-status:
 	devstack/testcloud.sh status
+
+# the devstack box (devstack/box.sh): real systemd, devstack's layout. Needs root and the
+# mirror on first use (the root file systems are cached under /var/lib/greenbench-box).
+BOX_RELEASES ?= bookworm sid
+.PHONY: box-test box-up box-down box-status
+box-test:
+	BOX_RELEASES="$(BOX_RELEASES)" prove -v tests/e2e/box_up.t
+box-up:
+	for r in $(BOX_RELEASES); do devstack/box.sh up --release $$r || exit 1; done
+box-down:
+	devstack/box.sh down
+box-status:
+	devstack/box.sh status

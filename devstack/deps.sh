@@ -1,15 +1,20 @@
 #!/bin/bash
 # Install the Debian packages greenbench needs to build, test and profile.
 # Idempotent: does nothing (and needs no network) when everything is present.
-# Usage: devstack/deps.sh [--dry-run]
+# Usage: devstack/deps.sh [--box] [--dry-run | --list]   (--list: the packages, one a line;
+#        --box: also what devstack/box.sh needs; --no-install-recommends keeps
+#        libnss-mymachines, which rewrites /etc/nsswitch.conf, out)
 set -euo pipefail
 
 PKGS=(
-	build-essential pkg-config clang libclang-rt-14-dev valgrind perl
+	build-essential pkg-config clang libclang-rt-dev valgrind perl
 	libcurl4-openssl-dev libyaml-dev libsqlite3-dev sqlite3 libjansson-dev zlib1g-dev libssl-dev
 	python3 python3-dev python3-yaml python3-greenlet python-greenlet-dev python3-eventlet python3-yappi
 	git patch iproute2 procps psmisc groff-base man-db
 )
+
+if [ "${1:-}" = "--box" ]; then PKGS+=(systemd-container debootstrap); shift; fi
+if [ "${1:-}" = "--list" ]; then printf '%s\n' "${PKGS[@]}"; exit 0; fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -31,13 +31,13 @@ void compare_summarize(double *x, size_t n, struct compare_dist *out)
 
 static int is_id_segment(const char *s, size_t n)
 {
-	size_t hex = 0, digits = 0, dashes = 0;
+	size_t digits = 0, dashes = 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (c >= '0' && c <= '9')
 			digits++;
 		else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
-			hex++;
+			continue;                   /* a hex digit: allowed, not counted */
 		else if (c == '-')
 			dashes++;
 		else
