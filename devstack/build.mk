@@ -15,6 +15,7 @@ testcloud-status:
 BOX_RELEASES ?= bookworm sid
 .PHONY: box-test box-up box-down box-status
 box-test:
+	devstack/deps.sh --box
 	BOX_RELEASES="$(BOX_RELEASES)" prove -v tests/e2e/box_up.t
 box-up:
 	for r in $(BOX_RELEASES); do devstack/box.sh up --release $$r || exit 1; done
