@@ -35,7 +35,17 @@ $(PROF_DIR)/%.py: profiler/greenprof/%.py
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-.PHONY: bench-profiler install-profiler check-profiler check-profiler-valgrind check-profiler-asan
+.PHONY: bench-profiler install-profiler check-profiler check-profiler-valgrind check-profiler-asan \
+        check-profiler-matrix
+
+# tests/profiler on Python 3.13 (trixie) and 3.14 (sid) in cached root file systems
+# (profiler/matrix.sh build RELEASE makes them); a release without one is a TAP SKIP.
+# `make check` runs it after the unit tests; GREENPROF_NO_MATRIX=1 leaves it out.
+check-profiler-matrix:
+	prove -f -e bash profiler/matrix.sh :: check
+ifeq ($(GREENPROF_NO_MATRIX),)
+check: check-profiler-matrix
+endif
 
 check-profiler: $(PROF_EXT) $(PROF_PYOUT)
 	prove -f -e tests/lib/exec $(sort $(wildcard tests/profiler/t_*.py))

@@ -30,6 +30,9 @@ def main(argv=None):
     parser.add_argument("target", help="script path or module name")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     opts = parser.parse_args(argv)
+    if opts.outfile:
+        # like cProfile: resolved now, so a script that changes directory cannot move it
+        opts.outfile = os.path.abspath(opts.outfile)
 
     sort = opts.sort
     if isinstance(sort, str) and sort.lstrip("-").isdigit():

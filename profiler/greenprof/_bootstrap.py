@@ -116,6 +116,11 @@ def _begin(target, scope):
         if other is not None and not isinstance(other, _greenprof.Profiler):
             _warn("%s: another profiler (%r) is active in this thread; calling through" % (target, type(other)))
             return None
+        mon = getattr(sys, "monitoring", None)  # 3.12+: cProfile/profile register as a PEP 669 tool
+        if mon is not None and mon.get_tool(mon.PROFILER_ID) is not None:
+            _warn("%s: another profiler (%s, sys.monitoring) is active; calling through"
+                  % (target, mon.get_tool(mon.PROFILER_ID)))
+            return None
         prof = Profile(scope=scope)
         prof.enable()
         return prof

@@ -11,9 +11,19 @@
 #include <x86intrin.h>
 #endif
 
+/* Internals only where no public API does it cheaply: on 3.11 and 3.12 the code object and
+ * the first local of a frame are read from _PyInterpreterFrame (no reference counting on
+ * the hot path); 3.13+ uses PyFrame_GetCode/PyFrame_GetVar/PyWeakref_GetRef only. */
+#if PY_VERSION_HEX < 0x030B0000
+#error "greenprof needs CPython 3.11 or later"
+#elif PY_VERSION_HEX < 0x030D0000
+#define GP_FRAME_INTERNALS 1
 #define Py_BUILD_CORE 1
 #include <internal/pycore_frame.h>
 #undef Py_BUILD_CORE
+#elif PY_VERSION_HEX >= 0x03100000
+#error "greenprof: CPython 3.16+ is not checked yet (review gp_core.c's frame access, then extend this guard)"
+#endif
 #include <greenlet/greenlet.h>
 
 int gp_has_greenlet;
@@ -496,7 +506,20 @@ static int gstate_is_alive(const struct gp_gstate *gs, const void *key)
 {
 	if (!gs->is_greenlet)
 		return 1;
-	return gs->ref && PyWeakref_GET_OBJECT(gs->ref) == (PyObject *)key;
+	if (!gs->ref)
+		return 0;
+#if PY_VERSION_HEX >= 0x030D0000
+	PyObject *o = NULL;
+	if (PyWeakref_GetRef(gs->ref, &o) < 0) {
+		PyErr_Clear();
+		return 0;
+	}
+	int alive = o == (PyObject *)key;
+	Py_XDECREF(o);
+	return alive;
+#else
+	return PyWeakref_GET_OBJECT(gs->ref) == (PyObject *)key;
+#endif
 }
 
 static void gstate_free(struct gp_gstate *gs)
@@ -649,12 +672,34 @@ void gp_switch_to(struct gp_hub *h, PyObject *target)
  * "spawned from" it (eventlet's GreenThread), so it joins the same session. */
 static void claim_from_init(struct gp_hub *h, struct gp_profiler *p, PyFrameObject *frame)
 {
+#ifdef GP_FRAME_INTERNALS
 	_PyInterpreterFrame *f = frame->f_frame;
 	PyObject *self = f->localsplus[0];
 	if (self && PyCell_Check(self))
 		self = PyCell_GET(self);
 	if (self && gp_is_greenlet(self) && !PyGreenlet_STARTED((PyGreenlet *)self))
 		gp_gstate_claim(h, self, p);
+#else
+	/* the first argument's name (usually "self"), read through the public API */
+	PyCodeObject *code = PyFrame_GetCode(frame);
+	PyObject *names = PyCode_GetVarnames(code);
+	Py_DECREF(code);
+	if (!names) {
+		PyErr_Clear();
+		return;
+	}
+	PyObject *self = NULL;
+	if (PyTuple_Check(names) && PyTuple_GET_SIZE(names) > 0)
+		self = PyFrame_GetVar(frame, PyTuple_GET_ITEM(names, 0));
+	Py_DECREF(names);
+	if (!self) {
+		PyErr_Clear();
+		return;
+	}
+	if (gp_is_greenlet(self) && !PyGreenlet_STARTED((PyGreenlet *)self))
+		gp_gstate_claim(h, self, p);
+	Py_DECREF(self);
+#endif
 }
 
 /* A profiled greenlet starts a greenlet with switch(): it joins the same session. */
@@ -688,7 +733,16 @@ int gp_profile_cb(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 	struct gp_entry *e;
 	switch (what) {
 	case PyTrace_CALL:
+#ifdef GP_FRAME_INTERNALS
 		e = entry_for_code(p, frame->f_frame->f_code);
+#else
+		{
+			/* the frame holds its code: a borrowed use after the decref is safe */
+			PyCodeObject *code = PyFrame_GetCode(frame);
+			Py_DECREF(code);
+			e = entry_for_code(p, code);
+		}
+#endif
 		if (!e)
 			break;
 		if (e->is_init && !(p->flags & GP_SCOPE_ALL))

@@ -248,6 +248,16 @@ def test_cli():
     is_(r.returncode, 3, "python3 -m greenprof exits with the script's status")
     ok("args ['a', 'b']" in r.stdout, "the script sees its own argv")
     ok(os.path.exists(out) and any(k[2] == "work" for k in pstats.Stats(out).stats), "-o writes a pstats dump")
+    sub = os.path.join(TMP, "clisub")
+    os.makedirs(sub, exist_ok=True)
+    chdir = os.path.join(TMP, "chdir.py")
+    with open(chdir, "w") as f:
+        f.write("import os\nos.chdir(%r)\nsum(range(10))\n" % sub)
+    r = subprocess.run([PY, "-m", "greenprof", "-o", "rel.prof", chdir], capture_output=True, text=True,
+                       env=env, cwd=TMP)
+    ok(r.returncode == 0 and os.path.exists(os.path.join(TMP, "rel.prof"))
+       and not os.path.exists(os.path.join(sub, "rel.prof")),
+       "-o is resolved before the script runs (a chdir in the script does not move it)")
     r = subprocess.run([PY, "-m", "greenprof", "-s", "tottime", script], capture_output=True, text=True, env=env)
     ok("Ordered by: internal time" in r.stdout and "work" in r.stdout, "-s tottime prints sorted stats")
     r = subprocess.run([PY, "-m", "greenprof", os.path.join(TMP, "missing.py")], capture_output=True, text=True, env=env)
