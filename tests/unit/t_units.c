@@ -169,6 +169,7 @@ static struct unitsfile *proc_units(int http_port, int dead_port)
 	sb_addf(&y, "  plain:\n    argv: [%s, plain]\n    log: %s/plain.log\n", daemon_sh, tmp);
 	sb_addf(&y, "  stubborn:\n    argv: [%s, ignore-term]\n    stop_timeout: 300ms\n", daemon_sh);
 	sb_addf(&y, "  forker:\n    argv: [%s, fork-children, '3']\n    stop_timeout: 300ms\n", daemon_sh);
+	sb_addf(&y, "  regroup:\n    argv: [%s, regroup, %s/regroup.pid]\n    stop_timeout: 300ms\n", daemon_sh, tmp);
 	sb_addf(&y, "  lazy:\n    argv: [%s, never-ready]\n    log: %s/lazy.log\n    ready: {tcp: \"127.0.0.1:%d\"}\n"
 		    "    ready_timeout: 500ms\n", daemon_sh, tmp, dead_port);
 	sb_addf(&y, "  dies:\n    argv: [%s, exit-now]\n    log: %s/dies.log\n    ready: {tcp: \"127.0.0.1:%d\"}\n",
@@ -217,6 +218,21 @@ static bool environ_has(pid_t pid, const char *kv)
 				found = true;
 	sb_release(&sb);
 	return found;
+}
+
+/* pid exists and is not a zombie (an orphan's zombie waits for init to reap it) */
+static bool is_alive(pid_t pid)
+{
+	char p[64], st[512];
+	snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return false;
+	size_t n = fread(st, 1, sizeof(st) - 1, f);
+	fclose(f);
+	st[n] = '\0';
+	const char *rp = strrchr(st, ')');
+	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
 static void write_text(const char *path, const char *text)
@@ -279,6 +295,34 @@ static void process_tests(void)
 	ok(proc_group_count(pf) >= 3, "process: children outlive their parent (%d left)", proc_group_count(pf));
 	rc = units_stop(u, "forker", &secs, &err);
 	ok(rc == 0 && proc_group_count(pf) == 0, "process: stop waits for every child, not the main pid");
+
+	/* a worker that made its own process group (setpgid) but stays in the unit's
+	 * session: death proven by the process group alone would miss it */
+	char rpid_path[PATH_MAX + 32];
+	snprintf(rpid_path, sizeof(rpid_path), "%s/regroup.pid", tmp);
+	unlink(rpid_path);
+	ok(units_start(u, "regroup", &secs, &err) == 0, "process: regroup starts");
+	pid_t pr = unit_pid("regroup"), child = 0;
+	for (int i = 0; i < 500 && child <= 0; i++) {
+		struct strbuf cp = STRBUF_INIT;
+		if (gb_read_file(rpid_path, 64, &cp, NULL) == 0)
+			child = (pid_t)strtol(sb_str(&cp), NULL, 10);
+		sb_release(&cp);
+		if (child <= 0)
+			usleep(10000);
+	}
+	double g0 = gb_now();
+	while (child > 0 && !ignores_term(child) && gb_now() - g0 < 10)
+		proc_sleep(0.01);
+	ok(child > 0 && getpgid(child) == child && getsid(child) == pr && ignores_term(child),
+	   "process: regroup's child leads its own group in the unit's session, ignoring SIGTERM");
+	rc = units_stop(u, "regroup", &secs, &err);
+	ok(rc == 0 && child > 0 && !is_alive(child),
+	   "process: stop finds the child in its own group and kills it (dead in %.2f s)", secs);
+	if (child > 0 && is_alive(child)) {
+		diag("child %ld survived the stop; killing it", (long)child);
+		kill(child, SIGKILL);
+	}
 
 	rc = units_start(u, "lazy", &secs, &err);
 	ok(rc != 0 && strstr(err.msg, "unit lazy not ready after 0.5 s") && strstr(err.msg, "lazy.log") &&
@@ -432,8 +476,10 @@ static void systemd_tests(void)
 	gb_read_file(procs, 1024, &left, NULL);
 	sb_reset(&lg);
 	gb_read_file(log, 1 << 16, &lg, NULL);
-	ok(rc == 0 && strstr(sb_str(&lg), "kill --signal=SIGKILL") && left.len == 0,
-	   "systemd: inactive with a process left in cgroup.procs is not dead until killed");
+	ok(rc == 0 && strstr(sb_str(&lg), "kill --signal=SIGTERM devstack@n-sch.service\n") && left.len == 0 &&
+		   units_last_leftovers(u) == 1,
+	   "systemd: inactive with a process left in cgroup.procs (KillMode=process) is not dead "
+	   "until the leftover is signalled; counted as 1 leftover");
 	sb_release(&left);
 
 	/* start failure */
