@@ -11,6 +11,7 @@
 #define GB_HOSTCHANGE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 #include "base/gb.h"
@@ -79,6 +80,9 @@ int hostchange_run_steps(struct hostchange *hc, const struct hostchange_step *st
 int hostchange_finish(struct hostchange *hc, struct gb_err *err);
 
 const char *hostchange_dumps_dir(const struct hostchange *hc); /* <state>/runs/<id>/dumps */
+/* The profiled services' user (their unit's User=), who owns the dump directory and writes
+ * every dump; greenbench's own uid when nothing is profiled or the backend is process. */
+uid_t hostchange_dumps_uid(const struct hostchange *hc);
 struct journal *hostchange_journal(struct hostchange *hc);      /* NULL in dry-run */
 const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n);
 void hostchange_free(struct hostchange *hc);
