@@ -196,12 +196,13 @@ static int prepare_fake(struct hostchange *hc, int index, struct gb_err *err)
 		units_unit_file_path(hc->units, def.name, &unit_file);
 		rc = journal_backup_file(hc->j, unit_file.buf, err);
 	}
+	/* before the fake record: restore (backwards) stops the compute, then removes it */
+	if (rc == 0 && copy)
+		rc = fake_state_dir(hc, host.buf, err);
 	if (rc == 0)
 		rc = journal_append(hc->j, JOURNAL_FAKE, fl, 3, err);
 	if (rc == 0)
 		interrupt_debug_point("fake:journaled");
-	if (rc == 0 && copy)
-		rc = fake_state_dir(hc, host.buf, err);
 	if (copy) {
 		fake_conf_copy(f, host.buf, &body);
 		struct strbuf tmp = STRBUF_INIT, from = STRBUF_INIT;
@@ -452,6 +453,7 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 		double dead = 0, ready = 0;
 		if (rc == 0)
 			rc = units_stop(hc->units, unit, &dead, err);
+		int leftovers = units_last_leftovers(hc->units);
 		if (rc == 0) {
 			interrupt_debug_point("restart:stopped");
 			rc = units_start(hc->units, unit, &ready, err);
@@ -460,6 +462,9 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 			interrupt_debug_point("restart:started");
 			hostchange_say(&hc->opts, "restarting %s... dead in %.1f s, ready in %.1f s%s", unit, dead, ready,
 			    env.len ? " (profiled)" : "");
+			if (leftovers)
+				hostchange_say(&hc->opts, "  %s: %d process(es) were left in its cgroup after its main "
+				    "process exited (KillMode=process); signalled until gone", unit, leftovers);
 			char name[48];
 			snprintf(name, sizeof(name), "restart %s", unit);
 			hostchange_add_timing(hc, name, dead + ready);
