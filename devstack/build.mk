@@ -16,7 +16,8 @@ BOX_RELEASES ?= bookworm sid
 .PHONY: box-test box-up box-down box-status
 box-test:
 	devstack/deps.sh --box
-	BOX_RELEASES="$(BOX_RELEASES)" prove -v tests/e2e/box_up.t
+	BOX_RELEASES="$(BOX_RELEASES)" BOX_KEEP=1 prove -v tests/e2e/box_up.t
+	BOX_RELEASES="$(BOX_RELEASES)" prove -v tests/e2e/box_seed.t
 box-up:
 	for r in $(BOX_RELEASES); do devstack/box.sh up --release $$r || exit 1; done
 box-down:

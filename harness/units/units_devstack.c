@@ -18,7 +18,7 @@
 
 #define UNIT_MAX (1u << 20)
 #define READY_SECS 180.0 /* a devstack unit's start-up until its probe passes */
-#define STOP_SECS 30.0   /* SIGTERM until the leftovers get SIGKILL (devstack: 300) */
+#define STOP_SECS 10.0   /* SIGTERM until the leftovers get SIGKILL (devstack: 300) */
 
 /* ---- reading unit and ini texts ---- */
 
