@@ -19,6 +19,7 @@
 #include "base/proc.h"
 #include "lib/tap.h"
 #include "units/units.h"
+#include "units/units_devstack.h"
 #include "units/unitsfile.h"
 
 /* Does pid ignore SIGTERM (bit 15 of SigIgn in /proc/PID/status)? */
@@ -404,6 +405,59 @@ static void process_tests(void)
 	unitsfile_free(uf);
 }
 
+/* ---- a devstack host's units (units_devstack.c) ---- */
+
+static void devstack_tests(void)
+{
+	char dir[PATH_MAX + 16], p[PATH_MAX + 64], body[PATH_MAX * 2 + 256];
+	snprintf(dir, sizeof(dir), "%s/dsunits", tmp);
+	mkdir(dir, 0755);
+	struct unitsfile *uf = (struct unitsfile *)1;
+	struct gb_err err = { 0, "" };
+	ok(units_devstack_infer(dir, &uf, &err) == 0 && uf == NULL,
+	   "devstack: no devstack@n-cpu-1.service, nothing inferred");
+	snprintf(p, sizeof(p), "%s/nova-fake.conf-1", dir);
+	write_text(p, "[DEFAULT]\nhost = box1\nstate_path = /opt/stack/data/nova/box1\n");
+	snprintf(p, sizeof(p), "%s/devstack@n-cpu-1.service", dir);
+	snprintf(body, sizeof(body), "[Unit]\nDescription = Devstack devstack@n-cpu-1.service\n\n[Service]\n"
+		 "User = stack\nExecStart = /venv/bin/nova-compute --config-file /etc/nova/nova-cpu.conf "
+		 "--config-file %s/nova-fake.conf-1\nKillMode = process\n", dir);
+	write_text(p, body);
+	snprintf(p, sizeof(p), "%s/devstack@n-sch.service", dir);
+	write_text(p, "[Service]\nUser=stack\nExecStart=/venv/bin/nova-scheduler --config-file /etc/nova/nova.conf\n");
+	int rc = units_devstack_infer(dir, &uf, &err);
+	if (!ok(rc == 0 && uf && uf->fake.present, "devstack: template inferred from devstack@n-cpu-1"))
+		diag("%s", err.msg);
+	if (rc || !uf)
+		return;
+	const struct uf_fake_compute *f = &uf->fake;
+	char want[PATH_MAX + 64];
+	snprintf(want, sizeof(want), "%s/nova-fake.conf-{n}", dir);
+	ok(!strcmp(f->host_prefix, "box") && !strcmp(f->conf_pattern, want) && f->user &&
+		   !strcmp(f->user, "stack") && f->tmpl_state_path &&
+		   !strcmp(f->tmpl_state_path, "/opt/stack/data/nova/box1"),
+	   "devstack: host prefix 'box', config nova-fake.conf-{n}, User=stack, state_path read");
+	const struct uf_unit *sch = unitsfile_find(uf, "n-sch"), *cpu = unitsfile_find(uf, "n-cpu-1");
+	ok(sch && sch->ready.kind == UF_READY_RPC && !strcmp(sch->ready.target, "scheduler") && cpu &&
+		   cpu->ready.kind == UF_READY_RPC && !strcmp(cpu->ready.target, "compute.box1"),
+	   "devstack: n-sch ready by the scheduler queue, n-cpu-1 by compute.box1");
+	struct uf_unit d;
+	struct strbuf host = STRBUF_INIT, conf = STRBUF_INIT;
+	snprintf(want, sizeof(want), "%s/nova-fake.conf-3", dir);
+	ok(units_fake_def(uf, 3, &d, &host, &conf, &err) == 0 && !strcmp(d.name, "n-cpu-3") &&
+		   !strcmp(host.buf, "box3") && !strcmp(conf.buf, want) && d.argc == 5 &&
+		   !strcmp(d.argv[2], "/etc/nova/nova-cpu.conf") && !strcmp(d.argv[4], want),
+	   "devstack: n-cpu-3 is host box3 with nova-fake.conf-3 in place of -1's");
+	units_def_free(&d);
+	sb_release(&host);
+	sb_release(&conf);
+	unitsfile_free(uf);
+	snprintf(p, sizeof(p), "%s/devstack@n-cpu-1.service", dir);
+	write_text(p, "[Service]\nExecStart = /venv/bin/nova-compute\n");
+	ok(units_devstack_infer(dir, &uf, &err) != 0 && strstr(err.msg, "devstack@n-cpu-1.service: ExecStart does not end in --config-file"),
+	   "devstack: an n-cpu-1 without its fake config is an error naming the unit: %s", err.msg);
+}
+
 /* ---- systemd backend ---- */
 
 static void systemd_tests(void)
@@ -553,6 +607,7 @@ int main(void)
 	unitsfile_tests();
 	process_tests();
 	systemd_tests();
+	devstack_tests();
 	char *rm[] = { "rm", "-rf", tmp, NULL };
 	proc_run(rm, NULL, NULL, NULL, 10, NULL, NULL);
 	return done_testing();
