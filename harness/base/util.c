@@ -1,6 +1,6 @@
 /*
  * util.c - the shared small helpers declared in gb.h: error formatting,
- * strbuf, checked allocation, whole-file read and atomic write, durations,
+ * strbuf, checked allocation, whole-file read and atomic write, sha256, durations,
  * "did you mean". Never prints, never exits (except abort() on OOM).
  */
 #define _GNU_SOURCE
@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 int gb_errf(struct gb_err *err, int exit_code, const char *fmt, ...)
 {
@@ -242,6 +244,69 @@ int gb_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 	}
 	sb_release(&tmp);
 	return 0;
+}
+
+/* ---- sha256 ---- */
+
+static void hex_of(const unsigned char *md, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+void gb_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32) {
+		hex[0] = '\0'; /* never equal to a real digest */
+		return;
+	}
+	hex_of(md, hex);
+}
+
+int gb_sha256_file(const char *path, char hex[65], struct gb_err *err)
+{
+	hex[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gb_errf(err, GB_EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		close(fd);
+		return gb_errf(err, GB_EXIT_ENV, "%s: cannot hash: sha256 unavailable in libcrypto", path);
+	}
+	char chunk[65536];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = gb_errf(err, GB_EXIT_USAGE, "%s: read failed: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (!EVP_DigestUpdate(ctx, chunk, (size_t)n)) {
+			rc = gb_errf(err, GB_EXIT_ENV, "%s: cannot hash it", path);
+			break;
+		}
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (rc == 0 && (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32))
+		rc = gb_errf(err, GB_EXIT_ENV, "%s: cannot hash it", path);
+	if (rc == 0)
+		hex_of(md, hex);
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return rc;
 }
 
 /* ---- durations ---- */

@@ -370,6 +370,11 @@ const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, 
 	return hc->timings;
 }
 
+const char *hostchange_patch_sha256(const struct hostchange *hc, size_t i)
+{
+	return i < hc->n_patches ? hc->patches[i].sha : "";
+}
+
 void hostchange_free(struct hostchange *hc)
 {
 	if (!hc)

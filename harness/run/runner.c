@@ -477,14 +477,6 @@ static void fill_record(struct run_record *rec, const struct scenario *sc, const
 	rec->repeat_count = sc->repeat;
 	rec->ab_id = o->ab_id;
 	rec->is_baseline = o->is_baseline;
-	for (size_t i = 0; i < sc->n_patches; i++) {
-		struct strbuf p = STRBUF_INIT;
-		char hex[65] = "";
-		if (gb_read_file(sc->patches[i].path, 64u << 20, &p, &e) == 0)
-			store_sha256_hex(p.buf, p.len, hex);
-		run_record_add_patch(rec, sc->patches[i].path, hex);
-		sb_release(&p);
-	}
 }
 
 static void summarize(struct run_ctx *c)
@@ -583,6 +575,8 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	};
 	if (hostchange_begin(&eff, &ho, &c.hc, err) != 0)
 		goto out;
+	for (size_t i = 0; i < eff.n_patches; i++)
+		run_record_add_patch(c.rec, eff.patches[i].path, hostchange_patch_sha256(c.hc, i));
 	const struct hostchange_step steps[] = {
 		{ "config", hostchange_apply_config, NULL },
 		{ "patches", hostchange_apply_patches, NULL },

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "scenario/scenario_read.h"
 #include "scenario/scenario_tree.h"
@@ -660,17 +659,6 @@ static int parse_root(struct sc_ctx *c, const struct st_node *root)
 	return 0;
 }
 
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	out[0] = '\0';
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL))
-		return;
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 static int load(const char *name, const char *path, const char *dir, bool check_files,
 		const char *data, size_t len, struct scenario **out, struct gb_err *err)
 {
@@ -684,7 +672,7 @@ static int load(const char *name, const char *path, const char *dir, bool check_
 	sc->version = 1;
 	sc->fake_computes = -1;
 	sc->repeat = 1;
-	sha256_hex(data, len, sc->sha256);
+	gb_sha256_hex(data, len, sc->sha256);
 	struct sc_ctx c = { .name = name, .dir = sc->dir, .check_files = check_files, .err = err, .sc = sc };
 	int rc = parse_root(&c, root);
 	scenario_tree_free(root);

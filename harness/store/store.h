@@ -109,8 +109,6 @@ int run_record_add_profile(struct run_record *rec, int repeat, const char *targe
  * stay unknown; never fails. */
 void run_record_fill_host(struct run_record *rec, int after);
 
-/* Lower-case hex sha256 of data (scenario text, patch files), into out[65]. */
-void store_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* ---- opening ---- */
 

@@ -151,7 +151,7 @@ static int load_raw(struct store *db, long long profile_id, struct strbuf *out, 
 			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile id %lld (run %lld) is "
 						       "damaged: it does not inflate to %lld bytes", db->path,
 				     profile_id, run, (long long)size);
-		} else if (store_sha256_hex(buf, len, hex), !want || strcmp(hex, want)) {
+		} else if (gb_sha256_hex(buf, len, hex), !want || strcmp(hex, want)) {
 			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile id %lld (run %lld) "
 						       "does not match its sha256", db->path, profile_id, run);
 		} else {

@@ -251,7 +251,7 @@ static int save_profile(struct saver *s, long long run_id, const struct store_pr
 		return gb_errf(s->err, GB_EXIT_ENV, "compressing the dump of %s failed", p->target);
 	}
 	char hex[65];
-	store_sha256_hex(p->raw, p->raw_len, hex);
+	gb_sha256_hex(p->raw, p->raw_len, hex);
 	sqlite3_bind_int64(prof_put, 1, run_id);
 	sqlite3_bind_int(prof_put, 2, p->repeat);
 	store_bind_text(prof_put, 3, p->target);
