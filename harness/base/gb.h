@@ -81,9 +81,6 @@ int gb_sha256_file(const char *path, char hex[65], struct gb_err *err);
  * seconds. Returns 0 and sets *secs, or -1 when s is not a duration >= 0. */
 int gb_parse_duration(const char *s, double *secs);
 
-/* Levenshtein distance, capped for long strings. */
-size_t gb_edit_distance(const char *a, const char *b);
-
 /* The candidate closest to word if it is close enough to suggest
  * (distance <= 2, or a prefix), else NULL. cands is NULL-terminated. */
 const char *gb_suggest(const char *word, const char *const *cands);

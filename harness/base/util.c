@@ -348,7 +348,8 @@ int gb_parse_duration(const char *s, double *secs)
 
 /* ---- did you mean ---- */
 
-size_t gb_edit_distance(const char *a, const char *b)
+/* Levenshtein distance, capped for long strings. */
+static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 64 || lb > 64)
@@ -380,7 +381,7 @@ const char *gb_suggest(const char *word, const char *const *cands)
 	size_t best_d = (size_t)-1;
 	size_t wl = strlen(word);
 	for (size_t i = 0; cands[i]; i++) {
-		size_t d = gb_edit_distance(word, cands[i]);
+		size_t d = edit_distance(word, cands[i]);
 		if (wl >= 2 && !strncmp(cands[i], word, wl) && d > 1)
 			d = 2; /* a prefix is worth suggesting */
 		if (d < best_d) {

@@ -246,7 +246,7 @@ static int plan_units(struct hostchange *hc, struct gb_err *err)
 	if (hc->fake_target > hc->fake_existing && (!hc->uf || !hc->uf->fake.present))
 		return gb_errf(err, GB_EXIT_USAGE, "fake_computes: %d requested, the host has %d, and "
 						   "%s%s; add a fake_compute: template (units file, "
-						   "INTERFACES.md B) to add more",
+						   "harness/INTERFACES.md part B) to add more",
 			       hc->fake_target, hc->fake_existing,
 			       hc->units_file ? hc->units_file : "there is no units file",
 			       hc->units_file ? " has no fake_compute: template" : "");

@@ -276,7 +276,7 @@ bool sc_is_dotted(const char *s, const char *end)
 
 /* rel against dir, lexically ("." and ".." folded). An absolute rel is kept.
  * A relative result never starts with '-' (it may reach an argv). */
-char *sc_resolve(const char *dir, const char *rel)
+static char *resolve(const char *dir, const char *rel)
 {
 	struct strbuf sb = STRBUF_INIT;
 	if (rel[0] == '/') {
@@ -333,7 +333,7 @@ int sc_get_path(struct sc_ctx *c, const struct st_node *n, const char *path, boo
 	char *raw = NULL;
 	if (sc_get_str(c, n, path, SC_MAX_STRING, 0, &raw))
 		return -1;
-	char *res = sc_resolve(c->dir, raw);
+	char *res = resolve(c->dir, raw);
 	free(raw);
 	if (check && c->check_files) {
 		struct stat st;

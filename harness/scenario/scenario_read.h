@@ -70,9 +70,6 @@ int sc_get_path(struct sc_ctx *c, const struct st_node *n, const char *path, boo
 bool sc_is_name(const char *s, size_t max, const char *extra);
 /* [s, end) is dotted identifiers: "a.b_c.D1". */
 bool sc_is_dotted(const char *s, const char *end);
-/* rel against dir, "." and ".." folded lexically; a relative result never
- * starts with '-'. The caller frees. */
-char *sc_resolve(const char *dir, const char *rel);
 
 /* ---- mappings ---- */
 

@@ -100,7 +100,7 @@ static void unitsfile_tests(void)
 		"  ready: {rpc: \"compute.{host}\"}\n";
 	struct gb_err err = { 0, "" };
 	struct unitsfile *uf = load_yaml(good, &err);
-	if (!ok(uf != NULL, "unitsfile: the INTERFACES.md example shape loads"))
+	if (!ok(uf != NULL, "unitsfile: the harness/INTERFACES.md §B example shape loads"))
 		diag("%s", err.msg);
 	if (!uf)
 		return;
