@@ -47,7 +47,7 @@ C_TESTS     := $(patsubst tests/unit/%.c,build/san/tests/unit/%,$(sort $(wildcar
 HEADERS     := $(wildcard harness/*/*.h) $(wildcard tests/lib/*.h tests/fakecloud/*.h)
 
 # parser tests also run under valgrind by `make valgrind` (names without .c)
-VALGRIND_TESTS  := t_util t_scenario t_localconf t_pstats t_collect t_store t_clouds
+VALGRIND_TESTS  := t_util t_yamltree t_scenario t_localconf t_pstats t_collect t_store t_clouds
 ALL_TARGETS     := bin/greenbench
 CHECK_SCRIPTS   := $(sort $(wildcard tests/cli/t_*.t))
 BENCH_TARGETS   :=
