@@ -7,7 +7,8 @@
 #  3. every public symbol of the harness objects (nm build/rel/harness/*/*.o) is used
 #     outside its own file (another object, or a test);
 #  4. main.c's one-line command summaries are the commands' own (--help's NAME line) and
-#     the first sentence of each command's section of greenbench.1.
+#     the first sentence of each command's section of greenbench.1;
+#  5. README's test command (set-up) is the one .ci/run runs.
 # Needs the release build (make check builds it first).
 cd "$(dirname "$0")/../.." || exit 1
 exec "${PYTHON:-/usr/bin/python3}" - "${GB:-bin/greenbench}" <<'PYTHON'
@@ -237,6 +238,16 @@ for name, summary in cmds:
     good = own == summary and ms.lower() == want_man.lower() and ms[1:] == want_man[1:]
     ok(good, "%s: main.c's summary is its --help NAME line and its greenbench.1 sentence" % name,
        "main.c '%s', --help '%s', greenbench.1 '%s'" % (summary, own, ms))
+
+# ---- 5. one test command ----
+
+readme = read("README.md")
+m = re.search(r"^(make check[^#\n]*?)\s+#", readme, re.M)
+setup = m.group(1).strip() if m else "(none)"
+ci = re.findall(r"^\s*(?:time\s+)?(make check[^\n]*?)\s*$", read(".ci/run"), re.M)
+ok(ci == [setup], "README's set-up test command is the one .ci/run runs",
+   "README '%s', .ci/run %s" % (setup, ci))
+ok(("`%s`" % setup) in readme, "README's text names the same test command for CI ('%s')" % setup)
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
