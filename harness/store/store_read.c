@@ -248,3 +248,38 @@ int store_profile_raw(struct store *db, long long run_id, int profile_no, struct
 	free(ids);
 	return rc;
 }
+
+int store_has_dump(struct store *db, long long run_id, size_t size, const char *sha256,
+		   bool *has, struct gb_err *err)
+{
+	*has = false;
+	sqlite3_stmt *st = store_prep(db, "SELECT id FROM profiles WHERE raw_size = ?1 AND "
+				    "raw_sha256 = ?2 AND (?3 = 0 OR run_id = ?3) ORDER BY id", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	store_bind_text(st, 2, sha256);
+	sqlite3_bind_int64(st, 3, run_id);
+	long long *ids = NULL;
+	size_t n = 0;
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = gb_realloc(ids, (n + 1) * sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	int rc = s == SQLITE_DONE ? 0 : store_db_err(db, err, "looking a dump up");
+	/* the row's numbers are what was computed before storing: read the bytes back */
+	for (size_t i = 0; rc == 0 && i < n && !*has; i++) {
+		struct strbuf raw = STRBUF_INIT;
+		char hex[65];
+		struct gb_err e = { GB_EXIT_ENV, "" };
+		if (load_raw(db, ids[i], &raw, &e) == 0) {
+			store_sha256_hex(raw.buf, raw.len, hex);
+			*has = raw.len == size && !strcmp(hex, sha256);
+		}
+		sb_release(&raw);
+	}
+	free(ids);
+	return rc;
+}
