@@ -70,7 +70,7 @@ int gb_read_file(const char *path, size_t max_bytes, struct strbuf *out, struct 
 int gb_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 struct gb_err *err);
 
-/* Parse a duration: "500ms", "2s", "1.5s", "1m", "1h", or a bare number of
+/* Parse a duration: "500ms", "2s", "1.5s", "1m", "1h", "90d", or a bare number of
  * seconds. Returns 0 and sets *secs, or -1 when s is not a duration >= 0. */
 int gb_parse_duration(const char *s, double *secs);
 

@@ -264,6 +264,9 @@ static int migrate(struct store *db, int create, struct gb_err *err)
 		if (!create)
 			return gb_errf(err, GB_EXIT_ENV, "%s: an empty file, not a greenbench store (no run "
 							 "stored yet?); choose another --db", db->path);
+		/* before the first table: pages freed by prune go back with an incremental vacuum */
+		if (store_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", err))
+			return -1;
 	}
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
 		char sql[64];
