@@ -15,7 +15,7 @@
 #include "base/gb.h"
 #include "profile/pstats.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store; /* an open store; store_close() frees it */
 
