@@ -187,6 +187,9 @@ static int walk_obj(struct walk *w, int depth)
 
 int store_codec_split(const unsigned char *raw, size_t len, struct strbuf *out)
 {
+	const uint16_t one = 1;
+	if (*(const unsigned char *)&one != 1)
+		return -1; /* the numbers are read as this machine's doubles: little-endian only */
 	struct strbuf skel = STRBUF_INIT, nums = STRBUF_INIT;
 	struct walk w = { .p = raw, .end = raw + len, .out = &skel, .nums = &nums };
 	int rc = walk_obj(&w, 0) == 0 && w.p == w.end ? 0 : -1;

@@ -127,8 +127,9 @@ static void test_migration(void)
 	struct strbuf out = STRBUF_INIT;
 	ok(store_profile_raw(db, 1, 1, &out, &err) == 0 && out.len == nova.len && !memcmp(out.buf, nova.buf, nova.len),
 	   "its zlib dump comes back byte for byte after the migration");
-	ok(q(path, "PRAGMA user_version") == 3 && q(path, "SELECT count(*) FROM profiles WHERE raw_codec = 0") == 2,
-	   "migrated to schema 3; the old rows stay zlib (raw_codec 0)");
+	ok(q(path, "PRAGMA user_version") == STORE_SCHEMA_VERSION &&
+		   q(path, "SELECT count(*) FROM profiles WHERE raw_codec = 0") == 2,
+	   "migrated to schema %d; the old rows stay zlib (raw_codec 0)", STORE_SCHEMA_VERSION);
 	/* a new run: its dumps in the new form */
 	struct run_record *rec = fixture_run("select_destinations", "v3", 2, 1.0);
 	long long id = 0;
