@@ -23,9 +23,9 @@ CC        ?= cc
 CLANG     ?= clang
 FUZZ_TIME ?= 60
 
-PKGS      := libcurl yaml-0.1 sqlite3 jansson zlib libcrypto
+PKGS      := libcurl yaml-0.1 sqlite3 jansson zlib libcrypto libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lyaml -lsqlite3 -ljansson -lz -lcrypto)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lyaml -lsqlite3 -ljansson -lz -lcrypto -lzstd)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g -Iharness -Itests $(PKG_CFLAGS)

@@ -77,7 +77,7 @@ void gb_sha256_hex(const void *data, size_t len, char hex[65]);
  * naming the path when it cannot be opened or read. */
 int gb_sha256_file(const char *path, char hex[65], struct gb_err *err);
 
-/* Parse a duration: "500ms", "2s", "1.5s", "1m", "1h", or a bare number of
+/* Parse a duration: "500ms", "2s", "1.5s", "1m", "1h", "90d", or a bare number of
  * seconds. Returns 0 and sets *secs, or -1 when s is not a duration >= 0. */
 int gb_parse_duration(const char *s, double *secs);
 

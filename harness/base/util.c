@@ -340,6 +340,8 @@ int gb_parse_duration(const char *s, double *secs)
 		mul = 60;
 	else if (!strcmp(p, "h"))
 		mul = 3600;
+	else if (!strcmp(p, "d"))
+		mul = 86400;
 	else
 		return -1;
 	*secs = v * mul;

@@ -362,6 +362,8 @@ int hostchange_finish(struct hostchange *hc, struct gb_err *err)
 /* ---- accessors ---- */
 
 const char *hostchange_dumps_dir(const struct hostchange *hc) { return hc->dumps_dir; }
+const char *hostchange_state_dir(const struct hostchange *hc) { return hc->state_dir; }
+const char *hostchange_run_id(const struct hostchange *hc) { return hc->run_id; }
 struct journal *hostchange_journal(struct hostchange *hc) { return hc->j; }
 
 const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n)
