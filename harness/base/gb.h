@@ -77,6 +77,10 @@ void gb_sha256_hex(const void *data, size_t len, char hex[65]);
  * naming the path when it cannot be opened or read. */
 int gb_sha256_file(const char *path, char hex[65], struct gb_err *err);
 
+/* mkdir -p with mode 0700 for every directory it creates (existing ones kept as they
+ * are); -1 with err naming the directory that could not be made. */
+int gb_mkdir_p0700(const char *path, struct gb_err *err);
+
 /* Parse a duration: "500ms", "2s", "1.5s", "1m", "1h", "90d", or a bare number of
  * seconds. Returns 0 and sets *secs, or -1 when s is not a duration >= 0. */
 int gb_parse_duration(const char *s, double *secs);

@@ -56,27 +56,6 @@ void dumpdir_run_dir(const char *state_dir, const char *run_id, struct strbuf *o
 
 /* ---- the note ---- */
 
-static int mkdir_parents0700(const char *path, struct gb_err *err)
-{
-	char *p = gb_strdup(path);
-	for (char *s = p + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			gb_errf(err, GB_EXIT_ENV, "cannot create %s: %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		if (!c)
-			break;
-		*s = c;
-	}
-	free(p);
-	return 0;
-}
-
 static int write_note(const char *run_dir, const char *name, const char *text, struct gb_err *err)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -96,7 +75,7 @@ static void drop_note(const char *run_dir, const char *name)
 
 int dumpdir_begin(const char *run_dir, struct gb_err *err)
 {
-	if (mkdir_parents0700(run_dir, err) != 0)
+	if (gb_mkdir_p0700(run_dir, err) != 0)
 		return -1;
 	return write_note(run_dir, NOTE_RUNNING, "this run has not settled its dumps yet\n", err);
 }
