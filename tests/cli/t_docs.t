@@ -8,7 +8,9 @@
 #     outside its own file (another object, or a test);
 #  4. main.c's one-line command summaries are the commands' own (--help's NAME line) and
 #     the first sentence of each command's section of greenbench.1;
-#  5. README's test command (set-up) is the one .ci/run runs.
+#  5. README's test command (set-up) is the one .ci/run runs;
+#  6. tests/mutate/mutations.txt parses and every mutation still applies (so a broken or
+#     stale list fails here, not only in the slower `make mutate-fast`).
 # Needs the release build (make check builds it first).
 cd "$(dirname "$0")/../.." || exit 1
 exec "${PYTHON:-/usr/bin/python3}" - "${GB:-bin/greenbench}" <<'PYTHON'
@@ -248,6 +250,14 @@ ci = re.findall(r"^\s*(?:time\s+)?(make check[^\n]*?)\s*$", read(".ci/run"), re.
 ok(ci == [setup], "README's set-up test command is the one .ci/run runs",
    "README '%s', .ci/run %s" % (setup, ci))
 ok(("`%s`" % setup) in readme, "README's text names the same test command for CI ('%s')" % setup)
+
+# ---- 6. the mutation list parses and applies ----
+
+r = subprocess.run([sys.executable, "tests/mutate/mutate.py", "--check"], capture_output=True, text=True)
+applied = len(re.findall(r"^ok ", r.stdout, re.M))
+ok(r.returncode == 0 and applied >= 20,
+   "tests/mutate/mutations.txt parses and its %d mutations apply to the tree" % applied,
+   (r.stderr.strip() or "; ".join(re.findall(r"^not ok .*$", r.stdout, re.M)))[:300])
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
