@@ -384,28 +384,25 @@ static int make_dumps_dir(struct hostchange *hc, struct gb_err *err)
 		return -1;
 	}
 	sb_release(&user);
-	char *p = gb_strdup(hc->dumps_dir);
-	size_t sl = strlen(hc->state_dir);
-	int rc = 0;
-	for (char *s = p + 1; rc == 0; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-		*s = '\0';
-		bool last = !c, ours = strlen(p) >= sl; /* the state dir and what is under it */
-		if (mkdir(p, last ? 0700 : foreign && ours ? 0711 : 0700) != 0 && errno != EEXIST)
-			rc = gb_errf(err, GB_EXIT_ENV, "cannot create %s: %s", p, strerror(errno));
-		else if (foreign && ours && !last && chmod(p, 0711) != 0)
-			rc = gb_errf(err, GB_EXIT_ENV, "cannot make %s passable (0711) for the profiled "
-						       "service: %s", p, strerror(errno));
-		else if (last && (chown(p, uid, gid) != 0 || chmod(p, 0700) != 0))
-			rc = gb_errf(err, GB_EXIT_ENV, "cannot give the dump directory %s to uid %ld: %s",
-				     p, (long)uid, strerror(errno));
-		if (!c)
-			break;
-		*s = c;
+	int rc = gb_mkdir_p0700(hc->dumps_dir, err);
+	if (rc == 0 && foreign) {
+		/* the state directory and the run's, down to the dump directory's parent */
+		char *p = gb_strdup(hc->dumps_dir);
+		size_t sl = strlen(hc->state_dir);
+		for (char *s = p + sl; rc == 0 && *s; s++) {
+			if (*s != '/')
+				continue;
+			*s = '\0';
+			if (chmod(p, 0711) != 0)
+				rc = gb_errf(err, GB_EXIT_ENV, "cannot make %s passable (0711) for the "
+							       "profiled service: %s", p, strerror(errno));
+			*s = '/';
+		}
+		free(p);
 	}
-	free(p);
+	if (rc == 0 && (chown(hc->dumps_dir, uid, gid) != 0 || chmod(hc->dumps_dir, 0700) != 0))
+		rc = gb_errf(err, GB_EXIT_ENV, "cannot give the dump directory %s to uid %ld: %s",
+			     hc->dumps_dir, (long)uid, strerror(errno));
 	hc->dumps_uid = uid;
 	return rc;
 }
