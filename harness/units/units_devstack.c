@@ -68,8 +68,8 @@ bool units_devstack_unit_key(const char *text, const char *key, struct strbuf *o
 	return found;
 }
 
-bool units_devstack_ini_key(const char *text, const char *section, const char *key,
-			    struct strbuf *out)
+/* The value of KEY in section SECTION of an ini text, into out; false when absent. */
+static bool ini_key(const char *text, const char *section, const char *key, struct strbuf *out)
 {
 	bool in = false, found = false;
 	size_t sl = strlen(section);
@@ -137,7 +137,7 @@ static bool compute_host(const char *sddir, const char *name, struct strbuf *hos
 		const char *last;
 		char **v = unit_exec(sb_str(&text), &argc, &last);
 		ok = last && gb_read_file(last, UNIT_MAX, &conf, NULL) == 0 &&
-		     units_devstack_ini_key(sb_str(&conf), "DEFAULT", "host", host);
+		     ini_key(sb_str(&conf), "DEFAULT", "host", host);
 		words_free(v);
 	}
 	sb_release(&path);
@@ -270,7 +270,7 @@ static int fake_template(struct unitsfile *uf, const char *sddir, const char *un
 	}
 	if (rc == 0)
 		rc = gb_read_file(last, UNIT_MAX, &conf, err);
-	if (rc == 0 && (!units_devstack_ini_key(sb_str(&conf), "DEFAULT", "host", &v) || !v.len))
+	if (rc == 0 && (!ini_key(sb_str(&conf), "DEFAULT", "host", &v) || !v.len))
 		rc = gb_errf(err, GB_EXIT_ENV, "%s: no [DEFAULT] host (named by %s's ExecStart); "
 					       "cannot name more fake computes", last, unit_path);
 	size_t ll = last ? strlen(last) : 0;
@@ -291,7 +291,7 @@ static int fake_template(struct unitsfile *uf, const char *sddir, const char *un
 		f->conf_dir = slash && slash != last ? gb_strndup(last, (size_t)(slash - last))
 						     : gb_strdup("/");
 		f->tmpl_conf = gb_strdup(last);
-		if (units_devstack_ini_key(sb_str(&conf), "DEFAULT", "state_path", &v) && v.len)
+		if (ini_key(sb_str(&conf), "DEFAULT", "state_path", &v) && v.len)
 			f->tmpl_state_path = sb_detach(&v);
 		if (units_devstack_unit_key(sb_str(&text), "User", &v) && v.len)
 			f->user = sb_detach(&v);

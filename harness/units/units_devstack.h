@@ -22,8 +22,4 @@ int units_devstack_infer(const char *systemd_dir, struct unitsfile **out, struct
  * wins), into out; false when absent. */
 bool units_devstack_unit_key(const char *text, const char *key, struct strbuf *out);
 
-/* The value of KEY in section SECTION of an ini text, into out; false when absent. */
-bool units_devstack_ini_key(const char *text, const char *section, const char *key,
-			    struct strbuf *out);
-
 #endif
