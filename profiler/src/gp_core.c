@@ -53,6 +53,14 @@ gp_time gp_now(void)
 	return mono_ns();
 }
 
+int64_t gp_thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void gp_clock_init(int allow_tsc)
 {
 	if (cal_ns0)
@@ -443,12 +451,28 @@ static void levels_add(struct gp_gstate *gs, int d)
 	}
 }
 
+/* The owner's share of a greenlet's run: begins when it starts or resumes running,
+ * ends when it switches out or the profile is disabled. */
+void gp_run_begin(struct gp_gstate *gs, gp_time now)
+{
+	gs->run_t0 = now;
+	gs->cpu_t0 = gp_thread_cpu_ns();
+}
+
+static void run_end(struct gp_profiler *p, struct gp_gstate *gs, gp_time now)
+{
+	p->cpu_ns += gp_thread_cpu_ns() - gs->cpu_t0;
+	p->run_ticks += now - gs->run_t0;
+}
+
 /* Switch out: release recursion levels, push the synthetic wait under the top frame. */
 static void gstate_suspend(struct gp_gstate *gs, gp_time now)
 {
 	struct gp_profiler *p = gs->owner;
 	if (gs->is_suspended || !p)
 		return;
+	run_end(p, gs, now);
+	p->n_switches++;
 	levels_add(gs, -1);
 	gs->is_suspended = 1;
 	if (!gs->top)
@@ -475,6 +499,7 @@ static void gstate_resume(struct gp_gstate *gs, gp_time now)
 		ctx_pop(gs->owner, gs, now);
 	levels_add(gs, +1);
 	gs->is_suspended = 0;
+	gp_run_begin(gs, now);
 }
 
 /* Forget every open call without accounting it. */
@@ -495,6 +520,8 @@ static void gstate_discard(struct gp_gstate *gs)
 /* Account every open call as ending now (disable()). */
 void gp_gstate_flush(struct gp_profiler *p, struct gp_gstate *gs, gp_time now)
 {
+	if (!gs->is_suspended)
+		run_end(p, gs, now); /* the resume below only closes the wait; it does not run */
 	gstate_resume(gs, now);
 	while (gs->top)
 		ctx_pop(p, gs, now);

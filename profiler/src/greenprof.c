@@ -170,6 +170,8 @@ static PyObject *prof_enable(PyObject *self, PyObject *args, PyObject *kwds)
 		}
 	}
 	gs->is_suspended = 0; /* it is running now, with an empty stack */
+	p->enabled_at = gp_now();
+	gp_run_begin(gs, p->enabled_at);
 	h->current = gs;
 	h->current_key = gs->key;
 	p->next = h->sessions;
@@ -189,6 +191,7 @@ static int prof_disable_impl(struct gp_profiler *p)
 		PyErr_SetString(PyExc_RuntimeError, "greenprof: disable() must be called from the thread that called enable()");
 		return -1;
 	}
+	p->wall_ticks += gp_now() - p->enabled_at;
 	gp_hub_drop_owned(h, p);
 	struct gp_profiler **pp = &h->sessions;
 	while (*pp && *pp != p)
@@ -232,7 +235,29 @@ static PyObject *prof_clear(PyObject *self, PyObject *unused)
 	}
 	gp_profiler_clear_tables(p);
 	p->has_oom = 0;
+	p->cpu_ns = 0;
+	p->run_ticks = p->wall_ticks = 0;
+	p->n_switches = 0;
 	Py_RETURN_NONE;
+}
+
+/* times() -> {"cpu_ns", "wall_ns", "run_ns", "wait_ns", "switches"}: the call's own thread
+ * CPU time, its wall time, the part of it one of its greenlets was running, the rest
+ * (switched out), and its switches out; summed since the last clear(). */
+static PyObject *prof_times(PyObject *self, PyObject *unused)
+{
+	struct gp_profiler *p = &((struct gp_profiler_obj *)self)->p;
+	if (p->is_enabled) {
+		PyErr_SetString(PyExc_RuntimeError, "greenprof: times() are only available after disable()");
+		return NULL;
+	}
+	double spt = p->wall_ticks ? gp_seconds_per_tick() : 1e-9;
+	long long wall = (long long)((double)p->wall_ticks * spt * 1e9 + 0.5);
+	long long run = (long long)((double)p->run_ticks * spt * 1e9 + 0.5);
+	if (run > wall)
+		run = wall;
+	return Py_BuildValue("{sLsLsLsLsl}", "cpu_ns", (long long)p->cpu_ns, "wall_ns", wall, "run_ns", run,
+			     "wait_ns", wall - run, "switches", p->n_switches);
 }
 
 /* getstats_raw() -> (entries, edges):
@@ -327,6 +352,8 @@ static PyMethodDef prof_methods[] = {
 	{"disable", prof_disable, METH_NOARGS, "disable()\nStop collecting profiling information."},
 	{"clear", prof_clear, METH_NOARGS, "clear()\nForget all statistics (profiler must be disabled)."},
 	{"getstats_raw", prof_getstats_raw, METH_NOARGS, "getstats_raw() -> (entries, edges)"},
+	{"times", prof_times, METH_NOARGS,
+	 "times() -> dict of cpu_ns, wall_ns, run_ns, wait_ns, switches (after disable())"},
 	{"memory_usage", prof_memory_usage, METH_NOARGS, "memory_usage() -> bytes held by the profiler"},
 	{NULL, NULL, 0, NULL},
 };
