@@ -21,9 +21,13 @@ static const struct cmd_doc doc = {
 		    "greenbench compare A1,A2,A3 B1,B2,B3 [options]\n"
 		    "greenbench compare --ab ID [options]",
 	.description =
-		"Judges B against A: for each metric (the profiled call's wall time and busy\n"
-		"time first, then the request latencies) both medians, the relative change with\n"
-		"its confidence interval, and a verdict, faster, slower or no change. A verdict\n"
+		"Judges B against A: for each metric (the profiled call's CPU time, wall time\n"
+		"and busy time first, then the request latencies) both medians, the relative\n"
+		"change with its confidence interval, and a verdict, faster, slower or no\n"
+		"change. The CPU time is greenprof's thread CPU clock of the call's own\n"
+		"execution: other greenlets and other processes on its core do not count, so a\n"
+		"busy host does not inflate it; it is judged first when every profile of both\n"
+		"sides has it, else a note says so and the wall and busy time stand. A verdict\n"
 		"needs both significance (Mann-Whitney, alpha 5%) and a change of at least\n"
 		"--min-effect (default 5%). The busy time is the call without its waits (for\n"
 		"placement, the database, other greenlets: greenprof's <greenlet switch>): the\n"

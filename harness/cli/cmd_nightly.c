@@ -31,11 +31,12 @@ static const struct cmd_doc doc = {
 		"regression: nightly names the functions that moved between the two levels (one\n"
 		"sample per run, Benjamini-Hochberg) and exits 1. The step needs 3 runs at the\n"
 		"new level to be called, and is reported once.\n\n"
-		"Two series are judged by default, each on its own: the profiled call's wall time\n"
-		"and its busy time (the wall time without the waits for I/O and other greenlets:\n"
-		"the service's own work, where added work is a larger share and shows first); a\n"
-		"step in either is a regression. Without a profile, the first latency.\n"
-		"--metric target|busy|post|active|deleted|NAME judges that one series only.",
+		"Three series are judged by default, each on its own: the profiled call's CPU\n"
+		"time (greenprof's thread CPU clock of the call: not inflated by other processes\n"
+		"on a busy host; skipped, with a note, when the run's dumps lack it), its wall\n"
+		"time and its busy time (the wall time without the waits for I/O and other\n"
+		"greenlets); a step in any is a regression. Without a profile, the first latency.\n"
+		"--metric cpu|target|busy|post|active|deleted|NAME judges that one series only.",
 	.exit_status = "0  no new regression\n"
 		       "1  a scenario stepped up (regression)\n"
 		       "2  bad usage or scenario\n"
@@ -106,10 +107,10 @@ int cmd_nightly(int argc, char **argv)
 		return rc;
 	}
 	size_t n_jobs = judge ? 1 : n_args;
-	/* per job: the metric asked for, or the headline (the call's wall time, else the
-	 * first latency) and the busy time */
-	static const char *const both[] = { NULL, "busy" };
-	size_t n_metrics = metric ? 1 : 2;
+	/* per job: the metric asked for, or the profiled call's CPU time (when greenprof
+	 * recorded it), its wall time (else the first latency) and its busy time */
+	static const char *const all[] = { "cpu", "target", "busy" };
+	size_t n_metrics = metric ? 1 : GB_ARRAY_SIZE(all);
 	struct history_judgement *js = gb_calloc(n_jobs * n_metrics, sizeof(*js));
 	const struct history_judgement **done = gb_calloc(n_jobs * n_metrics, sizeof(*done));
 	size_t n_done = 0;
@@ -172,9 +173,17 @@ int cmd_nightly(int argc, char **argv)
 		}
 		for (size_t k = 0; k < n_metrics; k++) {
 			struct history_judgement *j = &js[i * n_metrics + k];
-			ho.metric = metric ? metric : both[k];
-			if (!metric && k == 1 && !history_has_metric(db, run, ho.metric))
-				break; /* nothing profiled: no busy time to judge */
+			ho.metric = metric ? metric : all[k];
+			if (!metric && !history_has_metric(db, run, ho.metric)) {
+				int profiled = history_has_metric(db, run, "target");
+				if (k == 0 && profiled)
+					fprintf(stderr, "greenbench nightly: run %lld: the profiled call's CPU time is "
+						"unknown (dumps without greenprof's times); judged on its wall and busy "
+						"time\n", run);
+				if (k != 1 || profiled)
+					continue; /* no CPU time (older dumps), or nothing profiled: no busy time */
+				ho.metric = NULL; /* nothing profiled: the headline is the first latency */
+			}
 			if (history_judge(db, scenario, run, &ho, j, &err)) {
 				int code = cmd_fail("nightly", &err);
 				worst_err = worst_err ? worst_err : code;

@@ -47,12 +47,16 @@ void compare_path_template(const char *path, struct strbuf *out);
  * a patch adds is a larger share of the busy time, so it shows there first. */
 #define COMPARE_CALL_PREFIX "call"
 #define COMPARE_BUSY_PREFIX "busy"
+/* ... and, first when greenprof recorded it, its CPU time ("cpu X": the thread CPU clock
+ * of the call's own execution), which neither waits nor other processes inflate. */
+#define COMPARE_CPU_PREFIX "cpu"
 
 /* One metric's samples in one run: latencies (one per request or server), the
- * profiled call's wall and busy time (one each per stored profile). */
+ * profiled call's CPU (when every profile of the run has it), wall and busy time (one
+ * each per stored profile). */
 struct compare_series {
-	char *name;     /* "POST /v2.1/servers latency", "call X", "busy X" */
-	int is_target;  /* 1: the profiled call's wall or busy time (the headline metrics) */
+	char *name;     /* "POST /v2.1/servers latency", "cpu X", "call X", "busy X" */
+	int is_target;  /* 1: the profiled call's CPU, wall or busy time (the headline metrics) */
 	double *x;
 	size_t n;
 };
@@ -88,11 +92,18 @@ int compare_each_latency(struct store *db, long long run, compare_sample_fn fn, 
 			 struct gb_err *err);
 void compare_run_samples_release(struct compare_run_samples *s);
 
-/* The index of the series called name in s, or of the headline (the profiled call,
- * else the first latency) when name is NULL; -1 when there is none. Accepts the short
- * names "target" (the call's wall time), "busy" (its busy time), "post", "active",
- * "deleted" as well as the full ones. */
+/* The index of the series called name in s, or of the headline (the profiled call's
+ * CPU time, else its wall time, else the first latency) when name is NULL; -1 when
+ * there is none. Accepts the short names "cpu" (the call's CPU time), "target" (its
+ * wall time), "busy" (its busy time), "post", "active", "deleted" as well as the full
+ * ones. */
 long compare_find_series(const struct compare_run_samples *s, const char *name);
+
+/* The CPU series is judged only when every run of both sides has it: returns 1 then;
+ * otherwise removes it from every run, returns 0 and, when there were profiles, appends
+ * to note why the call is judged on wall and busy time instead. */
+int compare_cpu_or_fallback(struct compare_run_samples *sa, size_t n_a, struct compare_run_samples *sb,
+			    size_t n_b, struct strbuf *note);
 
 /* 1 when (file, name) is greenprof's switch entry ('~', '<greenlet switch>'): time a
  * profiled greenlet spent switched out, waiting. */

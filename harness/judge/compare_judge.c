@@ -389,8 +389,13 @@ int compare_judge(struct store *db, const long long *a, size_t n_a, const long l
 		rc = compare_load_run(db, a[i], o->target, 1, &sa[i], err);
 	for (size_t i = 0; !rc && i < n_b; i++)
 		rc = compare_load_run(db, b[i], o->target, 1, &sb[i], err);
-	if (!rc)
+	if (!rc) {
+		struct strbuf cpu_note = STRBUF_INIT;
+		if (!compare_cpu_or_fallback(sa, n_a, sb, n_b, &cpu_note) && cpu_note.len)
+			compare_add_note(out, "%s", sb_str(&cpu_note));
+		sb_release(&cpu_note);
 		rc = judge_metrics(out, sa, sb, o, err);
+	}
 	if (!rc)
 		rc = compare_judge_funcs(out, sa, sb, o, keys, err);
 	if (!rc && o->with_callers)

@@ -255,15 +255,22 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 			    o->metric ? o->metric : "the profiled call or any latency");
 	out->history_ids = gb_malloc((n ? n : 1) * sizeof(long long));
 	out->history = gb_malloc((n ? n : 1) * sizeof(double));
+	size_t n_without = 0;
 	for (size_t i = n; !r && i-- > 0;) {
 		double v;
 		r = run_value(db, ids[i], out->metric, &v, &out->metric, err);
+		if (!r && isnan(v))
+			n_without++;
 		if (r || isnan(v))
 			continue;
 		out->history_ids[out->n_history] = ids[i];
 		out->history[out->n_history++] = v;
 	}
 	free(ids);
+	if (!r && n_without)
+		add_note(out, "%zu of the %zu earlier runs have no %s (older dumps, e.g. without greenprof's "
+			      "CPU time); judged against the %zu that do", n_without, n, out->metric ? out->metric : "value",
+			 out->n_history);
 	if (!r)
 		r = changepoint_judge(out->history, out->n_history, out->value, NULL, o->min_effect,
 				      &out->cp, err);

@@ -541,6 +541,8 @@ void report_nightly_junit(const struct history_judgement *const *j, size_t n,
 		sb_addstr(&name, j[i]->scenario);
 		if (j[i]->metric && !strncmp(j[i]->metric, COMPARE_BUSY_PREFIX " ", strlen(COMPARE_BUSY_PREFIX) + 1))
 			sb_addstr(&name, " (busy time)");
+		else if (j[i]->metric && !strncmp(j[i]->metric, COMPARE_CPU_PREFIX " ", strlen(COMPARE_CPU_PREFIX) + 1))
+			sb_addstr(&name, " (CPU time)");
 		junit_case("greenbench.nightly", sb_str(&name), j[i]->is_regression ? j[i]->cp.reason : NULL,
 			   sb_str(&d), out);
 		sb_release(&name);
@@ -684,6 +686,9 @@ int report_run_text(struct store *db, long long run, long long other, struct str
 		sb_addf(out, "%-48.48s %5zu %10s %10s %10s\n", s.series[i].name, d.n, secs(d.median, b1, sizeof(b1)),
 			secs(d.p95, b2, sizeof(b2)), secs(d.max, b4, sizeof(b4)));
 	}
+	if (s.n_profiles && compare_find_series(&s, "cpu") < 0)
+		sb_addstr(out, "note: the profiled call's CPU time is unknown (dumps without greenprof's "
+			       "times); its busy time also counts time other processes took from its core\n");
 	/* the functions with most own time per profiled call */
 	if (s.n_funcs && s.n_profiles) {
 		size_t *idx = gb_malloc(s.n_funcs * sizeof(size_t));
