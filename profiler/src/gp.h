@@ -64,7 +64,9 @@ struct gp_gstate {
 	int is_suspended;           /* switched out: levels released, switch context pushed */
 	int is_greenlet;            /* keyed by a greenlet (else the thread without greenlet) */
 	gp_time run_t0;             /* while running for its owner: when it began to run (ticks) */
-	int64_t cpu_t0;             /* ... and the thread CPU clock then (ns) */
+	int64_t cpu_t0;             /* ... and the thread CPU clock then (ns); while switched out:
+				     * the thread CPU clock when it switched out */
+	int64_t cpu_excluded;       /* clock="cpu": thread CPU used while it was switched out */
 };
 
 /* Per-thread router: one C profile hook for all sessions of the thread. */
@@ -101,6 +103,7 @@ struct gp_profiler {
 	struct gp_ctx *freelist;       /* recycled contexts */
 	int flags;                     /* GP_BUILTINS | GP_SUBCALLS | GP_SCOPE_ALL */
 	int is_enabled;
+	int is_cpu_clock;              /* clock="cpu": contexts time the greenlet's own CPU (ns) */
 	int has_oom;                   /* an allocation failed while profiling: stats incomplete */
 	struct gp_hub *hub;            /* hub of the enabling thread while enabled */
 	struct gp_profiler *next;      /* next session on the hub */

@@ -60,14 +60,14 @@ struct gp_profiler_obj {
 
 static int prof_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
-	static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "scope", "switch", NULL};
+	static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "scope", "switch", "clock", NULL};
 	struct gp_profiler_obj *o = (struct gp_profiler_obj *)self;
 	PyObject *timer = NULL;
 	double timeunit = 0.0;
 	int subcalls = 1, builtins = 1;
-	const char *scope = "default", *sw = "trace";
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odppss:Profiler", kwlist, &timer, &timeunit,
-					 &subcalls, &builtins, &scope, &sw))
+	const char *scope = "default", *sw = "trace", *clock = "wall";
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odppsss:Profiler", kwlist, &timer, &timeunit,
+					 &subcalls, &builtins, &scope, &sw, &clock))
 		return -1;
 	if (timer && timer != Py_None) {
 		PyErr_SetString(PyExc_TypeError, "greenprof.Profile: a custom timer is not supported (it uses CLOCK_MONOTONIC)");
@@ -92,6 +92,11 @@ static int prof_init(PyObject *self, PyObject *args, PyObject *kwds)
 		PyErr_Format(PyExc_ValueError, "greenprof.Profile: switch must be 'trace' or 'poll', not '%s'", sw);
 		return -1;
 	}
+	if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
+		PyErr_Format(PyExc_ValueError, "greenprof.Profile: clock must be 'wall' or 'cpu', not '%s'", clock);
+		return -1;
+	}
+	o->p.is_cpu_clock = strcmp(clock, "cpu") == 0;
 	o->p.flags = flags;
 	return 0;
 }
@@ -271,7 +276,7 @@ static PyObject *prof_getstats_raw(PyObject *self, PyObject *unused)
 		PyErr_SetString(PyExc_RuntimeError, "greenprof: statistics are only available after disable()");
 		return NULL;
 	}
-	double spt = p->entries.count ? gp_seconds_per_tick() : 1e-9;
+	double spt = p->entries.count && !p->is_cpu_clock ? gp_seconds_per_tick() : 1e-9;
 	PyObject *entries = PyList_New(0), *edges = PyList_New(0), *index = PyDict_New(), *res = NULL;
 	if (!entries || !edges || !index)
 		goto out;
@@ -358,7 +363,13 @@ static PyMethodDef prof_methods[] = {
 	{NULL, NULL, 0, NULL},
 };
 
+static PyObject *prof_clock(PyObject *self, void *closure)
+{
+	return PyUnicode_FromString(((struct gp_profiler_obj *)self)->p.is_cpu_clock ? "cpu" : "wall");
+}
+
 static PyGetSetDef prof_getset[] = {
+	{"clock", prof_clock, NULL, "'wall' or 'cpu': what the statistics' times measure", NULL},
 	{"is_enabled", prof_is_enabled, NULL, "True between enable() and disable()", NULL},
 	{"scope", prof_scope, NULL, "'default' or 'all'", NULL},
 	{NULL, NULL, NULL, NULL, NULL},
@@ -370,7 +381,7 @@ static PyTypeObject prof_type = {
 	.tp_basicsize = sizeof(struct gp_profiler_obj),
 	.tp_dealloc = prof_dealloc,
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-	.tp_doc = "Profiler(timer=None, timeunit=0.0, subcalls=True, builtins=True, scope='default', switch='trace')\n"
+	.tp_doc = "Profiler(timer=None, timeunit=0.0, subcalls=True, builtins=True, scope='default', switch='trace', clock='wall')\n"
 		  "Greenlet-aware deterministic profiler (C core of greenprof.Profile).",
 	.tp_methods = prof_methods,
 	.tp_getset = prof_getset,

@@ -217,10 +217,51 @@ def test_mode_eventlet():
         diag(r.stderr[-2000:])
 
 
+def test_cpu_clock():
+    """Profile(clock='cpu'): the statistics are the greenlet's own CPU seconds."""
+    own = {"cpu": 0.0, "spent": 0.0}
+
+    def other_burner():
+        for _ in range(10):
+            own["spent"] += burn(0.008)
+            eventlet.sleep(0)
+
+    def cpu_call():
+        for _ in range(10):
+            t0 = time.thread_time()
+            burn(0.002)
+            own["cpu"] += time.thread_time() - t0
+            eventlet.sleep(0)
+        time.sleep(0.05)  # blocking, not a switch: wall time, no CPU
+
+    g = eventlet.spawn(other_burner)
+    eventlet.sleep(0)
+    p = greenprof.Profile(clock="cpu")
+    is_(p.clock, "cpu", "Profile(clock='cpu').clock")
+    p.enable()
+    cpu_call()
+    p.disable()
+    g.wait()
+    p.create_stats()
+    st = {k[2]: v for k, v in p.stats.items()}
+    ct = st["cpu_call"][3]
+    sw = st.get("<greenlet switch>", (0, 0, 0.0, 0.0))[2]
+    diag("clock=cpu: cumtime(cpu_call) %.1f ms, own CPU %.1f ms, burner %.1f ms, switch entry %.2f ms"
+         % (ct * 1e3, own["cpu"] * 1e3, own["spent"] * 1e3, sw * 1e3))
+    between(ct / own["cpu"], 0.9, 1.4, "clock=cpu: the call's cumtime is its own CPU (no sleep, no burner)")
+    ok(sw < 0.002, "clock=cpu: '<greenlet switch>' is ~0 (%.3f ms): the burner's CPU is not the call's" % (sw * 1e3))
+    between(ct / (p.times()["cpu_ns"] * 1e-9), 0.95, 1.05, "clock=cpu: cumtime agrees with times()['cpu_ns']")
+    try:
+        greenprof.Profile(clock="tsc")
+        ok(False, "clock='tsc' refused")
+    except ValueError as e:
+        ok("clock must be 'wall' or 'cpu'" in str(e), "clock='tsc' refused with a clear error")
+
+
 HOGS = start_load()
 try:
     time.sleep(0.2)
-    for t in (test_threads_burner_and_sleeper, test_greenlet_yields_to_burner, test_green_sleeper):
+    for t in (test_threads_burner_and_sleeper, test_greenlet_yields_to_burner, test_green_sleeper, test_cpu_clock):
         run_test(t)
 finally:
     stop_load(HOGS)
