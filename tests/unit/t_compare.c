@@ -67,6 +67,7 @@ static long long id_shifted, id_null_a, id_null_b, id_slow, id_calls, id_other, 
 static long long grp_a[6], grp_b[6], grp_null[6];
 static long long grp_wa[6], grp_wb[6], grp_wn[6]; /* with noisy waits; wb adds 10% work */
 static long long grp_8a[8], grp_8b[8];            /* ab's default 8 vs 8; 8b adds work */
+static long long grp_ca[8], grp_cb[8];            /* with CPU times, a busy host; cb adds work */
 
 static void make_store(void)
 {
@@ -162,6 +163,21 @@ static void make_store(void)
 			s.wait_noise = 0.4;
 			s.new_fn = side ? 0.0015 : 0;
 			(side ? grp_8b : grp_8a)[i] = synth_store(db, &s);
+		}
+	/* on a busy host: other processes take 0-50% of the core run to run (sd 0.25 of log
+	 * on the busy and wall time), which the CPU time does not see; B adds ~1.5 ms */
+	for (int i = 0; i < 8; i++)
+		for (int side = 0; side < 2; side++) {
+			s = (struct synth)SYNTH_DEFAULT;
+			s.n_funcs = 60;
+			s.n_profiles = 8;
+			s.seed = 700 + 10 * i + side;
+			s.run_factor = exp(0.25 * stats_rng_normal(&rng));
+			s.wait_s = 0.06 * exp(0.3 * stats_rng_normal(&rng));
+			s.wait_noise = 0.4;
+			s.new_fn = side ? 0.0015 : 0;
+			s.cpu_share = 0.5;
+			(side ? grp_cb : grp_ca)[i] = synth_store(db, &s);
 		}
 	store_close(db);
 }
@@ -344,6 +360,55 @@ static void test_busy(void)
 	store_close(db);
 }
 
+static void test_cpu(void)
+{
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	store_open(dbpath, 0, &db, &err);
+	struct compare_run_samples rs;
+	int rc = compare_load_run(db, grp_ca[0], NULL, 0, &rs, &err);
+	long ci = rc ? -1 : compare_find_series(&rs, "cpu");
+	ok(ci == 0 && rs.series[0].n == 8 && rs.series[0].is_target &&
+		   !strcmp(rs.series[0].name, "cpu SchedulerManager.select_destinations") &&
+		   compare_find_series(&rs, NULL) == 0 && compare_find_series(&rs, "target") > 0,
+	   "cpu: a run whose dumps have greenprof's times has 'cpu X' first (the headline), 'call X' beside it");
+	if (!rc)
+		compare_run_samples_release(&rs);
+
+	struct compare_opts o = COMPARE_OPTS_DEFAULT;
+	struct compare_verdict v;
+	rc = compare_judge(db, grp_ca, 8, grp_cb, 8, &o, &v, &err);
+	const struct compare_row *cpu = rc ? NULL : &v.metrics[0];
+	const struct compare_row *busy = rc ? NULL : metric_row(&v, "busy ");
+	ok(cpu && !strncmp(cpu->name, "cpu ", 4) && cpu->v.kind == VERDICT_SLOWER && v.is_regression,
+	   "cpu: on a busy host +1.5 ms of work is SLOWER on the CPU time, judged first (%s)", cpu ? cpu->v.reason : err.msg);
+	ok(busy && busy->v.kind != VERDICT_SLOWER,
+	   "cpu: ... where the busy time, inflated by other processes run to run, cannot show it (%s)",
+	   busy ? busy->v.reason : "-");
+	if (!rc)
+		compare_verdict_release(&v);
+
+	rc = compare_judge(db, grp_ca, 6, grp_wb, 6, &o, &v, &err);
+	int has_cpu_row = 0, has_note = 0;
+	for (size_t i = 0; !rc && i < v.n_metrics; i++)
+		has_cpu_row |= !strncmp(v.metrics[i].name, "cpu ", 4);
+	for (size_t i = 0; !rc && i < v.n_notes; i++)
+		has_note |= strstr(v.notes[i], "CPU time is known for 6 of 6 A runs and 0 of 6 B runs") != NULL &&
+			    strstr(v.notes[i], "judged on its wall and busy time") != NULL;
+	ok(rc == 0 && !has_cpu_row && has_note && !strncmp(v.metrics[0].name, "call ", 5),
+	   "cpu: B's dumps lack the times: no CPU row, a note says so, the wall time leads");
+	if (!rc)
+		compare_verdict_release(&v);
+	rc = compare_judge(db, grp_wa, 6, grp_wb, 6, &o, &v, &err);
+	has_note = 0;
+	for (size_t i = 0; !rc && i < v.n_notes; i++)
+		has_note |= strstr(v.notes[i], "CPU time is known") != NULL;
+	ok(rc == 0 && has_note, "cpu: no dump with the times at all: the note still says the CPU time is unknown");
+	if (!rc)
+		compare_verdict_release(&v);
+	store_close(db);
+}
+
 static void test_command(void)
 {
 	char a[32], b[32], c[32], o[32];
@@ -451,6 +516,7 @@ int main(void)
 	make_store();
 	test_planted_slowdown();
 	test_busy();
+	test_cpu();
 	test_command();
 	if (getenv("T_COMPARE_KEEP")) {
 		diag("kept %s", dir);
