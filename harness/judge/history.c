@@ -26,7 +26,12 @@ static int run_value(struct store *db, long long run, const char *metric, double
 	*value = NAN;
 	if (compare_load_run(db, run, NULL, 0, &s, err))
 		return -1;
-	long i = compare_find_series(&s, metric);
+	/* no metric: the series the first run named (one series across runs), else the
+	 * call's wall time, else the first latency (the CPU time only when asked for:
+	 * older runs lack it) */
+	long i = compare_find_series(&s, metric ? metric : *name);
+	if (!metric && !*name && compare_find_series(&s, "target") >= 0)
+		i = compare_find_series(&s, "target");
 	if (i >= 0 && s.series[i].n) {
 		*value = stats_median(s.series[i].x, s.series[i].n);
 		if (!*name)

@@ -76,6 +76,28 @@ assert cpu["verdict"] == "slower" and cpu["n_a"] == 8 and cpu["n_b"] == 8, cpu
 ' "$T/compare.json"; json_ok=$?
 okay $([ $rc = 1 ] && [ $json_ok = 0 ]; echo $?) "compare --ab prints it again: JSON, per-run samples 8 vs 8, CPU time first and slower, exit 1 (exit $rc, JSON checks $json_ok)"
 
+# the run-to-run noise under this load, per side: robust sd (1.4826 x MAD) of log of each
+# run's median of the call's wall, busy and CPU time (diagnostics; reports/README.md)
+/usr/bin/python3 - "$GREENBENCH_DB" "$ab" <<'PY' | sed 's/^/# /'
+import math, sqlite3, statistics as st, sys
+db = sqlite3.connect(sys.argv[1])
+def rsd(xs):
+    ls = [math.log(x) for x in xs if x > 0]
+    m = st.median(ls)
+    return 1.4826 * st.median([abs(v - m) for v in ls])
+for side in "AB":
+    runs = [r for (r,) in db.execute("SELECT run_id FROM ab_blocks WHERE ab_id = ? AND side = ?", (sys.argv[2], side))]
+    med = {"wall": [], "busy": [], "cpu": []}
+    for run in runs:
+        pids = [p for (p,) in db.execute("SELECT id FROM profiles WHERE run_id = ?", (run,))]
+        q = lambda sql: [v for p in pids for (v,) in db.execute(sql, (p,)) if v]
+        med["wall"].append(st.median(q("SELECT max(ct_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id WHERE s.profile_id = ? AND f.name = 'select_destinations'")))
+        med["busy"].append(st.median(q("SELECT sum(tt_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id WHERE s.profile_id = ? AND NOT (f.file = '~' AND f.name = '<greenlet switch>')")))
+        med["cpu"].append(st.median(q("SELECT cpu_ns FROM profiles WHERE id = ?")))
+    print("noise %s (%d runs): " % (side, len(runs)) + ", ".join(
+        "%s median %.2f ms, robust sd of log %.1f%%" % (k, st.median(v) / 1e6, 100 * rsd(v)) for k, v in med.items()))
+PY
+
 okay $([ "$(sha256sum < "$manager")" = "$sum_before" ]; echo $?) "manager.py is byte-identical after the experiment"
 snapshot > "$T/after"
 cmp -s "$T/before" "$T/after"; okay $? "every config file is byte-identical and the same units run"
