@@ -30,17 +30,22 @@ static const struct cmd_doc doc = {
 		"--min-effect (default 5%) that the history before tonight did not show is a\n"
 		"regression: nightly names the functions that moved between the two levels (one\n"
 		"sample per run, Benjamini-Hochberg) and exits 1. The step needs 3 runs at the\n"
-		"new level to be called, and is reported once.\n\n"
+		"new level to be called, and is reported once. Without a step, tonight is\n"
+		"\"steady\" only when its 95% interval against the level (one run's noise and\n"
+		"the level's) lies inside +-min-effect; otherwise the night cannot be judged\n"
+		"(\"CANNOT JUDGE\", exit 5): one run on a noisy host cannot show a 5% change.\n\n"
 		"Two series are judged by default, each on its own: the profiled call's wall time\n"
 		"and its busy time (the wall time without the waits for I/O and other greenlets:\n"
 		"the service's own work, where added work is a larger share and shows first); a\n"
 		"step in either is a regression. Without a profile, the first latency.\n"
 		"--metric target|busy|post|active|deleted|NAME judges that one series only.",
-	.exit_status = "0  no new regression\n"
+	.exit_status = "0  no new regression: steady, a known step, a noisy point or too short\n"
 		       "1  a scenario stepped up (regression)\n"
 		       "2  bad usage or scenario\n"
 		       "3  a run could not be made (environment)\n"
-		       "4  interrupted; the host was restored\n",
+		       "4  interrupted; the host was restored\n"
+		       "5  a night cannot be judged: no step, but its interval is wider than\n"
+		       "   +-min-effect (and no scenario regressed)\n",
 	.examples = "greenbench nightly scenarios/select_destinations.yaml --junit nightly.xml\n"
 		    "greenbench nightly --judge last\n"
 		    "greenbench nightly --mark-baseline 42",
@@ -113,7 +118,7 @@ int cmd_nightly(int argc, char **argv)
 	struct history_judgement *js = gb_calloc(n_jobs * n_metrics, sizeof(*js));
 	const struct history_judgement **done = gb_calloc(n_jobs * n_metrics, sizeof(*done));
 	size_t n_done = 0;
-	int worst_err = 0, any_regression = 0;
+	int worst_err = 0, any_regression = 0, any_inconclusive = 0;
 	struct report_nightly_error *errs = gb_calloc(n_jobs, sizeof(*errs));
 	size_t n_errs = 0;
 	struct strbuf out = STRBUF_INIT;
@@ -183,6 +188,7 @@ int cmd_nightly(int argc, char **argv)
 			}
 			done[n_done++] = j;
 			any_regression |= j->is_regression;
+			any_inconclusive |= j->is_inconclusive;
 			sb_reset(&out);
 			if (json)
 				report_nightly_json(j, &out);
@@ -214,5 +220,6 @@ int cmd_nightly(int argc, char **argv)
 	opt_list_release(&ra.vars);
 	if (worst_err && worst_err != GB_EXIT_FAIL)
 		return worst_err;
-	return any_regression || worst_err ? GB_EXIT_FAIL : GB_EXIT_OK;
+	return any_regression || worst_err ? GB_EXIT_FAIL
+	       : any_inconclusive ? GB_EXIT_INCONCLUSIVE : GB_EXIT_OK;
 }
