@@ -1,11 +1,18 @@
 #!/bin/bash
 # e2e_ab.t - a before/after experiment on the real test cloud, as a user runs it:
 # `greenbench ab` of devstack/patches/nova26-select_destinations-slower.patch (extra
-# work per candidate host in select_destinations) against nova 26 as installed, 8 blocks
-# per side (the default) on 2 fake computes. Checks the mechanics (blocks interleaved ABBA, each a
-# stored run linked by its ab id, the patch on B only, the tree and configs back byte
-# for byte, no server left) and the verdict: the busy time of select_destinations is
-# flagged slower (exit 1) with the slowed function first where the time went.
+# work per candidate host in select_destinations) against nova 26 as installed, adaptive
+# (the default: looks from 4 blocks per side, every ABBA, up to 20) on 2 fake computes.
+# Checks the mechanics (blocks interleaved ABBA, each a stored run linked by its ab id,
+# the patch on B only, the tree and configs back byte for byte, no server left) and the
+# verdict: the busy time of select_destinations is flagged SLOWER (exit 1, never 0 or 5)
+# at a look, with the slowed function first where the time went. Then an A/A experiment
+# (devstack/patches/nova26-comment-only.patch) with one look at 4 blocks per side: there
+# the only allowed answer is INCONCLUSIVE, exit 5. Why exactly that: at 4 vs 4 the best
+# possible Mann-Whitney p (0.029) is above the look's level (0.05 over 2-3 headline
+# metrics), so SLOWER cannot be reached, and the interval at that level is unbounded, so
+# NO CHANGE (interval inside +-5%) cannot either; exit 0 there would be the old false
+# "no change" on an interval of +-20%.
 # Detection rates over many experiments: tests/bench/verdicts_cloud.sh (a benchmark).
 cd "$(dirname "$0")/../.." || exit 1
 GB=$PWD/bin/greenbench
@@ -28,8 +35,13 @@ rc=$?
 sed 's/^/# /' "$T/ab.out" | head -30
 okay $([ $rc = 1 ]; echo $?) "ab of the slower patch exits 1: B regressed (exit $rc)"
 [ $rc = 1 ] || sed 's/^/#   /' "$T/ab.err" | tail -20
-grep -q "^greenbench ab: 16 blocks (8 baseline, 8 patched), order ABBAABBAABBAABBA" "$T/ab.err"
-okay $? "ab says up front how many blocks it runs, and in which order"
+grep -q "^greenbench ab: adaptive, 4 to 20 blocks per side, order ABBAABBA" "$T/ab.err"
+okay $? "ab says up front how many blocks it may run, and in which order"
+grep -Eq "^greenbench ab: look [0-9]+ of 9, [0-9]+ vs [0-9]+ blocks, level .* -> slower, stop$" "$T/ab.err"
+okay $? "ab prints each look and stops at the look that calls it slower"
+grep "^greenbench ab: \(sequential design\|look\)" "$T/ab.err" | sed 's/^/# /'
+grep -Eq "^sequential: SLOWER after look [0-9]+ of 9 " "$T/ab.out"
+okay $? "the output says after which look the sequential design decided"
 grep -Eq "^VERDICT: SLOWER \(B regressed\) - (busy|call) SchedulerManager.select_destinations: slower" "$T/ab.out"
 okay $? "the verdict line names select_destinations (its busy or its wall time) as slower"
 grep -Eq "^busy SchedulerManager.select_destinations .* slower$" "$T/ab.out"
@@ -42,30 +54,47 @@ grep -Eq "^ +0 +2  fact +.*\(_gb_extra_work_per_host\)" "$T/ab.out"
 okay $? "its calls are a fact: 0 -> 2 per call (once per compute)"
 
 ab=$(q "select max(id) from ab_experiments")
-okay $([ "$(q "select block_order from ab_experiments where id=$ab")" = ABBAABBAABBAABBA ]; echo $?) "the experiment is stored with its block order"
-okay $([ "$(q "select count(*) from runs where ab_id=$ab and status='ok'")" = 16 ]; echo $?) "16 runs stored, linked by the ab id, all ok"
-okay $([ "$(q "select count(*) from runs r join ab_blocks b on b.run_id=r.id where b.ab_id=$ab and r.label='ab$ab-'||b.side")" = 16 ]; echo $?) "each run is labelled with its side (abID-A / abID-B)"
+okay $([ "$(q "select block_order from ab_experiments where id=$ab")" = ABBAABBAABBAABBAABBAABBAABBAABBAABBAABBA ]; echo $?) "the experiment is stored with its planned block order (20 pairs at most)"
+nruns=$(q "select count(*) from runs where ab_id=$ab and status='ok'")
+per=$((nruns / 2))
+okay $([ "$nruns" -ge 8 ] && [ "$nruns" -lt 40 ] && [ $((nruns % 4)) = 0 ]; echo $?) "$nruns runs stored (whole ABBAs, stopped before the budget), linked by the ab id, all ok"
+okay $([ "$(q "select count(*) from runs r join ab_blocks b on b.run_id=r.id where b.ab_id=$ab and r.label='ab$ab-'||b.side")" = "$nruns" ]; echo $?) "each run is labelled with its side (abID-A / abID-B)"
 pa=$(q "select count(*) from patches p join ab_blocks b on b.run_id=p.run_id where b.ab_id=$ab and b.side='A'")
 pb=$(q "select count(distinct p.run_id) from patches p join ab_blocks b on b.run_id=p.run_id where b.ab_id=$ab and b.side='B' and p.name like '%slower.patch'")
-okay $([ "$pa" = 0 ] && [ "$pb" = 8 ]; echo $?) "the patch is recorded on the 8 B runs and on no A run (A: $pa, B: $pb)"
+okay $([ "$pa" = 0 ] && [ "$pb" = "$per" ]; echo $?) "the patch is recorded on the $per B runs and on no A run (A: $pa, B: $pb)"
 na=$(q "select count(*) from profile_functions f join ab_blocks b on b.run_id=f.run_id where b.ab_id=$ab and b.side='A' and f.name='_gb_extra_work_per_host'")
 nb=$(q "select count(distinct f.run_id) from profile_functions f join ab_blocks b on b.run_id=f.run_id where b.ab_id=$ab and b.side='B' and f.name='_gb_extra_work_per_host'")
-okay $([ "$na" = 0 ] && [ "$nb" = 8 ]; echo $?) "the patched code ran in every B block and in no A block (A: $na, B: $nb)"
+okay $([ "$na" = 0 ] && [ "$nb" = "$per" ]; echo $?) "the patched code ran in every B block and in no A block (A: $na, B: $nb)"
 "$GB" compare --ab "$ab" --json > "$T/compare.json"; rc=$?
 /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 busy = [m for m in d["metrics"] if m["metric"].startswith("busy ")][0]
 assert d["regression"] and d["mode"] == "per-run", d["mode"]
-assert busy["verdict"] == "slower" and busy["n_a"] == 8 and busy["n_b"] == 8, busy
-' "$T/compare.json"; json_ok=$?
-okay $([ $rc = 1 ] && [ $json_ok = 0 ]; echo $?) "compare --ab prints it again: JSON, per-run samples 8 vs 8, busy time slower, exit 1 (exit $rc, JSON checks $json_ok)"
+per = int(sys.argv[2])
+assert busy["verdict"] == "slower" and busy["n_a"] == per and busy["n_b"] == per, busy
+assert d["inconclusive"] is False and d["verdict"] == "slower", d["verdict"]
+' "$T/compare.json" "$per"; json_ok=$?
+okay $([ $rc = 1 ] && [ $json_ok = 0 ]; echo $?) "compare --ab prints it again: JSON, per-run samples $per vs $per, busy time slower, exit 1 (exit $rc, JSON checks $json_ok)"
 
 okay $([ "$(sha256sum < "$manager")" = "$sum_before" ]; echo $?) "manager.py is byte-identical after the experiment"
 snapshot > "$T/after"
 cmp -s "$T/before" "$T/after"; okay $? "every config file is byte-identical and the same units run"
 [ $? = 0 ] || diff "$T/before" "$T/after" | sed 's/^/#   /'
 okay $([ "$(servers_left)" = 0 ]; echo $?) "no server is left"
+
+# ---- A/A: a comment-only patch, one look at 4 blocks per side: INCONCLUSIVE, exit 5
+"$GB" ab scenarios/ab_select_destinations.yaml --patch devstack/patches/nova26-comment-only.patch \
+	--min-blocks 4 --max-blocks 4 --tree "$tree" --os-cloud greenbench-test --units "$STATE/units.yaml" \
+	--state-dir "$T/state" > "$T/aa.out" 2> "$T/aa.err"
+rc=$?
+grep "^\(VERDICT\|sequential\|inconclusive\)" "$T/aa.out" | sed 's/^/# /'
+okay $([ $rc = 5 ]; echo $?) "A/A at 4 vs 4 blocks exits 5, inconclusive: neither slower nor shown inside +-5% (exit $rc)"
+[ $rc = 5 ] || sed 's/^/#   /' "$T/aa.err" | tail -10
+grep -q "^VERDICT: INCONCLUSIVE" "$T/aa.out" && grep -q "^inconclusive: --max-blocks reached; " "$T/aa.out"
+okay $? "A/A: the verdict reads INCONCLUSIVE, with how many more blocks per side would settle it"
+okay $([ "$(sha256sum < "$manager")" = "$sum_before" ]; echo $?) "manager.py is byte-identical after the A/A experiment"
+okay $([ "$(servers_left)" = 0 ]; echo $?) "no server is left after the A/A experiment"
 
 echo "1..$n"
 [ $fail = 0 ]
