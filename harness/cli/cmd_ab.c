@@ -202,9 +202,12 @@ static int ab_look(void *arg, size_t n_a_blocks, size_t n_b_blocks)
 	fprintf(stderr, "greenbench ab: look %ld of %zu, %zu vs %zu blocks, level %.2g per metric:", k + 1,
 		c->d.n_looks, n_a, n_b, c->d.nominal[k]);
 	size_t shown = 0;
+	int any_target = 0;
+	for (size_t i = 0; i < v.n_metrics; i++)
+		any_target |= v.metrics[i].is_target;
 	for (size_t i = 0; i < v.n_metrics; i++) {
 		const struct compare_row *r = &v.metrics[i];
-		if (!(r->is_target || (!shown && i == v.n_metrics - 1)))
+		if (any_target ? !r->is_target : i > 0)
 			continue;
 		char e[24], lo[24], hi[24];
 		pct_of(r->v.rel_change, e, sizeof(e));

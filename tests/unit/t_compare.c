@@ -453,6 +453,24 @@ static void test_command(void)
 				   "r=E.parse(sys.argv[1]).getroot(); assert r.get('failures')=='0'\n",
 				   &out_s) == 0,
 	   "compare --junit of null runs: no failure");
+
+	/* inconclusive in the machine outputs: null groups of 6 vs 6 under 10% noise */
+	rc = run(cmd_compare, "compare", la, ln, "--tap", NULL);
+	ok(rc == 5 && has(&out_s, "# verdict: inconclusive") &&
+		   python_check("import sys,re\n"
+				"t=[l for l in open(sys.argv[1]).read().splitlines() if re.match(r'(not )?ok \\d', l)]\n"
+				"assert t[0].startswith('ok 1 - call ') and t[0].endswith('# SKIP inconclusive'), t[0]\n",
+				&out_s) == 0 && prove_file(&out_s) == 0,
+	   "compare --tap, inconclusive: exit 5, '# verdict: inconclusive', the call's test is "
+	   "'ok ... # SKIP inconclusive' (neither pass nor failure), prove accepts it");
+	rc = run(cmd_compare, "compare", la, ln, "--junit", NULL);
+	ok(rc == 5 && python_check("import sys,xml.etree.ElementTree as E\n"
+				   "r=E.parse(sys.argv[1]).getroot()\n"
+				   "assert r.get('failures')=='0' and int(r.get('skipped'))>=1, r.attrib\n"
+				   "c=r.findall('testcase')[0]; s=c.find('skipped')\n"
+				   "assert s is not None and s.get('message').startswith('inconclusive:'), c\n",
+				   &out_s) == 0,
+	   "compare --junit, inconclusive: exit 5, the call's testcase is <skipped> with the reason");
 }
 
 int main(void)
