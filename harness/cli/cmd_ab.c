@@ -21,10 +21,10 @@
 static const struct cmd_doc doc = {
 	.name = "ab",
 	.summary = "before/after a patch, interleaved blocks, one verdict",
-	.synopsis = "greenbench ab SCENARIO --patch FILE [--patch FILE...] [--max-blocks N]\n"
-		    "             [--max-time DURATION] [--min-blocks N] [--spending pocock|obf]\n"
-		    "             [--repeat N] [--random] [--seed S] [--tree DIR] [--min-effect PCT]\n"
-		    "             [--json] [run options]",
+	.synopsis = "greenbench ab SCENARIO {--patch FILE [--patch FILE...] | --b-scenario FILE}\n"
+		    "             [--max-blocks N] [--max-time DURATION] [--min-blocks N]\n"
+		    "             [--spending pocock|obf] [--repeat N] [--random] [--seed S]\n"
+		    "             [--tree DIR] [--min-effect PCT] [--json] [run options]",
 	.description =
 		"Runs SCENARIO as a baseline (A) and with the patches applied (B), in the same\n"
 		"session, interleaved by blocks: A B B A A B B A ... (or, with --random, each\n"
@@ -44,6 +44,10 @@ static const struct cmd_doc doc = {
 		"each look tests at a stricter level than 5%, so that over all looks the chance\n"
 		"of a false alarm on an A/A experiment stays <= 5% (harness/judge/VERDICTS.md).\n"
 		"--repeat N instead runs exactly N blocks per side and judges once.\n\n"
+		"--b-scenario FILE: the B blocks run that scenario instead of SCENARIO (with the\n"
+		"patches too, if any): before/after a change of workload or configuration. The\n"
+		"experiment records it; the compare notes the two names ('compare --ab ID'\n"
+		"needs --force for such an experiment).\n\n"
 		"Both sides are stored as runs of one experiment (ab id, labels abID-A and\n"
 		"abID-B; the planned order is recorded, the blocks that ran are its blocks);\n"
 		"the compare uses one sample per run (its median). 'greenbench compare --ab ID'\n"
@@ -61,6 +65,7 @@ static const struct cmd_doc doc = {
 
 struct block_ctx {
 	const struct scenario *sc;
+	const struct scenario *sc_b; /* --b-scenario: what B runs instead of sc, else NULL */
 	struct runner_opts base;
 	const char *const *patches;
 	size_t n_patches;
@@ -83,7 +88,7 @@ static int run_block(void *arg, char side, size_t block, long long ab_id, long l
 	}
 	struct runner_result res;
 	memset(&res, 0, sizeof(res));
-	int rc = runner_run(c->sc, &o, &res, err);
+	int rc = runner_run(side == 'B' && c->sc_b ? c->sc_b : c->sc, &o, &res, err);
 	*run_id = rc ? 0 : res.run_id;
 	if (!rc)
 		fprintf(stderr, "greenbench ab: block %zu (%c): run %lld, %s, %.0f s\n", block + 1, side,
@@ -250,10 +255,12 @@ int cmd_ab(int argc, char **argv)
 	memset(&ra, 0, sizeof(ra));
 	struct opt_list patches = { NULL, 0 };
 	const char *tree = NULL, *min_effect_s = NULL, *max_time_s = NULL, *spending_s = NULL;
+	const char *b_scenario = NULL;
 	long repeat = -1, seed = -1, max_blocks = 20, min_blocks = 4;
 	int randomize = 0, json = 0, rc = GB_EXIT_OK;
 	const struct opt opts[] = {
 		{ OPT_LIST, 'p', "patch", &patches, "FILE", "a patch for the B side (repeatable)" },
+		{ OPT_STRING, 0, "b-scenario", &b_scenario, "FILE", "the B side runs this scenario instead" },
 		{ OPT_INT, 0, "max-blocks", &max_blocks, "N", "at most N blocks per side (default 20)" },
 		{ OPT_STRING, 0, "max-time", &max_time_s, "DURATION", "stop at the last look that fits (e.g. 45m)" },
 		{ OPT_INT, 0, "min-blocks", &min_blocks, "N", "the first look, blocks per side (default 4)" },
@@ -279,7 +286,7 @@ int cmd_ab(int argc, char **argv)
 	enum seq_spending spending = SEQ_POCOCK;
 	int has_repeat = repeat != -1;
 	const char *bad = !path ? "expected one SCENARIO file"
-			: !patches.n_items ? "give the patched side with --patch FILE"
+			: !patches.n_items && !b_scenario ? "give the B side with --patch FILE or --b-scenario FILE"
 			: has_repeat && (repeat < 1 || repeat > 100) ? "--repeat must be 1..100"
 			: max_blocks < 4 || max_blocks > 100 ? "--max-blocks must be 4..100"
 			: min_blocks < 4 || min_blocks > max_blocks ? "--min-blocks must be 4..--max-blocks"
@@ -303,16 +310,28 @@ int cmd_ab(int argc, char **argv)
 			rc = GB_EXIT_USAGE;
 			goto out_lists;
 		}
-	struct scenario *sc = NULL;
+	struct scenario *sc = NULL, *sc_b = NULL;
 	if (scenario_load(path, &sc, &err)) {
 		rc = cmd_fail("ab", &err);
 		goto out_lists;
+	}
+	if (b_scenario && scenario_load(b_scenario, &sc_b, &err)) {
+		rc = cmd_fail("ab", &err);
+		scenario_free(sc);
+		goto out_lists;
+	}
+	if (sc_b) {
+		/* two scenarios are the question asked: compare them anyway, and say so */
+		co.force = 1;
+		fprintf(stderr, "greenbench ab: B runs scenario %s (%s) instead of %s\n", sc_b->name, b_scenario,
+			sc->name);
 	}
 	struct store *db = NULL;
 	err.exit_code = GB_EXIT_ENV;
 	if (store_open_default(ra.db, 1, &db, &err)) {
 		rc = cmd_fail("ab", &err);
 		scenario_free(sc);
+		scenario_free(sc_b);
 		goto out_lists;
 	}
 	uint64_t s = seed >= 0 ? (uint64_t)seed : (uint64_t)time(NULL) % 1000000;
@@ -339,11 +358,26 @@ int cmd_ab(int argc, char **argv)
 		fprintf(stderr, "greenbench ab: random order, seed %llu (--random --seed %llu repeats it)\n",
 			(unsigned long long)s, (unsigned long long)s);
 	long long ab_id = 0;
-	struct block_ctx ctx = { sc, { 0 }, patches.items, patches.n_items, tree };
+	struct block_ctx ctx = { sc, sc_b, { 0 }, patches.items, patches.n_items, tree };
+	/* the experiment's record: the patches, and the B scenario as "b-scenario:PATH" */
+	const char **plist = gb_calloc(patches.n_items + 1, sizeof(*plist));
+	size_t n_plist = 0;
+	for (size_t i = 0; i < patches.n_items; i++)
+		plist[n_plist++] = patches.items[i];
+	char *b_label = NULL;
+	if (b_scenario) {
+		struct strbuf bl = STRBUF_INIT;
+		sb_addf(&bl, "b-scenario:%s", b_scenario);
+		b_label = sb_detach(&bl);
+		plist[n_plist++] = b_label;
+	}
 	cmd_verdict_runner_opts(&ra, "ab", &ctx.base);
 	struct ab_outcome outcome;
 	int stopped = 0;
-	if (ab_begin(db, sc->name, order, randomize, s, patches.items, patches.n_items, &ab_id, &err)) {
+	int began = ab_begin(db, sc->name, order, randomize, s, plist, n_plist, &ab_id, &err);
+	free(plist);
+	free(b_label);
+	if (began) {
 		rc = cmd_fail("ab", &err);
 		goto out_all;
 	}
@@ -420,6 +454,7 @@ out_all:
 	free(order);
 	store_close(db);
 	scenario_free(sc);
+	scenario_free(sc_b);
 out_lists:
 	opt_list_release(&patches);
 	opt_list_release(&ra.vars);

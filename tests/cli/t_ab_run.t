@@ -229,6 +229,24 @@ grep -Eq "^sequential: (NO CHANGE|INCONCLUSIVE) after look 1 of 1 \(4 vs 4 block
 okay $? "adaptive ab says after which look it stopped"
 okay $([ "$(sql "SELECT count(*) FROM runs WHERE ab_id = 3 AND status = 'ok'")" = 8 ]; echo $?) "adaptive ab: 8 blocks ran"
 host_is_restored "adaptive ab"; okay $? "adaptive ab: the host is as it was"
+# ---- --b-scenario: the B side runs another scenario (here: the same workload, another name)
+sed 's/^name: glue_fake$/name: glue_fake_b/' "$T"/scenario.yaml > "$T"/scenario_b.yaml
+start_host_units
+"$GB" ab "$T"/scenario.yaml --b-scenario "$T"/scenario_b.yaml --min-blocks 4 --max-blocks 4 \
+	--state-dir "$T"/state > "$T"/bsc.out 2> "$T"/bsc.err; rc=$?
+okay $([ $rc = 0 ] || [ $rc = 5 ]; echo $?) "ab --b-scenario: the same workload under another name: exit 0 or 5, never 1 (got $rc)"
+[ $rc = 0 ] || [ $rc = 5 ] || sed 's/^/#   /' "$T"/bsc.err | tail -8
+okay $([ "$(sql "SELECT group_concat(DISTINCT scenario) FROM runs WHERE ab_id = 4 AND label = 'ab4-A'")" = glue_fake ] &&
+	[ "$(sql "SELECT group_concat(DISTINCT scenario) FROM runs WHERE ab_id = 4 AND label = 'ab4-B'")" = glue_fake_b ] &&
+	[ "$(sql "SELECT count(*) FROM runs WHERE ab_id = 4 AND status = 'ok'")" = 8 ]; echo $?) \
+	"ab --b-scenario: the 4 A runs are the scenario, the 4 B runs the other one, labelled by side"
+okay $(sql "SELECT patches FROM ab_experiments WHERE id = 4" | grep -q "^b-scenario:$T/scenario_b.yaml$"; echo $?) \
+	"ab --b-scenario: the experiment records the B scenario"
+grep -q "note: compared anyway (--force): .*glue_fake_b" "$T"/bsc.out && grep -q "^greenbench ab: B runs scenario glue_fake_b" "$T"/bsc.err
+okay $? "ab --b-scenario: says so up front, and the compare notes the two scenarios"
+host_is_restored "ab --b-scenario"; okay $? "ab --b-scenario: the host is as it was"
+"$GB" ab "$T"/scenario.yaml --max-blocks 4 > /dev/null 2> "$T"/err; rc=$?
+okay $([ $rc = 2 ] && grep -q -- "give the B side with --patch FILE or --b-scenario FILE" "$T"/err; echo $?) "ab without a B side is exit 2"
 "$GB" ab "$T"/scenario.yaml --patch "$T"/fix.diff --max-blocks 3 > /dev/null 2> "$T"/err; rc=$?
 okay $([ $rc = 2 ] && grep -q -- "--max-blocks must be 4..100" "$T"/err; echo $?) "ab --max-blocks 3 is exit 2"
 "$GB" ab "$T"/scenario.yaml --patch "$T"/fix.diff --max-time soon > /dev/null 2> "$T"/err; rc=$?
