@@ -173,6 +173,11 @@ struct compare_verdict {
 	size_t n_counts_changed;      /* in all */
 	int is_regression;            /* the profiled call or a latency is SLOWER */
 	int is_improvement;           /* something FASTER and nothing SLOWER */
+	int is_inconclusive;          /* nothing SLOWER or FASTER, and a headline metric (the
+				       * profiled call's rows, else the first latency) is not
+				       * inside +-min_effect: "not enough evidence", exit 5 */
+	size_t n_more;                /* then: about how many more runs per side would likely
+				       * settle it (the largest of the headline rows'), 0 unknown */
 };
 
 /*

@@ -277,6 +277,29 @@ static int judge_metrics(struct compare_verdict *v, struct compare_run_samples *
 	return rc;
 }
 
+/* The three answers on the headline metrics (the profiled call's rows, else the first
+ * metric): SLOWER / FASTER are set already; NO CHANGE needs every headline row inside
+ * the margin; anything else (a row inconclusive or with too little data) is
+ * inconclusive, never a quiet "no change". */
+static void headline_answer(struct compare_verdict *v)
+{
+	if (v->is_regression || v->is_improvement || !v->n_metrics)
+		return;
+	int any_target = 0;
+	for (size_t i = 0; i < v->n_metrics; i++)
+		any_target |= v->metrics[i].is_target;
+	for (size_t i = 0; i < v->n_metrics; i++) {
+		const struct compare_row *r = &v->metrics[i];
+		if (any_target ? !r->is_target : i > 0)
+			continue;
+		if (r->v.kind == VERDICT_SLOWER || r->v.kind == VERDICT_FASTER || r->v.kind == VERDICT_NO_CHANGE)
+			continue;
+		v->is_inconclusive = 1;
+		if (r->v.n_more > v->n_more)
+			v->n_more = r->v.n_more;
+	}
+}
+
 struct caller_pick {
 	size_t fn;
 	double ct;
@@ -402,6 +425,8 @@ int compare_judge(struct store *db, const long long *a, size_t n_a, const long l
 		rc = add_callers(db, out, o, err);
 	if (!rc && out->is_regression)
 		out->is_improvement = 0;
+	if (!rc)
+		headline_answer(out);
 	for (size_t i = 0; i < n_a; i++) {
 		facts_free(&fa[i]);
 		compare_run_samples_release(&sa[i]);

@@ -197,6 +197,51 @@ static int history_id_row(void *arg, const struct store_row *r)
 	return 0;
 }
 
+/* No step: is tonight's value shown to be within +-min_effect of its level? The 95%
+ * interval of log(tonight) - mean log(level) is +- t sd sqrt(1 + 1/n) (one run's noise
+ * plus the level's, sd robust: 1.4826 MAD of the level's logs); steady needs it inside
+ * the margin, else the night cannot be judged. */
+static void steady_or_not(struct history_judgement *j, double min_effect)
+{
+	size_t n = j->n_history, start = j->cp.cp <= n ? j->cp.cp : 0;
+	if (n - start < 3)
+		start = 0;
+	size_t m = n - start;
+	j->ci_low = j->ci_high = NAN;
+	if (m < 2 || !(j->value > 0))
+		return;
+	double *l = gb_malloc(m * sizeof(*l));
+	for (size_t i = 0; i < m; i++) {
+		if (!(j->history[start + i] > 0)) {
+			free(l);
+			return;
+		}
+		l[i] = log(j->history[start + i]);
+	}
+	double mu = stats_mean(l, m), sd = 1.4826 * stats_mad(l, m);
+	if (!(sd > 0))
+		sd = stats_sd(l, m);
+	free(l);
+	double z = 1.959964, nu = (double)m - 1;
+	double t = z + (z * z * z + z) / (4 * nu); /* Student's t, first Cornish-Fisher term */
+	double d = log(j->value) - mu, half = t * sd * sqrt(1 + 1.0 / (double)m);
+	j->ci_low = expm1(d - half);
+	j->ci_high = expm1(d + half);
+	if (j->ci_low > -min_effect && j->ci_high < min_effect) {
+		snprintf(j->cp.reason, sizeof(j->cp.reason),
+			 "steady: %+.1f%% against the level of %zu runs (95%% interval %+.1f%% .. %+.1f%%, "
+			 "inside +-%g%%)", 100 * expm1(d), m, 100 * j->ci_low, 100 * j->ci_high,
+			 100 * min_effect);
+		return;
+	}
+	j->is_inconclusive = 1;
+	snprintf(j->cp.reason, sizeof(j->cp.reason),
+		 "cannot judge: %+.1f%% against the level of %zu runs, but with %.1f%% run-to-run "
+		 "noise its 95%% interval %+.1f%% .. %+.1f%% reaches beyond +-%g%%; a step is called "
+		 "after 3 runs at a new level", 100 * expm1(d), m, 100 * sd, 100 * j->ci_low,
+		 100 * j->ci_high, 100 * min_effect);
+}
+
 int history_judge(struct store *db, const char *scenario, long long new_run,
 		  const struct history_opts *opts, struct history_judgement *out, struct gb_err *err)
 {
@@ -284,6 +329,9 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 		return -1;
 	}
 	out->is_regression = out->cp.kind == CP_REGRESSION && out->cp.is_new;
+	out->ci_low = out->ci_high = NAN;
+	if (out->cp.kind == CP_STEADY)
+		steady_or_not(out, o->min_effect);
 	if (out->cp.kind == CP_REGRESSION || out->cp.kind == CP_IMPROVEMENT) {
 		/* name the functions: old level's runs vs the new level's (one sample per run) */
 		size_t cp = out->cp.cp, len = out->n_history + 1;

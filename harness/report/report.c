@@ -107,7 +107,8 @@ static void run_list(const long long *ids, size_t n, struct strbuf *out)
 
 const char *report_compare_word(const struct compare_verdict *v)
 {
-	return v->is_regression ? "slower" : v->is_improvement ? "faster" : "no significant change";
+	return v->is_regression ? "slower" : v->is_improvement ? "faster"
+	       : v->is_inconclusive ? "inconclusive" : "no change";
 }
 
 static const char *headline_metric(const struct compare_verdict *v)
@@ -117,6 +118,12 @@ static const char *headline_metric(const struct compare_verdict *v)
 			return v->metrics[i].name;
 	for (size_t i = 0; i < v->n_metrics; i++)
 		if (v->metrics[i].v.kind == VERDICT_FASTER)
+			return v->metrics[i].name;
+	/* inconclusive: the headline row that is not settled */
+	for (size_t i = 0; v->is_inconclusive && i < v->n_metrics; i++)
+		if ((v->metrics[i].is_target || i == 0) &&
+		    (v->metrics[i].v.kind == VERDICT_INCONCLUSIVE ||
+		     v->metrics[i].v.kind == VERDICT_INSUFFICIENT_DATA))
 			return v->metrics[i].name;
 	return v->n_metrics ? v->metrics[0].name : NULL;
 }
@@ -177,9 +184,13 @@ void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 	const char *hm = headline_metric(v);
 	int thin = !v->is_regression && !v->is_improvement && v->n_metrics &&
 		   v->metrics[0].v.kind == VERDICT_INSUFFICIENT_DATA;
+	char within[64];
+	snprintf(within, sizeof(within), "NO CHANGE (within +-%g%%)", 100 * v->min_effect);
 	sb_addf(out, "VERDICT: %s", v->is_regression ? "SLOWER (B regressed)"
 				  : v->is_improvement ? "FASTER"
-				  : thin ? "not enough data for a verdict" : "no significant change");
+				  : thin ? "INCONCLUSIVE (not enough data for a verdict)"
+				  : v->is_inconclusive ? "INCONCLUSIVE (not enough evidence either way)"
+				  : within);
 	for (size_t i = 0; i < v->n_metrics; i++)
 		if (hm && !strcmp(v->metrics[i].name, hm)) {
 			sb_addf(out, " - %s: %s\n", hm, v->metrics[i].v.reason);
@@ -266,6 +277,8 @@ static json_t *row_json(const struct compare_row *r, int is_func)
 	json_object_set_new(o, "is_fact", json_boolean(r->v.is_count_fact));
 	json_object_set_new(o, "verdict", json_string(verdict_kind_name(r->v.kind)));
 	json_object_set_new(o, "reason", json_string(r->v.reason));
+	json_object_set_new(o, "more_per_side", r->v.kind == VERDICT_INCONCLUSIVE && r->v.n_more
+							 ? json_integer((json_int_t)r->v.n_more) : json_null());
 	if (is_func) {
 		json_t *c = json_array();
 		for (size_t i = 0; i < r->n_callers; i++)
@@ -292,6 +305,11 @@ static json_t *compare_json(const struct compare_verdict *v)
 	json_object_set_new(o, "scenario", json_string(v->scenario_b ? v->scenario_b : ""));
 	json_object_set_new(o, "verdict", json_string(report_compare_word(v)));
 	json_object_set_new(o, "regression", json_boolean(v->is_regression));
+	json_object_set_new(o, "inconclusive", json_boolean(v->is_inconclusive && !v->is_regression));
+	json_object_set_new(o, "min_effect", jnum(v->min_effect));
+	json_object_set_new(o, "alpha", jnum(v->alpha));
+	json_object_set_new(o, "more_per_side", v->is_inconclusive && v->n_more
+							 ? json_integer((json_int_t)v->n_more) : json_null());
 	json_object_set_new(o, "refused", v->refused[0] ? json_string(v->refused) : json_null());
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->n_notes; i++)
@@ -336,6 +354,7 @@ static void tap_text(const char *s, struct strbuf *out)
 void report_compare_tap(const struct compare_verdict *v, struct strbuf *out)
 {
 	sb_addf(out, "TAP version 13\n1..%zu\n", v->n_metrics);
+	sb_addf(out, "# verdict: %s\n", report_compare_word(v));
 	for (size_t i = 0; i < v->n_notes; i++) {
 		sb_addstr(out, "# note: ");
 		tap_text(v->notes[i], out);
@@ -347,6 +366,9 @@ void report_compare_tap(const struct compare_verdict *v, struct strbuf *out)
 		tap_text(r->name, out);
 		sb_addstr(out, ": ");
 		tap_text(r->v.reason, out);
+		/* neither a pass nor a failure: TAP's SKIP directive, with the word */
+		if (r->v.kind == VERDICT_INCONCLUSIVE || r->v.kind == VERDICT_INSUFFICIENT_DATA)
+			sb_addf(out, " # SKIP %s", verdict_kind_name(r->v.kind));
 		sb_addch(out, '\n');
 	}
 	for (size_t i = 0; i < v->n_funcs; i++) {
@@ -365,8 +387,10 @@ void report_compare_tap(const struct compare_verdict *v, struct strbuf *out)
 	}
 }
 
+/* A testcase: failure set: <failure>; else skipped set: <skipped> (inconclusive, cannot
+ * judge: neither passed nor failed); else a pass, detail as its output. */
 static void junit_case(const char *classname, const char *name, const char *failure,
-		       const char *detail, struct strbuf *out)
+			    const char *skipped, const char *detail, struct strbuf *out)
 {
 	sb_addstr(out, "  <testcase classname=\"");
 	report_xml_escape(classname, out);
@@ -379,6 +403,15 @@ static void junit_case(const char *classname, const char *name, const char *fail
 		sb_addstr(out, "\">");
 		report_xml_escape(detail ? detail : failure, out);
 		sb_addstr(out, "</failure>\n");
+	} else if (skipped) {
+		sb_addstr(out, "    <skipped message=\"");
+		report_xml_escape(skipped, out);
+		sb_addstr(out, "\"/>\n");
+		if (detail) {
+			sb_addstr(out, "    <system-out>");
+			report_xml_escape(detail, out);
+			sb_addstr(out, "</system-out>\n");
+		}
 	} else if (detail) {
 		sb_addstr(out, "    <system-out>");
 		report_xml_escape(detail, out);
@@ -400,12 +433,16 @@ static void funcs_detail(const struct compare_verdict *v, struct strbuf *d)
 
 void report_compare_junit(const struct compare_verdict *v, const char *suite, struct strbuf *out)
 {
-	size_t fails = 0;
-	for (size_t i = 0; i < v->n_metrics; i++)
+	size_t fails = 0, skips = 0;
+	for (size_t i = 0; i < v->n_metrics; i++) {
 		fails += v->metrics[i].v.kind == VERDICT_SLOWER;
+		skips += v->metrics[i].v.kind == VERDICT_INCONCLUSIVE ||
+			 v->metrics[i].v.kind == VERDICT_INSUFFICIENT_DATA;
+	}
 	sb_addstr(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"");
 	report_xml_escape(suite ? suite : "greenbench compare", out);
-	sb_addf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", v->n_metrics, fails);
+	sb_addf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", v->n_metrics,
+		fails, skips);
 	struct strbuf d = STRBUF_INIT;
 	for (size_t i = 0; i < v->n_metrics; i++) {
 		const struct compare_row *r = &v->metrics[i];
@@ -413,12 +450,15 @@ void report_compare_junit(const struct compare_verdict *v, const char *suite, st
 		sb_addstr(&d, r->v.reason);
 		if (r->v.kind == VERDICT_SLOWER)
 			funcs_detail(v, &d);
+		int is_open = r->v.kind == VERDICT_INCONCLUSIVE || r->v.kind == VERDICT_INSUFFICIENT_DATA;
 		junit_case(v->scenario_b ? v->scenario_b : "greenbench", r->name,
-			   r->v.kind == VERDICT_SLOWER ? r->v.reason : NULL, sb_str(&d), out);
+				r->v.kind == VERDICT_SLOWER ? r->v.reason : NULL, is_open ? r->v.reason : NULL,
+				sb_str(&d), out);
 	}
 	sb_reset(&d);
+	sb_addf(&d, "verdict: %s", report_compare_word(v));
 	for (size_t i = 0; i < v->n_notes; i++)
-		sb_addf(&d, "%snote: %s", i ? "\n" : "", v->notes[i]);
+		sb_addf(&d, "\nnote: %s", v->notes[i]);
 	funcs_detail(v, &d);
 	sb_addstr(out, "  <system-out>");
 	report_xml_escape(sb_str(&d), out);
@@ -441,7 +481,8 @@ static long long step_run(const struct history_judgement *j)
 void report_nightly_text(const struct history_judgement *j, struct strbuf *out)
 {
 	char b1[32];
-	const char *word = j->is_regression ? "REGRESSION" : changepoint_kind_name(j->cp.kind);
+	const char *word = j->is_regression ? "REGRESSION"
+			   : j->is_inconclusive ? "CANNOT JUDGE" : changepoint_kind_name(j->cp.kind);
 	sb_addf(out, "nightly %s: run %lld, %s = %s against %zu earlier run%s%s: %s\n", j->scenario,
 		j->run_id, j->metric ? j->metric : "?", secs(j->value, b1, sizeof(b1)), j->n_history,
 		j->n_history == 1 ? "" : "s", j->baseline_id ? " (from the baseline)" : "", word);
@@ -488,8 +529,12 @@ static json_t *nightly_json(const struct history_judgement *j)
 	json_object_set_new(o, "run", json_integer(j->run_id));
 	json_object_set_new(o, "metric", json_string(j->metric ? j->metric : ""));
 	json_object_set_new(o, "value", jnum(j->value));
-	json_object_set_new(o, "judgement", json_string(changepoint_kind_name(j->cp.kind)));
+	json_object_set_new(o, "judgement", json_string(j->is_inconclusive ? "cannot judge"
+									: changepoint_kind_name(j->cp.kind)));
 	json_object_set_new(o, "regression", json_boolean(j->is_regression));
+	json_object_set_new(o, "inconclusive", json_boolean(j->is_inconclusive));
+	json_object_set_new(o, "ci_low", jnum(j->ci_low));
+	json_object_set_new(o, "ci_high", jnum(j->ci_high));
 	json_object_set_new(o, "is_new", json_boolean(j->cp.is_new));
 	json_object_set_new(o, "change", jnum(j->cp.rel_change));
 	json_object_set_new(o, "reason", json_string(j->cp.reason));
@@ -520,11 +565,14 @@ void report_nightly_json(const struct history_judgement *j, struct strbuf *out)
 void report_nightly_junit(const struct history_judgement *const *j, size_t n,
 			  const struct report_nightly_error *errors, size_t n_errors, struct strbuf *out)
 {
-	size_t fails = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t fails = 0, skips = 0;
+	for (size_t i = 0; i < n; i++) {
 		fails += j[i]->is_regression;
+		skips += !j[i]->is_regression && j[i]->is_inconclusive;
+	}
 	sb_addf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"greenbench nightly\" "
-		     "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n + n_errors, fails, n_errors);
+		     "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n", n + n_errors, fails,
+		n_errors, skips);
 	for (size_t i = 0; i < n_errors; i++) {
 		sb_addstr(out, "  <testcase classname=\"greenbench.nightly\" name=\"");
 		report_xml_escape(errors[i].scenario, out);
@@ -544,7 +592,8 @@ void report_nightly_junit(const struct history_judgement *const *j, size_t n,
 		else if (j[i]->metric && !strncmp(j[i]->metric, COMPARE_CPU_PREFIX " ", strlen(COMPARE_CPU_PREFIX) + 1))
 			sb_addstr(&name, " (CPU time)");
 		junit_case("greenbench.nightly", sb_str(&name), j[i]->is_regression ? j[i]->cp.reason : NULL,
-			   sb_str(&d), out);
+				!j[i]->is_regression && j[i]->is_inconclusive ? j[i]->cp.reason : NULL,
+				sb_str(&d), out);
 		sb_release(&name);
 	}
 	sb_release(&d);
