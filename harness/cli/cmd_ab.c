@@ -34,11 +34,12 @@ static const struct cmd_doc doc = {
 		"them at its end, so a crash or Ctrl-C leaves the tree as it was.\n\n"
 		"Adaptive by default: ab looks at the verdict after --min-blocks (4) blocks per\n"
 		"side and after every ABBA (2 more per side), and stops as soon as the answer\n"
-		"is decided: SLOWER or FASTER (the profiled call's wall, busy or CPU time moved\n"
-		"by at least --min-effect), or NO CHANGE (every headline interval inside\n"
-		"+-min-effect). Otherwise it goes on up to --max-blocks per side (20) or until\n"
-		"--max-time would be passed before the next look, and answers INCONCLUSIVE\n"
-		"(exit 5) with how many more blocks per side would likely settle it. Each look\n"
+		"is decided on the primary metric, the profiled call's CPU time (else its wall\n"
+		"and busy time): SLOWER or FASTER (moved by at least --min-effect), or NO CHANGE\n"
+		"(its interval inside +-min-effect); the wall and busy time are shown beside.\n"
+		"Otherwise it goes on up to --max-blocks per side (20) or until --max-time\n"
+		"would be passed before the next look, and answers INCONCLUSIVE (exit 5) with\n"
+		"how many more blocks per side would likely settle it. Each look\n"
 		"is printed with where it stands. The looks are a group-sequential design\n"
 		"(Lan-DeMets alpha spending, Pocock-type by default, or O'Brien-Fleming-type):\n"
 		"each look tests at a stricter level than 5%, so that over all looks the chance\n"
@@ -52,8 +53,10 @@ static const struct cmd_doc doc = {
 		"abID-B; the planned order is recorded, the blocks that ran are its blocks);\n"
 		"the compare uses one sample per run (its median). 'greenbench compare --ab ID'\n"
 		"prints it again later (judged once, at 5%).",
-	.exit_status = "0  B is not slower: faster, or no change (inside +-min-effect)\n"
-		       "1  B regressed (the profiled call or a latency is slower)\n"
+	.exit_status = "0  B is not slower: faster, or no change (the primary metric inside\n"
+		       "   +-min-effect)\n"
+		       "1  B regressed: the primary metric (the call's CPU time, else its wall or\n"
+		       "   busy time) or a latency is slower\n"
 		       "2  bad usage, scenario or patch\n"
 		       "3  a block could not run (environment)\n"
 		       "4  interrupted; the host was restored\n"
@@ -132,12 +135,14 @@ struct look_ctx {
 	size_t n_at_stop;
 };
 
-/* The headline rows of v (the profiled call's, else the first metric) into h[]. */
+/* The headline rows of v into h[]: its primary rows (the profiled call's CPU time when
+ * every run has it, else its wall and busy time, else the first metric), the ones the
+ * design spends alpha on and decides on. */
 static size_t headline(const struct compare_verdict *v, struct verdict *h, size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < v->n_metrics && n < cap; i++)
-		if (v->metrics[i].is_target)
+		if (v->metrics[i].is_primary)
 			h[n++] = v->metrics[i].v;
 	if (!n && v->n_metrics)
 		h[n++] = v->metrics[0].v;
@@ -218,8 +223,8 @@ static int ab_look(void *arg, size_t n_a_blocks, size_t n_b_blocks)
 		pct_of(r->v.rel_change, e, sizeof(e));
 		pct_of(r->v.ci_low, lo, sizeof(lo));
 		pct_of(r->v.ci_high, hi, sizeof(hi));
-		fprintf(stderr, "%s %s %s [%s, %s] %s", shown++ ? ";" : "", r->name, e, lo, hi,
-			verdict_kind_name(r->v.kind));
+		fprintf(stderr, "%s %s %s [%s, %s] %s%s", shown++ ? ";" : "", r->name, e, lo, hi,
+			verdict_kind_name(r->v.kind), r->is_primary ? "" : " (beside)");
 	}
 	double elapsed = gb_now() - c->t0;
 	if (c->state != SEQ_CONTINUE) {

@@ -50,11 +50,13 @@ static const struct cmd_doc doc = {
 		"Runs of different scenarios or fake-compute counts are refused unless --force.\n"
 		"Runs taken on a busy host (load1 above 0.7 per CPU) are flagged.\n"
 		CMD_STORE_RUN_REFS,
-	.exit_status = "0  no regression: faster, or no change (inside +-min-effect)\n"
-		       "1  B regressed: the profiled call or a latency is slower\n"
+	.exit_status = "0  no regression: faster, or no change (the primary metric inside\n"
+		       "   +-min-effect)\n"
+		       "1  B regressed: the primary metric (the call's CPU time, else its wall or\n"
+		       "   busy time) or a latency is slower\n"
 		       "2  bad usage, unknown run, or runs that should not be compared\n"
 		       "3  the store could not be read\n"
-		       "5  inconclusive: the profiled call is neither slower/faster nor shown to be\n"
+		       "5  inconclusive: the primary metric is neither slower/faster nor shown to be\n"
 		       "   inside +-min-effect; compare more runs\n",
 	.examples = "greenbench compare last~1 last\n"
 		    "greenbench compare 11,12,13 14,15,16 --min-effect 3\n"

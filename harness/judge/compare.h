@@ -99,6 +99,9 @@ void compare_run_samples_release(struct compare_run_samples *s);
  * ones. */
 long compare_find_series(const struct compare_run_samples *s, const char *name);
 
+/* 1 when a series (or metric row) name is the profiled call's CPU time ("cpu X"). */
+int compare_is_cpu_name(const char *name);
+
 /* The CPU series is judged only when every run of both sides has it: returns 1 then;
  * otherwise removes it from every run, returns 0 and, when there were profiles, appends
  * to note why the call is judged on wall and busy time instead. */
@@ -138,6 +141,9 @@ struct compare_row {
 	long line;
 	char *func;
 	int is_target;
+	int is_primary;      /* metric rows: the answer is decided on these (the profiled call's
+			      * CPU time when every run has it, else its wall and busy time, else
+			      * the first latency); the call's other rows stand beside them */
 	struct verdict v;    /* tottime for functions; calls for count rows */
 	double ct_a, ct_b;   /* function rows: median cumtime per sample */
 	double delta;        /* median_b - median_a, seconds (or calls) */
@@ -171,10 +177,10 @@ struct compare_verdict {
 	struct compare_row *counts;   /* call counts that changed, facts first, at most top_n */
 	size_t n_counts;
 	size_t n_counts_changed;      /* in all */
-	int is_regression;            /* the profiled call or a latency is SLOWER */
-	int is_improvement;           /* something FASTER and nothing SLOWER */
-	int is_inconclusive;          /* nothing SLOWER or FASTER, and a headline metric (the
-				       * profiled call's rows, else the first latency) is not
+	int is_regression;            /* a primary row or a latency is SLOWER (the call's wall
+				       * and busy time beside its CPU time do not decide) */
+	int is_improvement;           /* one of those FASTER and none SLOWER */
+	int is_inconclusive;          /* nothing SLOWER or FASTER, and a primary row is not
 				       * inside +-min_effect: "not enough evidence", exit 5 */
 	size_t n_more;                /* then: about how many more runs per side would likely
 				       * settle it (the largest of the headline rows'), 0 unknown */

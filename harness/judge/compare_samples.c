@@ -346,10 +346,15 @@ long compare_find_series(const struct compare_run_samples *s, const char *name)
 	return -1;
 }
 
+int compare_is_cpu_name(const char *name)
+{
+	return !strncmp(name, COMPARE_CPU_PREFIX " ", strlen(COMPARE_CPU_PREFIX) + 1);
+}
+
 /* Is series i of s the profiled call's CPU time? */
 static int is_cpu_series(const struct compare_series *x)
 {
-	return x->is_target && !strncmp(x->name, COMPARE_CPU_PREFIX " ", strlen(COMPARE_CPU_PREFIX) + 1);
+	return x->is_target && compare_is_cpu_name(x->name);
 }
 
 static size_t count_with_cpu(const struct compare_run_samples *s, size_t n)

@@ -68,6 +68,7 @@ static long long grp_a[6], grp_b[6], grp_null[6];
 static long long grp_wa[6], grp_wb[6], grp_wn[6]; /* with noisy waits; wb adds 10% work */
 static long long grp_8a[8], grp_8b[8];            /* ab's default 8 vs 8; 8b adds work */
 static long long grp_ca[8], grp_cb[8];            /* with CPU times, a busy host; cb adds work */
+static long long grp_qa[8], grp_qb[8];            /* with CPU times; qb's call waits longer, no work */
 
 static void make_store(void)
 {
@@ -178,6 +179,20 @@ static void make_store(void)
 			s.new_fn = side ? 0.0015 : 0;
 			s.cpu_share = 0.5;
 			(side ? grp_cb : grp_ca)[i] = synth_store(db, &s);
+		}
+	/* the same call's CPU time on both sides, but B's call waits twice as long (for
+	 * placement, say): wall time up, busy and CPU time not, the latencies alike */
+	for (int i = 0; i < 8; i++)
+		for (int side = 0; side < 2; side++) {
+			s = (struct synth)SYNTH_DEFAULT;
+			s.n_funcs = 60;
+			s.n_profiles = 8;
+			s.seed = 800 + 10 * i + side;
+			s.run_factor = exp(0.01 * stats_rng_normal(&rng));
+			s.wait_s = side ? 0.12 : 0.06;
+			s.wait_noise = 0.05;
+			s.cpu_share = 0.5;
+			(side ? grp_qb : grp_qa)[i] = synth_store(db, &s);
 		}
 	store_close(db);
 }
@@ -391,6 +406,38 @@ static void test_cpu(void)
 	   busy ? busy->v.reason : "-");
 	if (!rc)
 		compare_verdict_release(&v);
+
+	/* the CPU time is the primary metric: the wall and busy time beside it do not decide */
+	rc = compare_judge(db, grp_qa, 8, grp_qb, 8, &o, &v, &err);
+	cpu = rc ? NULL : &v.metrics[0];
+	busy = rc ? NULL : metric_row(&v, "busy ");
+	const struct compare_row *wall = rc ? NULL : metric_row(&v, "call ");
+	ok(cpu && cpu->is_primary && cpu->v.kind == VERDICT_NO_CHANGE && wall && !wall->is_primary &&
+		   wall->v.kind == VERDICT_SLOWER && busy && !busy->is_primary,
+	   "primary: B's call waits longer: wall time slower (%s), CPU time no change (%s)",
+	   wall ? wall->v.reason : err.msg, cpu ? cpu->v.reason : "-");
+	ok(cpu && !v.is_regression && !v.is_improvement && !v.is_inconclusive,
+	   "primary: ... and the answer is the CPU time's: NO CHANGE, not SLOWER (exit 0)");
+	int beside = 0;
+	for (size_t i = 0; !rc && i < v.n_notes; i++)
+		beside |= strstr(v.notes[i], "call SchedulerManager.select_destinations is slower") != NULL &&
+			  strstr(v.notes[i], "beside the CPU time, which decides the verdict") != NULL;
+	ok(beside, "primary: a note says the wall time moved beside the CPU time");
+	struct strbuf t = STRBUF_INIT;
+	if (!rc) {
+		report_compare_text(&v, &t);
+		ok(strstr(sb_str(&t), "VERDICT: NO CHANGE (within +-5%) - cpu SchedulerManager.select_destinations: no change") != NULL,
+		   "primary: the text's VERDICT line is the CPU time's NO CHANGE");
+		sb_reset(&t);
+		report_compare_tap(&v, &t);
+		ok(strstr(sb_str(&t), "# verdict: no change") && strstr(sb_str(&t), "# TODO beside the CPU time"),
+		   "primary: TAP marks the slower wall-time row TODO, the verdict no change");
+		sb_reset(&t);
+		report_compare_junit(&v, NULL, &t);
+		ok(strstr(sb_str(&t), "failures=\"0\"") != NULL, "primary: JUnit has no failure for a row beside the CPU time");
+		compare_verdict_release(&v);
+	}
+	sb_release(&t);
 
 	rc = compare_judge(db, grp_ca, 6, grp_wb, 6, &o, &v, &err);
 	int has_cpu_row = 0, has_note = 0;
