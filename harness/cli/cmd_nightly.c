@@ -54,8 +54,8 @@ static const struct cmd_doc doc = {
 		       "2  bad usage or scenario\n"
 		       "3  a run could not be made (environment)\n"
 		       "4  interrupted; the host was restored\n"
-		       "5  a night cannot be judged: no step, but its interval is wider than\n"
-		       "   +-min-effect (and no scenario regressed)\n",
+		       "5  a night cannot be judged: no step, but the primary series' interval is\n"
+		       "   wider than +-min-effect (and no scenario regressed)\n",
 	.examples = "greenbench nightly scenarios/select_destinations.yaml --junit nightly.xml\n"
 		    "greenbench nightly --judge last\n"
 		    "greenbench nightly --mark-baseline 42",
