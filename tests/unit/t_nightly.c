@@ -206,6 +206,46 @@ static void test_unprofiled(void)
 	   "nightly of an unprofiled scenario judges one series, its first latency");
 }
 
+/* The primary series: the CPU time steady (1% run to run) while other processes scatter
+ * the wall and busy time by 25%: those cannot be judged, but the night is (exit 0). */
+static void test_primary(void)
+{
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	if (store_open(dbpath, 0, &db, &err)) {
+		ok(0, "store opens: %s", err.msg);
+		return;
+	}
+	long long last = 0;
+	for (int i = 0; i < 10; i++) {
+		struct synth s = SYNTH_DEFAULT;
+		s.scenario = "nightly_cpu";
+		s.n_funcs = 60;
+		s.n_profiles = 5;
+		s.seed = 5000 + (uint64_t)i;
+		/* tonight (the last) at the level: neither a high point nor a step */
+		double z = stats_rng_normal(&rng);
+		s.run_factor = i < 9 ? exp(0.25 * z) : 1.0;
+		s.cpu_share = 0.5;
+		s.started_at = 1765000000 + 86400.0 * i;
+		last = synth_store(db, &s);
+	}
+	store_close(db);
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", last);
+	int rc = run(cmd_nightly, "nightly", "--judge", id, NULL);
+	const char *cpu = strstr(sb_str(&out_s), "cpu SchedulerManager");
+	ok(rc == 0 && cpu && strstr(cpu, "steady") && has(&out_s, "CANNOT JUDGE") &&
+		   has(&err_s, "cannot be judged beside the primary series 'cpu SchedulerManager"),
+	   "nightly: CPU time steady, wall or busy time scattered by other processes: printed as "
+	   "CANNOT JUDGE beside it, the night exits 0 (exit %d)", rc);
+	if (rc != 0 || !cpu)
+		diag("%s%s", sb_str(&out_s), sb_str(&err_s));
+	rc = run(cmd_nightly, "nightly", "--judge", id, "--metric", "target", NULL);
+	ok(rc == 5 && has(&out_s, "CANNOT JUDGE"), "nightly --metric target: the same night on its wall time alone "
+						   "cannot be judged: exit 5 (exit %d)", rc);
+}
+
 static void test_commands(void)
 {
 	char id[32], jfile[400];
@@ -429,6 +469,7 @@ int main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/results.db", dir);
 	test_history();
 	test_commands();
+	test_primary();
 	test_unprofiled();
 	test_ab();
 	if (getenv("T_NIGHTLY_KEEP")) {
