@@ -97,13 +97,12 @@ static struct file_change *file_for(struct hostchange *hc, const char *path, str
 	hc->files = gb_realloc(hc->files, (hc->n_files + 1) * sizeof(*hc->files));
 	struct file_change *f = &hc->files[hc->n_files++];
 	memset(f, 0, sizeof(*f));
+	sb_init(&f->content);
 	f->path = gb_strdup(path);
 	f->existed = existed;
 	f->mode = existed ? (unsigned)(st.st_mode & 07777) : 0644;
 	if (existed && gb_read_file(path, CONF_MAX, &f->content, err) != 0)
 		return NULL;
-	if (!f->content.buf)
-		sb_add(&f->content, "", 0);
 	return f;
 }
 
