@@ -19,6 +19,8 @@ enum gb_exit {
 	GB_EXIT_USAGE = 2,       /* bad usage or bad input (scenario, config, patch) */
 	GB_EXIT_ENV = 3,         /* environment error: API unreachable, unit won't start */
 	GB_EXIT_INTERRUPTED = 4, /* interrupted by a signal, host restored */
+	GB_EXIT_INCONCLUSIVE = 5, /* a verdict could not be reached: neither slower/faster nor
+				   * inside the +-min-effect margin (compare, ab, nightly) */
 };
 
 /* One human sentence saying what failed, where, and what to do. */

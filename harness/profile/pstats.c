@@ -529,6 +529,113 @@ static int convert(struct reader *r, const struct mobj *top, struct pstats *ps)
 	return 0;
 }
 
+/* ---- the greenprof trailer ---- */
+
+static int trailer_err(struct reader *r, const struct mobj *o, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int trailer_err(struct reader *r, const struct mobj *o, const char *field, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return gb_errf(r->err, GB_EXIT_USAGE, "%s: byte %zu: greenprof trailer field '%s': %s; "
+		       "the dump was not written by a compatible greenprof", r->what, o->offset, field, msg);
+}
+
+static int trailer_ns(struct reader *r, const struct mobj *v, const char *field, long long max,
+		      long long *out)
+{
+	if (v->type != M_INT)
+		return trailer_err(r, v, field, "is a %s, expected an int", mtype_name(v->type));
+	if (v->u.i < 0 || v->u.i > max)
+		return trailer_err(r, v, field, "%lld is outside 0..%lld", v->u.i, max);
+	*out = v->u.i;
+	return 0;
+}
+
+/* The dict after the stats: {"greenprof": 1, "cpu_ns", "wall_ns", "wait_ns", "switches",
+ * "mode"}; unknown keys are allowed (a newer greenprof), known ones must be well typed. */
+static int convert_trailer(struct reader *r, const struct mobj *top, struct pstats_times *t)
+{
+	if (top->type != M_DICT)
+		return trailer_err(r, top, "(trailer)", "is a %s, expected a dict", mtype_name(top->type));
+	int seen = 0; /* bit per required field */
+	static const char *const req[] = { "greenprof", "cpu_ns", "wall_ns", "wait_ns" };
+	for (size_t i = 0; i < top->u.dict.n_pairs; i++) {
+		const struct mobj *k = top->u.dict.kv[2 * i], *v = top->u.dict.kv[2 * i + 1];
+		if (k->type != M_STR)
+			return trailer_err(r, k, "(key)", "is a %s, expected a str", mtype_name(k->type));
+		const char *f = k->u.str.s;
+		long long x = 0;
+		if (strcmp(f, "greenprof") == 0) {
+			if (trailer_ns(r, v, f, 1000, &x))
+				return -1;
+			if (x != 1)
+				return trailer_err(r, v, f, "version %lld, this greenbench reads version 1", x);
+			seen |= 1;
+		} else if (strcmp(f, "cpu_ns") == 0) {
+			if (trailer_ns(r, v, f, PSTATS_MAX_TRAILER_NS, &t->cpu_ns))
+				return -1;
+			seen |= 2;
+		} else if (strcmp(f, "wall_ns") == 0) {
+			if (trailer_ns(r, v, f, PSTATS_MAX_TRAILER_NS, &t->wall_ns))
+				return -1;
+			seen |= 4;
+		} else if (strcmp(f, "wait_ns") == 0) {
+			if (trailer_ns(r, v, f, PSTATS_MAX_TRAILER_NS, &t->wait_ns))
+				return -1;
+			seen |= 8;
+		} else if (strcmp(f, "switches") == 0) {
+			if (trailer_ns(r, v, f, INT32_MAX, &t->switches))
+				return -1;
+		} else if (strcmp(f, "mode") == 0) {
+			if (v->type != M_STR)
+				return trailer_err(r, v, f, "is a %s, expected a str", mtype_name(v->type));
+			if (strcmp(v->u.str.s, "eventlet") != 0 && strcmp(v->u.str.s, "threads") != 0)
+				return trailer_err(r, v, f, "'%.40s' is neither 'eventlet' nor 'threads'", v->u.str.s);
+			snprintf(t->mode, sizeof(t->mode), "%s", v->u.str.s);
+		}
+	}
+	for (int b = 0; b < 4; b++)
+		if (!(seen & (1 << b)))
+			return trailer_err(r, top, req[b], "missing");
+	if (t->wait_ns > t->wall_ns)
+		return trailer_err(r, top, "wait_ns", "%lld ns is more than wall_ns (%lld)", t->wait_ns,
+				   t->wall_ns);
+	/* one thread's CPU cannot outrun its wall time (1% and 1 ms for the two clocks) */
+	if (t->cpu_ns > t->wall_ns + t->wall_ns / 100 + 1000000)
+		return trailer_err(r, top, "cpu_ns", "%lld ns is more than wall_ns (%lld)", t->cpu_ns,
+				   t->wall_ns);
+	t->is_known = 1;
+	return 0;
+}
+
+/* After the stats, nothing or exactly one trailer object (its own marshal.dumps, so its
+ * back-references start afresh). */
+static int read_trailer(struct reader *r, struct pstats_times *t)
+{
+	size_t start = r->pos, left = r->len - r->pos;
+	if (left > PSTATS_MAX_TRAILER)
+		return rerr(r, start, "%zu bytes after the stats, more than a greenprof trailer "
+			    "may have (%u)", left, PSTATS_MAX_TRAILER);
+	r->n_refs = 0;
+	struct mobj *o = NULL;
+	if (read_object(r, &o))
+		return -1;
+	if (r->pos != r->len)
+		return rerr(r, r->pos, "%zu bytes of trailing data after the greenprof trailer",
+			    r->len - r->pos);
+	memset(t, 0, sizeof(*t));
+	if (convert_trailer(r, o, t)) {
+		memset(t, 0, sizeof(*t));
+		return -1;
+	}
+	return 0;
+}
+
 int pstats_parse(const unsigned char *data, size_t len, const char *what, struct pstats **out,
 		 struct gb_err *err)
 {
@@ -542,12 +649,12 @@ int pstats_parse(const unsigned char *data, size_t len, const char *what, struct
 	struct mobj *top = NULL;
 	struct pstats *ps = NULL;
 	int rc = read_object(&r, &top);
-	if (rc == 0 && r.pos != len)
-		rc = rerr(&r, r.pos, "%zu bytes of trailing data after the dump", len - r.pos);
 	if (rc == 0) {
 		ps = pstats_new();
 		rc = convert(&r, top, ps);
 	}
+	if (rc == 0 && r.pos != len)
+		rc = read_trailer(&r, &ps->times);
 	arena_free(r.arena);
 	free(r.refs);
 	if (rc) {

@@ -53,6 +53,14 @@ gp_time gp_now(void)
 	return mono_ns();
 }
 
+int64_t gp_thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void gp_clock_init(int allow_tsc)
 {
 	if (cal_ns0)
@@ -381,6 +389,13 @@ static void ctx_release(struct gp_profiler *p, struct gp_ctx *c)
 	p->freelist = c;
 }
 
+/* The profile clock of gs's stack: wall ticks, or with clock="cpu" the thread CPU time
+ * the greenlet itself used, in ns (CPU spent while it was switched out excluded). */
+static inline gp_time prof_now(const struct gp_profiler *p, const struct gp_gstate *gs)
+{
+	return p->is_cpu_clock ? gp_thread_cpu_ns() - gs->cpu_excluded : gp_now();
+}
+
 static void ctx_push(struct gp_profiler *p, struct gp_gstate *gs, struct gp_entry *e)
 {
 	struct gp_ctx *c = ctx_alloc(p);
@@ -398,7 +413,7 @@ static void ctx_push(struct gp_profiler *p, struct gp_gstate *gs, struct gp_entr
 			c->sub->reclevel++;
 	}
 	gs->top = c;
-	c->t0 = gp_now();
+	c->t0 = prof_now(p, gs);
 }
 
 static void ctx_pop(struct gp_profiler *p, struct gp_gstate *gs, gp_time now)
@@ -443,12 +458,31 @@ static void levels_add(struct gp_gstate *gs, int d)
 	}
 }
 
+/* The owner's share of a greenlet's run: begins when it starts or resumes running,
+ * ends when it switches out or the profile is disabled. */
+void gp_run_begin(struct gp_gstate *gs, gp_time now)
+{
+	gs->run_t0 = now;
+	gs->cpu_t0 = gp_thread_cpu_ns();
+}
+
+/* Ends the run at (now, cpu); cpu_t0 then marks when it switched out. */
+static void run_end(struct gp_profiler *p, struct gp_gstate *gs, gp_time now, int64_t cpu)
+{
+	p->cpu_ns += cpu - gs->cpu_t0;
+	p->run_ticks += now - gs->run_t0;
+	gs->cpu_t0 = cpu;
+}
+
 /* Switch out: release recursion levels, push the synthetic wait under the top frame. */
 static void gstate_suspend(struct gp_gstate *gs, gp_time now)
 {
 	struct gp_profiler *p = gs->owner;
 	if (gs->is_suspended || !p)
 		return;
+	int64_t cpu = gp_thread_cpu_ns();
+	run_end(p, gs, now, cpu);
+	p->n_switches++;
 	levels_add(gs, -1);
 	gs->is_suspended = 1;
 	if (!gs->top)
@@ -462,7 +496,7 @@ static void gstate_suspend(struct gp_gstate *gs, gp_time now)
 	c->prev = gs->top;
 	c->is_switch = 1;
 	c->sub = (p->flags & GP_SUBCALLS) ? sub_get(p, gs->top->entry, e) : NULL;
-	c->t0 = now;
+	c->t0 = p->is_cpu_clock ? cpu - gs->cpu_excluded : now;
 	gs->top = c;
 }
 
@@ -471,10 +505,16 @@ static void gstate_resume(struct gp_gstate *gs, gp_time now)
 {
 	if (!gs->is_suspended)
 		return;
+	int64_t cpu = gp_thread_cpu_ns();
+	int is_cpu = gs->owner && gs->owner->is_cpu_clock;
+	if (is_cpu)
+		gs->cpu_excluded += cpu - gs->cpu_t0; /* the CPU other greenlets used meanwhile */
 	if (gs->top && gs->top->is_switch)
-		ctx_pop(gs->owner, gs, now);
+		ctx_pop(gs->owner, gs, is_cpu ? cpu - gs->cpu_excluded : now);
 	levels_add(gs, +1);
 	gs->is_suspended = 0;
+	gs->run_t0 = now;
+	gs->cpu_t0 = cpu;
 }
 
 /* Forget every open call without accounting it. */
@@ -495,9 +535,12 @@ static void gstate_discard(struct gp_gstate *gs)
 /* Account every open call as ending now (disable()). */
 void gp_gstate_flush(struct gp_profiler *p, struct gp_gstate *gs, gp_time now)
 {
+	if (!gs->is_suspended)
+		run_end(p, gs, now, gp_thread_cpu_ns()); /* the resume below only closes the wait */
 	gstate_resume(gs, now);
+	gp_time pnow = p->is_cpu_clock ? gp_thread_cpu_ns() - gs->cpu_excluded : now;
 	while (gs->top)
-		ctx_pop(p, gs, now);
+		ctx_pop(p, gs, pnow);
 }
 
 /* The thread's stack (no greenlet) is always alive; a greenlet's stack is alive while its
@@ -750,7 +793,7 @@ int gp_profile_cb(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 		ctx_push(p, gs, e);
 		break;
 	case PyTrace_RETURN:
-		ctx_pop(p, gs, gp_now());
+		ctx_pop(p, gs, prof_now(p, gs));
 		break;
 	case PyTrace_C_CALL:
 		if (!(p->flags & GP_BUILTINS) || !PyCFunction_Check(arg))
@@ -765,7 +808,7 @@ int gp_profile_cb(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 	case PyTrace_C_RETURN:
 	case PyTrace_C_EXCEPTION:
 		if ((p->flags & GP_BUILTINS) && PyCFunction_Check(arg))
-			ctx_pop(p, gs, gp_now());
+			ctx_pop(p, gs, prof_now(p, gs));
 		break;
 	default:
 		break;

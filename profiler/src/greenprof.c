@@ -60,14 +60,14 @@ struct gp_profiler_obj {
 
 static int prof_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
-	static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "scope", "switch", NULL};
+	static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "scope", "switch", "clock", NULL};
 	struct gp_profiler_obj *o = (struct gp_profiler_obj *)self;
 	PyObject *timer = NULL;
 	double timeunit = 0.0;
 	int subcalls = 1, builtins = 1;
-	const char *scope = "default", *sw = "trace";
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odppss:Profiler", kwlist, &timer, &timeunit,
-					 &subcalls, &builtins, &scope, &sw))
+	const char *scope = "default", *sw = "trace", *clock = "wall";
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odppsss:Profiler", kwlist, &timer, &timeunit,
+					 &subcalls, &builtins, &scope, &sw, &clock))
 		return -1;
 	if (timer && timer != Py_None) {
 		PyErr_SetString(PyExc_TypeError, "greenprof.Profile: a custom timer is not supported (it uses CLOCK_MONOTONIC)");
@@ -92,6 +92,11 @@ static int prof_init(PyObject *self, PyObject *args, PyObject *kwds)
 		PyErr_Format(PyExc_ValueError, "greenprof.Profile: switch must be 'trace' or 'poll', not '%s'", sw);
 		return -1;
 	}
+	if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
+		PyErr_Format(PyExc_ValueError, "greenprof.Profile: clock must be 'wall' or 'cpu', not '%s'", clock);
+		return -1;
+	}
+	o->p.is_cpu_clock = strcmp(clock, "cpu") == 0;
 	o->p.flags = flags;
 	return 0;
 }
@@ -170,6 +175,8 @@ static PyObject *prof_enable(PyObject *self, PyObject *args, PyObject *kwds)
 		}
 	}
 	gs->is_suspended = 0; /* it is running now, with an empty stack */
+	p->enabled_at = gp_now();
+	gp_run_begin(gs, p->enabled_at);
 	h->current = gs;
 	h->current_key = gs->key;
 	p->next = h->sessions;
@@ -189,6 +196,7 @@ static int prof_disable_impl(struct gp_profiler *p)
 		PyErr_SetString(PyExc_RuntimeError, "greenprof: disable() must be called from the thread that called enable()");
 		return -1;
 	}
+	p->wall_ticks += gp_now() - p->enabled_at;
 	gp_hub_drop_owned(h, p);
 	struct gp_profiler **pp = &h->sessions;
 	while (*pp && *pp != p)
@@ -232,7 +240,29 @@ static PyObject *prof_clear(PyObject *self, PyObject *unused)
 	}
 	gp_profiler_clear_tables(p);
 	p->has_oom = 0;
+	p->cpu_ns = 0;
+	p->run_ticks = p->wall_ticks = 0;
+	p->n_switches = 0;
 	Py_RETURN_NONE;
+}
+
+/* times() -> {"cpu_ns", "wall_ns", "run_ns", "wait_ns", "switches"}: the call's own thread
+ * CPU time, its wall time, the part of it one of its greenlets was running, the rest
+ * (switched out), and its switches out; summed since the last clear(). */
+static PyObject *prof_times(PyObject *self, PyObject *unused)
+{
+	struct gp_profiler *p = &((struct gp_profiler_obj *)self)->p;
+	if (p->is_enabled) {
+		PyErr_SetString(PyExc_RuntimeError, "greenprof: times() are only available after disable()");
+		return NULL;
+	}
+	double spt = p->wall_ticks ? gp_seconds_per_tick() : 1e-9;
+	long long wall = (long long)((double)p->wall_ticks * spt * 1e9 + 0.5);
+	long long run = (long long)((double)p->run_ticks * spt * 1e9 + 0.5);
+	if (run > wall)
+		run = wall;
+	return Py_BuildValue("{sLsLsLsLsl}", "cpu_ns", (long long)p->cpu_ns, "wall_ns", wall, "run_ns", run,
+			     "wait_ns", wall - run, "switches", p->n_switches);
 }
 
 /* getstats_raw() -> (entries, edges):
@@ -246,7 +276,7 @@ static PyObject *prof_getstats_raw(PyObject *self, PyObject *unused)
 		PyErr_SetString(PyExc_RuntimeError, "greenprof: statistics are only available after disable()");
 		return NULL;
 	}
-	double spt = p->entries.count ? gp_seconds_per_tick() : 1e-9;
+	double spt = p->entries.count && !p->is_cpu_clock ? gp_seconds_per_tick() : 1e-9;
 	PyObject *entries = PyList_New(0), *edges = PyList_New(0), *index = PyDict_New(), *res = NULL;
 	if (!entries || !edges || !index)
 		goto out;
@@ -327,11 +357,19 @@ static PyMethodDef prof_methods[] = {
 	{"disable", prof_disable, METH_NOARGS, "disable()\nStop collecting profiling information."},
 	{"clear", prof_clear, METH_NOARGS, "clear()\nForget all statistics (profiler must be disabled)."},
 	{"getstats_raw", prof_getstats_raw, METH_NOARGS, "getstats_raw() -> (entries, edges)"},
+	{"times", prof_times, METH_NOARGS,
+	 "times() -> dict of cpu_ns, wall_ns, run_ns, wait_ns, switches (after disable())"},
 	{"memory_usage", prof_memory_usage, METH_NOARGS, "memory_usage() -> bytes held by the profiler"},
 	{NULL, NULL, 0, NULL},
 };
 
+static PyObject *prof_clock(PyObject *self, void *closure)
+{
+	return PyUnicode_FromString(((struct gp_profiler_obj *)self)->p.is_cpu_clock ? "cpu" : "wall");
+}
+
 static PyGetSetDef prof_getset[] = {
+	{"clock", prof_clock, NULL, "'wall' or 'cpu': what the statistics' times measure", NULL},
 	{"is_enabled", prof_is_enabled, NULL, "True between enable() and disable()", NULL},
 	{"scope", prof_scope, NULL, "'default' or 'all'", NULL},
 	{NULL, NULL, NULL, NULL, NULL},
@@ -343,7 +381,7 @@ static PyTypeObject prof_type = {
 	.tp_basicsize = sizeof(struct gp_profiler_obj),
 	.tp_dealloc = prof_dealloc,
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-	.tp_doc = "Profiler(timer=None, timeunit=0.0, subcalls=True, builtins=True, scope='default', switch='trace')\n"
+	.tp_doc = "Profiler(timer=None, timeunit=0.0, subcalls=True, builtins=True, scope='default', switch='trace', clock='wall')\n"
 		  "Greenlet-aware deterministic profiler (C core of greenprof.Profile).",
 	.tp_methods = prof_methods,
 	.tp_getset = prof_getset,
