@@ -146,20 +146,22 @@ double gp_seconds_per_tick(void)
 
 /* ---- greenlet C API ---------------------------------------------------- */
 
+/* Loads greenlet's C API if the program has imported greenlet (never imports it: a
+ * service in native-thread mode must not get greenlet or eventlet from its profiler, and
+ * without greenlet imported there are no greenlets to follow). Tried again at each
+ * enable() until the program imports it; loaded once for the process. */
 int gp_greenlet_load(void)
 {
-	static int tried;
-	if (!tried) {
-		tried = 1;
-		PyObject *m = PyImport_ImportModule("greenlet");
-		if (m) {
-			Py_DECREF(m);
-			PyGreenlet_Import();
-		}
-		if (_PyGreenlet_API)
-			gp_has_greenlet = 1;
-		PyErr_Clear();
-	}
+	if (gp_has_greenlet)
+		return 1;
+	PyObject *mods = PyImport_GetModuleDict();
+	PyObject *m = mods ? PyDict_GetItemString(mods, "greenlet") : NULL; /* borrowed */
+	if (!m)
+		return 0;
+	PyGreenlet_Import();
+	if (_PyGreenlet_API)
+		gp_has_greenlet = 1;
+	PyErr_Clear();
 	return gp_has_greenlet;
 }
 
