@@ -11,7 +11,7 @@ where a dump_* method is asked to.
 import marshal
 import sys
 
-from greenprof._greenprof import Profiler as _Profiler, is_profiled
+from greenprof._greenprof import Probe as _Profiler, is_profiled
 
 __all__ = ["Profile", "run", "runctx", "is_profiled", "SWITCH_LABEL"]
 
@@ -97,8 +97,10 @@ class Profile(_Profiler):
         self.stats = stats
 
     def print_stats(self, sort=-1):
+        """Print the stats like cProfile: sort is a key ("cumulative", -1, ...) or a tuple of keys."""
         import pstats
-        pstats.Stats(self).strip_dirs().sort_stats(sort).print_stats()
+        keys = sort if isinstance(sort, (tuple, list)) else (sort,)
+        pstats.Stats(self).strip_dirs().sort_stats(*keys).print_stats()
 
     def dump_stats(self, file):
         """Write cProfile's marshal format (pstats.Stats, SnakeViz, gprof2dot read it)."""

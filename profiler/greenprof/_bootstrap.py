@@ -113,7 +113,7 @@ def _begin(target, scope):
         if _greenprof.is_profiled():
             return None  # recursion, or a target inside a profiled call: already in a dump
         other = sys.getprofile()
-        if other is not None and not isinstance(other, _greenprof.Profiler):
+        if other is not None and not isinstance(other, _greenprof.Probe):
             _warn("%s: another profiler (%r) is active in this thread; calling through" % (target, type(other)))
             return None
         mon = getattr(sys, "monitoring", None)  # 3.12+: cProfile/profile register as a PEP 669 tool

@@ -79,12 +79,17 @@ struct gp_hub {
 	int n_sessions;
 	int has_gtrace;                /* our greenlet.settrace callback is installed */
 	int poll;                      /* detect switches by polling getcurrent() per event */
+	int in_timer;                  /* a session's custom timer is running: events are ignored,
+				        * enable()/disable() refused */
 	PyObject *prev_gtrace;         /* greenlet tracer we replaced (strong ref or NULL) */
 };
 
 #define GP_BUILTINS 1
 #define GP_SUBCALLS 2
 #define GP_SCOPE_ALL 4
+
+/* What a session's contexts are timed with (struct gp_profiler.clock). */
+enum gp_clock { GP_CLOCK_WALL = 0, GP_CLOCK_CPU, GP_CLOCK_TIMER };
 
 /* Bump allocator for entries and edges: freed all at once by clear(). */
 struct gp_slab {
@@ -103,7 +108,12 @@ struct gp_profiler {
 	struct gp_ctx *freelist;       /* recycled contexts */
 	int flags;                     /* GP_BUILTINS | GP_SUBCALLS | GP_SCOPE_ALL */
 	int is_enabled;
-	int is_cpu_clock;              /* clock="cpu": contexts time the greenlet's own CPU (ns) */
+	int clock;                     /* enum gp_clock: wall ticks, the greenlet's own CPU (ns),
+				        * or the custom timer's values */
+	PyObject *timer;               /* GP_CLOCK_TIMER: the callable (strong ref) */
+	double timeunit;               /* > 0: the timer returns ints of this many seconds;
+				        * 0: it returns seconds, kept as ns */
+	gp_time timer_last;            /* the timer's last good value (used when it fails) */
 	int has_oom;                   /* an allocation failed while profiling: stats incomplete */
 	struct gp_hub *hub;            /* hub of the enabling thread while enabled */
 	struct gp_profiler *next;      /* next session on the hub */
@@ -122,6 +132,7 @@ struct gp_profiler {
 extern int gp_has_greenlet;            /* the greenlet C API is loaded */
 extern _Thread_local struct gp_hub *gp_tls_hub;
 gp_time gp_now(void);
+gp_time gp_timer_now(struct gp_profiler *p); /* call p's custom timer (never raises) */
 int64_t gp_thread_cpu_ns(void);      /* CLOCK_THREAD_CPUTIME_ID of the calling thread */
 void gp_run_begin(struct gp_gstate *gs, gp_time now); /* gs starts running for its owner */
 void gp_clock_init(int allow_tsc);   /* once, before the first profile */
