@@ -162,6 +162,26 @@ static int parse_config(struct sc_ctx *c, const struct st_node *n)
 						free(item);
 					}
 					s.value = sb_detach(&joined);
+				} else if (ov->kind == ST_MAP) {
+					/* {copy_from: FILE}: the same option's value in another file */
+					static const char *const ckeys[] = { "copy_from", NULL };
+					char cpath[1100];
+					sc_join_key(cpath, sizeof(cpath), opath, "copy_from");
+					if (sc_check_map(c, ov, opath, ckeys, "a value, a list, or "
+							 "{copy_from: $NOVA_CONF}"))
+						return -1;
+					const struct st_node *cf = sc_map_get(ov, "copy_from");
+					if (!cf)
+						return sc_missing(c, ov, opath, "copy_from", " (the config "
+								  "file to copy the value from, e.g. "
+								  "copy_from: $NOVA_CONF)");
+					if (sc_get_str(c, cf, cpath, MAX_STRING, 0, &s.copy_from))
+						return -1;
+					if (!is_config_file(s.copy_from)) {
+						free(s.copy_from);
+						return sc_expect(c, cf, cpath, "a config file like "
+								 "'$NOVA_CONF' or an absolute path");
+					}
 				} else if (sc_get_str(c, ov, opath, MAX_STRING, STR_EMPTY_OK, &s.value)) {
 					return -1;
 				}
@@ -657,6 +677,7 @@ void scenario_free(struct scenario *sc)
 		free(sc->settings[i].section);
 		free(sc->settings[i].key);
 		free(sc->settings[i].value);
+		free(sc->settings[i].copy_from);
 	}
 	free(sc->settings);
 	for (size_t i = 0; i < sc->n_patches; i++) {

@@ -147,5 +147,20 @@ else
 	skip "nova is not installed (run devstack/testcloud.sh install)"
 fi
 
+# --- the direct-database patch applies to Debian's nova/cmd/compute.py (on a copy) and compiles
+cmp_py=/usr/lib/python3/dist-packages/nova/cmd/compute.py
+if [ -f "$cmp_py" ]; then
+	rm -rf "$tmp/nova" && mkdir -p "$tmp/nova/nova/cmd" && cp "$cmp_py" "$tmp/nova/nova/cmd/"
+	if patch -s -p1 -F0 --no-backup-if-mismatch -d "$tmp/nova" <devstack/patches/nova26-compute-direct-db.patch >/dev/null 2>&1 &&
+		$PY -m py_compile "$tmp/nova/nova/cmd/compute.py" 2>/dev/null &&
+		! grep -q '^ *nova.db.main.api.DISABLE_DB_ACCESS = True' "$tmp/nova/nova/cmd/compute.py"; then
+		pass "nova26-compute-direct-db.patch applies with patch -p1, compiles, and no longer blocks database access"
+	else
+		flunk "nova26-compute-direct-db.patch applies" "$(patch --dry-run -p1 -d "$tmp/nova" <devstack/patches/nova26-compute-direct-db.patch 2>&1 | head -3)"
+	fi
+else
+	skip "nova is not installed (run devstack/testcloud.sh install)"
+fi
+
 echo "1..$n"
 [ $fail -eq 0 ]

@@ -4,7 +4,8 @@
 # timer with no request id, greenbench waits for N of its seq-N dumps per repeat, stores
 # them tied to the run and the repeat (never the unit's start-up call), judges the profile
 # SLA, and compare reads them; too few calls in the timeout fail naming file:line:field,
-# and the host is restored either way. Loopback only, no root needed.
+# and the host is restored either way. config's {copy_from: $NOVA_CONF} hands the unit a
+# secret value without it reaching the scenario, the output or the store. Loopback only, no root needed.
 cd "$(dirname "$0")/../.." || exit 1
 GB=${GB:-$PWD/bin/greenbench}
 PY=${PYTHON:-/usr/bin/python3}
@@ -35,6 +36,8 @@ class ResourceTracker:
         return [_node_usage(i) for i in range(300)]
 PY
 printf '[DEFAULT]\nupdate_resources_interval = 0\n' > "$T"/etc/nova-cpu.conf
+printf '[DEFAULT]\ndebug = False\n\n[database]\nconnection = mysql+pymysql://nova:T0pS3cret@127.0.0.1/nova\n' > "$T"/etc/nova.conf
+printf '[DEFAULT]\ndebug = False\n' > "$T"/etc/nova-nodb.conf
 cp "$T"/etc/nova-cpu.conf "$T"/nova-cpu.conf.orig
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$T"/units.yaml <<YAML
@@ -43,9 +46,11 @@ backend: process
 state_dir: $T/run
 vars:
   NOVA_CPU_CONF: $T/etc/nova-cpu.conf
+  NOVA_CONF: $T/etc/nova.conf
+  NODB_CONF: $T/etc/nova-nodb.conf
 units:
   n-cpu-1:
-    argv: [$PY, $PWD/tests/lib/fake_periodic.py, '$PORT', $T/mods, '0.05']
+    argv: [$PY, $PWD/tests/lib/fake_periodic.py, '$PORT', $T/mods, '0.05', $T/etc/nova-cpu.conf]
     env: {GB_TEST_TAG: '$T', GREENPROF_BUILD: '$GREENPROF_BUILD'}
     ready: {tcp: '127.0.0.1:$PORT'}
     ready_timeout: 20s
@@ -58,6 +63,7 @@ units: {backend: process, file: $T/units.yaml}
 config:
   \$NOVA_CPU_CONF:
     DEFAULT: {update_resources_interval: 1}
+    database: {connection: {copy_from: \$NOVA_CONF}}
 profile:
   - unit: n-cpu-1
     target: fakenova.compute.resource_tracker:ResourceTracker.update_available_resource
@@ -71,11 +77,13 @@ sla:
 YAML
 sed -e 's/count: 3, timeout: 30s/count: 500, timeout: 1s/' -e 's/^name: .*/name: periodic_slow/' \
 	"$T"/scenario.yaml > "$T"/slow.yaml
+sed -e 's/copy_from: \$NOVA_CONF/copy_from: $NODB_CONF/' -e 's/^name: .*/name: periodic_nodb/' \
+	"$T"/scenario.yaml > "$T"/nodb.yaml
 
 start_unit() {
 	local p=$T/run/n-cpu-1.pid
 	if [ -f "$p" ] && kill -0 -- "-$(cat "$p")" 2>/dev/null; then return; fi
-	GB_TEST_TAG=$T GREENPROF_BUILD=$GREENPROF_BUILD setsid "$PY" tests/lib/fake_periodic.py "$PORT" "$T"/mods 0.05 \
+	GB_TEST_TAG=$T GREENPROF_BUILD=$GREENPROF_BUILD setsid "$PY" tests/lib/fake_periodic.py "$PORT" "$T"/mods 0.05 "$T"/etc/nova-cpu.conf \
 		</dev/null >/dev/null 2>&1 &
 	echo $! > "$p"; disown
 	for _ in $(seq 100); do "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$PORT" 2>/dev/null && break; sleep 0.1; done
@@ -120,6 +128,12 @@ restored; okay $? "after the run the host is restored (config, journal, unit unp
 "$GB" stats last --limit 20 > "$T"/stats 2>&1
 grep -q "_node_usage" "$T"/stats; okay $? "stats of the run show the target's callees"
 
+grep -qx "profiled=1 connection = mysql+pymysql://nova:T0pS3cret@127.0.0.1/nova" "$T"/etc/nova-cpu.conf.seen
+okay $? "copy_from: the profiled unit started with nova.conf's [database] connection in its config"
+okay $(tail -n1 "$T"/etc/nova-cpu.conf.seen | grep -qx "profiled=0 no connection"; echo $?) \
+	"...and was restarted without it when the run ended"
+okay $(cat "$T"/err "$GREENBENCH_DB" | grep -c T0pS3cret) "the copied secret is in neither the output nor the store"
+
 start_unit
 "$GB" run "$T"/scenario.yaml --state-dir "$T"/state 2> "$T"/err2; rc=$?
 okay $rc "a second run exits 0"
@@ -131,10 +145,19 @@ grep -q "update_available_resource" "$T"/cmp; okay $? "compare judges the waited
 start_unit
 "$GB" run "$T"/slow.yaml --state-dir "$T"/state 2> "$T"/err3; rc=$?
 okay $(( rc != 3 )) "too few calls within the timeout: exit 3 (got $rc)"
-grep -q "slow.yaml:12: workload\[0\].wait_calls: [0-9]* of 500 calls of fakenova.compute.resource_tracker:ResourceTracker.update_available_resource within 1 s" "$T"/err3
+wline=$(grep -n -- '- wait_calls:' "$T"/slow.yaml | cut -d: -f1)
+grep -q "slow.yaml:$wline: workload\[0\].wait_calls: [0-9]* of 500 calls of fakenova.compute.resource_tracker:ResourceTracker.update_available_resource within 1 s" "$T"/err3
 okay $? "the error names the scenario file, line and field"
 grep -i "wait_calls" "$T"/err3 | sed "s/^/#   /"
 restored; okay $? "after the timeout the host is restored"
+
+start_unit
+"$GB" run "$T"/nodb.yaml --state-dir "$T"/state 2> "$T"/err4; rc=$?
+okay $(( rc != 2 )) "copy_from a file without that option: exit 2 (got $rc)"
+grep -q "nodb.yaml:[0-9]*: config.\$NOVA_CPU_CONF.database.connection: copy_from \$NODB_CONF ($T/etc/nova-nodb.conf): it has no \[database\] connection to copy" "$T"/err4
+okay $? "...naming the scenario line, the field and the file"
+[ $? = 0 ] || tail -n1 "$T"/err4 | sed 's/^/#   /'
+restored; okay $? "...and the host is left as it was"
 
 echo "1..$n"
 exit $(( fail > 0 ))
