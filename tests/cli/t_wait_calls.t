@@ -142,6 +142,21 @@ okay $(( rc > 1 )) "compare of the two runs works (exit $rc)"
 grep -q "update_available_resource" "$T"/cmp; okay $? "compare judges the waited target"
 [ $rc -le 1 ] || sed 's/^/#   /' "$T"/cmp | head
 
+# ab: the B side's patch makes each call do more work; one sample per block from the waited calls
+rm -rf "$T"/mods/fakenova/__pycache__ "$T"/mods/fakenova/compute/__pycache__; echo __pycache__ > "$T"/mods/.gitignore
+git -C "$T"/mods init -q && git -C "$T"/mods add . && git -c user.name=t -c user.email=t@example.invalid -C "$T"/mods commit -qm base
+printf -- '--- a/fakenova/compute/resource_tracker.py\n+++ b/fakenova/compute/resource_tracker.py\n@@ -5,3 +5,3 @@\n class ResourceTracker:\n     def update_available_resource(self, context, nodename, startup=False):\n-        return [_node_usage(i) for i in range(300)]\n+        return [_node_usage(i) for i in range(30000)]\n' > "$T"/more.diff
+git -C "$T"/mods apply --check "$T"/more.diff; okay $? "setup: the B patch applies"
+start_unit
+"$GB" ab "$T"/scenario.yaml --patch "$T"/more.diff --tree "$T"/mods --repeat 2 --state-dir "$T"/state > "$T"/ab.out 2> "$T"/ab.err; rc=$?
+okay $(( rc > 1 )) "ab over wait_calls blocks runs to a verdict (exit $rc)"
+[ $rc -le 1 ] || tail -n3 "$T"/ab.err | sed 's/^/#   /'
+sql "SELECT count(*) FROM runs WHERE ab_id IS NOT NULL AND status = 'ok'" > "$T"/abruns
+okay $([ "$(cat "$T"/abruns)" = 4 ]; echo $?) "ab stored 2 + 2 runs (got $(cat "$T"/abruns))"
+grep -qi "slower" "$T"/ab.out; okay $? "ab finds the B side (100x the work per call) slower"
+[ $? = 0 ] || head -n 12 "$T"/ab.out | sed 's/^/#   /'
+git -C "$T"/mods diff --quiet HEAD; okay $? "ab left the tree unpatched"
+
 start_unit
 "$GB" run "$T"/slow.yaml --state-dir "$T"/state 2> "$T"/err3; rc=$?
 okay $(( rc != 3 )) "too few calls within the timeout: exit 3 (got $rc)"
