@@ -35,6 +35,9 @@ v "the periodic-task scenario (seed case 2) is valid" 0 \
 v "its direct-database variant (patch, copy_from) is valid" 0 \
 	"scenarios/update_available_resource_direct_db.yaml: ok (update_available_resource_direct_db, 1 step, 1 profile target)" "" \
 	-- scenarios/update_available_resource_direct_db.yaml
+v "its eventlet.green.profile variant (source patch) is valid" 0 \
+	"scenarios/update_available_resource_eventlet.yaml: ok (update_available_resource_eventlet, 1 step, 1 profile target)" "" \
+	-- scenarios/update_available_resource_eventlet.yaml
 v "a wait_calls step naming a target nobody profiles: exit 2, file:line:col: field" 2 "" \
 	"$BAD/wait_calls_not_profiled.yaml:9:15: workload[0].wait_calls.target: 'update_available_resource' is not a profile target; profiled: nova.scheduler.manager:SchedulerManager.select_destinations" \
 	-- $BAD/wait_calls_not_profiled.yaml
