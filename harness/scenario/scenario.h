@@ -38,10 +38,10 @@ struct sc_setting {
 	char *section; /* "filter_scheduler" */
 	char *key;     /* "enabled_filters" */
 	char *value;   /* "" allowed; NULL when copy_from is set */
+	int line;      /* line in the scenario, for errors from the merge */
 	char *copy_from; /* {copy_from: $NOVA_CONF}: the value of the same [section] key in
 			    that file, read when the run applies the config (so a secret such
 			    as a database URL never sits in the scenario); else NULL */
-	int line;      /* line in the scenario, for errors from the merge */
 };
 
 struct sc_patch {

@@ -50,7 +50,7 @@ vars:
   NODB_CONF: $T/etc/nova-nodb.conf
 units:
   n-cpu-1:
-    argv: [$PY, $PWD/tests/lib/fake_periodic.py, '$PORT', $T/mods, '0.05', $T/etc/nova-cpu.conf]
+    argv: [$PY, '-S', $PWD/tests/lib/fake_periodic.py, '$PORT', $T/mods, '0.05', $T/etc/nova-cpu.conf]
     env: {GB_TEST_TAG: '$T', GREENPROF_BUILD: '$GREENPROF_BUILD'}
     ready: {tcp: '127.0.0.1:$PORT'}
     ready_timeout: 20s
@@ -83,7 +83,7 @@ sed -e 's/copy_from: \$NOVA_CONF/copy_from: $NODB_CONF/' -e 's/^name: .*/name: p
 start_unit() {
 	local p=$T/run/n-cpu-1.pid
 	if [ -f "$p" ] && kill -0 -- "-$(cat "$p")" 2>/dev/null; then return; fi
-	GB_TEST_TAG=$T GREENPROF_BUILD=$GREENPROF_BUILD setsid "$PY" tests/lib/fake_periodic.py "$PORT" "$T"/mods 0.05 "$T"/etc/nova-cpu.conf \
+	GB_TEST_TAG=$T GREENPROF_BUILD=$GREENPROF_BUILD setsid "$PY" -S tests/lib/fake_periodic.py "$PORT" "$T"/mods 0.05 "$T"/etc/nova-cpu.conf \
 		</dev/null >/dev/null 2>&1 &
 	echo $! > "$p"; disown
 	for _ in $(seq 100); do "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$PORT" 2>/dev/null && break; sleep 0.1; done

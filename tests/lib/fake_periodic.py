@@ -1,6 +1,7 @@
 """fake_periodic.py PORT MODDIR INTERVAL [CONF] - a stand-in for nova-compute's periodic task.
 
-Installs greenprof's bootstrap from GREENBENCH_PROFILE (as the .pth hook would; the build
+Installs greenprof's bootstrap from GREENBENCH_PROFILE (as the .pth hook would; run it with
+-S so that an installed greenprof's .pth hook stays out; the build
 tree is on sys.path through GREENPROF_BUILD), imports the module
 fakenova.compute.resource_tracker from MODDIR (written by the test), makes one start-up call,
 then listens on 127.0.0.1:PORT (its readiness probe) and calls
