@@ -99,8 +99,12 @@ restored() {
 }
 
 start_unit
-"$GB" run "$T"/scenario.yaml --state-dir "$T"/state 2> "$T"/err; rc=$?
+flock "$T"/cloud.lock "$GB" run "$T"/scenario.yaml --state-dir "$T"/state 2> "$T"/err; rc=$?
 okay $rc "run: 2 repeats of wait_calls exit 0 (got $rc)"
+held=0
+for f in /proc/"$(cat "$T"/run/n-cpu-1.pid)"/fd/*; do [ "$(readlink "$f")" = "$T"/cloud.lock ] && held=1; done
+okay $held "a unit greenbench (re)started does not inherit the caller's flock fd"
+flock -n "$T"/cloud.lock true; okay $? "...so the caller's lock is free once the run ends"
 [ $rc = 0 ] || sed 's/^/#   /' "$T"/err | tail -20
 grep -q "repeat 1/2: waiting for 3 calls of update_available_resource (at most 30 s)" "$T"/err
 okay $? "progress says what the step waits for"
