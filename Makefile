@@ -23,9 +23,9 @@ CC        ?= cc
 CLANG     ?= clang
 FUZZ_TIME ?= 60
 
-PKGS      := libcurl yaml-0.1 sqlite3 jansson zlib libcrypto
+PKGS      := libcurl yaml-0.1 sqlite3 jansson zlib libcrypto libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lyaml -lsqlite3 -ljansson -lz -lcrypto)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lyaml -lsqlite3 -ljansson -lz -lcrypto -lzstd)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g -Iharness -Itests $(PKG_CFLAGS)
@@ -47,7 +47,7 @@ C_TESTS     := $(patsubst tests/unit/%.c,build/san/tests/unit/%,$(sort $(wildcar
 HEADERS     := $(wildcard harness/*/*.h) $(wildcard tests/lib/*.h tests/fakecloud/*.h)
 
 # parser tests also run under valgrind by `make valgrind` (names without .c)
-VALGRIND_TESTS  := t_util t_scenario t_localconf t_pstats t_collect t_store t_clouds
+VALGRIND_TESTS  := t_util t_yamltree t_scenario t_localconf t_pstats t_collect t_store t_clouds
 ALL_TARGETS     := bin/greenbench
 CHECK_SCRIPTS   := $(sort $(wildcard tests/cli/t_*.t))
 BENCH_TARGETS   :=

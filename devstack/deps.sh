@@ -8,7 +8,7 @@ set -euo pipefail
 
 PKGS=(
 	build-essential pkg-config clang libclang-rt-dev valgrind perl
-	libcurl4-openssl-dev libyaml-dev libsqlite3-dev sqlite3 libjansson-dev zlib1g-dev libssl-dev
+	libcurl4-openssl-dev libyaml-dev libsqlite3-dev sqlite3 libjansson-dev zlib1g-dev libzstd-dev libssl-dev
 	python3 python3-dev python3-yaml python3-greenlet python-greenlet-dev python3-eventlet python3-yappi
 	debootstrap git patch iproute2 procps psmisc groff-base man-db
 )

@@ -1,6 +1,6 @@
 /*
  * gb.h - what every part of greenbench shares: the error carrier (struct gb_err),
- * exit codes, the growing string (struct strbuf) and a few small helpers.
+ * exit codes, the growing string (struct strbuf), sha256 and a few small helpers.
  * Nothing here prints or exits; main.c alone decides what the user sees.
  */
 #ifndef GB_H
@@ -70,12 +70,20 @@ int gb_read_file(const char *path, size_t max_bytes, struct strbuf *out, struct 
 int gb_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 struct gb_err *err);
 
-/* Parse a duration: "500ms", "2s", "1.5s", "1m", "1h", or a bare number of
+/* Lower-case hex SHA-256 of data into hex[65] (scenario text, patches, backups, dumps). */
+void gb_sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* Lower-case hex SHA-256 of a file's bytes, read in chunks (any size); -1 with err
+ * naming the path when it cannot be opened or read. */
+int gb_sha256_file(const char *path, char hex[65], struct gb_err *err);
+
+/* mkdir -p with mode 0700 for every directory it creates (existing ones kept as they
+ * are); -1 with err naming the directory that could not be made. */
+int gb_mkdir_p0700(const char *path, struct gb_err *err);
+
+/* Parse a duration: "500ms", "2s", "1.5s", "1m", "1h", "90d", or a bare number of
  * seconds. Returns 0 and sets *secs, or -1 when s is not a duration >= 0. */
 int gb_parse_duration(const char *s, double *secs);
-
-/* Levenshtein distance, capped for long strings. */
-size_t gb_edit_distance(const char *a, const char *b);
 
 /* The candidate closest to word if it is close enough to suggest
  * (distance <= 2, or a prefix), else NULL. cands is NULL-terminated. */

@@ -1,6 +1,6 @@
 /*
  * util.c - the shared small helpers declared in gb.h: error formatting,
- * strbuf, checked allocation, whole-file read and atomic write, durations,
+ * strbuf, checked allocation, whole-file read and atomic write, sha256, durations,
  * "did you mean". Never prints, never exits (except abort() on OOM).
  */
 #define _GNU_SOURCE
@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 int gb_errf(struct gb_err *err, int exit_code, const char *fmt, ...)
 {
@@ -244,6 +246,69 @@ int gb_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 	return 0;
 }
 
+/* ---- sha256 ---- */
+
+static void hex_of(const unsigned char *md, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+void gb_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32) {
+		hex[0] = '\0'; /* never equal to a real digest */
+		return;
+	}
+	hex_of(md, hex);
+}
+
+int gb_sha256_file(const char *path, char hex[65], struct gb_err *err)
+{
+	hex[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gb_errf(err, GB_EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		close(fd);
+		return gb_errf(err, GB_EXIT_ENV, "%s: cannot hash: sha256 unavailable in libcrypto", path);
+	}
+	char chunk[65536];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = gb_errf(err, GB_EXIT_USAGE, "%s: read failed: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (!EVP_DigestUpdate(ctx, chunk, (size_t)n)) {
+			rc = gb_errf(err, GB_EXIT_ENV, "%s: cannot hash it", path);
+			break;
+		}
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (rc == 0 && (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32))
+		rc = gb_errf(err, GB_EXIT_ENV, "%s: cannot hash it", path);
+	if (rc == 0)
+		hex_of(md, hex);
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return rc;
+}
+
 /* ---- durations ---- */
 
 int gb_parse_duration(const char *s, double *secs)
@@ -275,6 +340,8 @@ int gb_parse_duration(const char *s, double *secs)
 		mul = 60;
 	else if (!strcmp(p, "h"))
 		mul = 3600;
+	else if (!strcmp(p, "d"))
+		mul = 86400;
 	else
 		return -1;
 	*secs = v * mul;
@@ -283,7 +350,8 @@ int gb_parse_duration(const char *s, double *secs)
 
 /* ---- did you mean ---- */
 
-size_t gb_edit_distance(const char *a, const char *b)
+/* Levenshtein distance, capped for long strings. */
+static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 64 || lb > 64)
@@ -315,7 +383,7 @@ const char *gb_suggest(const char *word, const char *const *cands)
 	size_t best_d = (size_t)-1;
 	size_t wl = strlen(word);
 	for (size_t i = 0; cands[i]; i++) {
-		size_t d = gb_edit_distance(word, cands[i]);
+		size_t d = edit_distance(word, cands[i]);
 		if (wl >= 2 && !strncmp(cands[i], word, wl) && d > 1)
 			d = 2; /* a prefix is worth suggesting */
 		if (d < best_d) {
@@ -341,4 +409,25 @@ double gb_wall(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int gb_mkdir_p0700(const char *path, struct gb_err *err)
+{
+	char *p = gb_strdup(path);
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			gb_errf(err, GB_EXIT_ENV, "cannot create %s: %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		if (!c)
+			break;
+		*s = c;
+	}
+	free(p);
+	return 0;
 }

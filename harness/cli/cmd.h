@@ -20,12 +20,9 @@ int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
-
-/* For a command whose implementation has not landed: --help prints the
- * planned doc, anything else says "not built yet" and returns GB_EXIT_USAGE. */
-int cmd_not_built(int argc, char **argv, const struct cmd_doc *doc);
 
 /* Print "greenbench CMD: MESSAGE" to stderr and return err->exit_code. */
 int cmd_fail(const char *cmd, const struct gb_err *err);

@@ -65,17 +65,3 @@ int cmd_parse_none(int argc, char **argv, const struct cmd_doc *doc, const struc
 	return 1;
 }
 
-int cmd_not_built(int argc, char **argv, const struct cmd_doc *doc)
-{
-	static const struct opt none[] = { OPT_END_MARKER };
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") && strcmp(argv[i], "-h"))
-			continue;
-		opts_usage(stdout, doc, none);
-		printf("\nSTATUS\n    not built yet: this command is planned and does nothing today.\n");
-		return GB_EXIT_OK;
-	}
-	fprintf(stderr, "greenbench %s: not built yet; this command is planned but does nothing "
-			"today (see 'greenbench %s --help')\n", doc->name, doc->name);
-	return GB_EXIT_USAGE;
-}

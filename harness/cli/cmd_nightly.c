@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/interrupt.h"
+#include "cli/cmd_prune.h"
 #include "cli/cmd_store.h"
 #include "cli/cmd_verdict.h"
 #include "judge/history.h"
@@ -18,7 +19,7 @@ static const struct cmd_doc doc = {
 	.name = "nightly",
 	.summary = "run and judge against the history of the scenario",
 	.synopsis = "greenbench nightly SCENARIO... [--history N] [--junit FILE] [--min-effect PCT]\n"
-		    "                  [--metric M] [--json] [run options]\n"
+		    "                  [--metric M] [--json] [--keep DURATION] [run options]\n"
 		    "greenbench nightly --judge RUN [options]\n"
 		    "greenbench nightly --mark-baseline RUN | --unmark-baseline RUN",
 	.description =
@@ -35,7 +36,12 @@ static const struct cmd_doc doc = {
 		"and its busy time (the wall time without the waits for I/O and other greenlets:\n"
 		"the service's own work, where added work is a larger share and shows first); a\n"
 		"step in either is a regression. Without a profile, the first latency.\n"
-		"--metric target|busy|post|active|deleted|NAME judges that one series only.",
+		"--metric target|busy|post|active|deleted|NAME judges that one series only.\n\n"
+		"--keep DURATION (e.g. 90d) prunes as it goes: after the night's runs are\n"
+		"judged, runs older than DURATION are removed from the store as by `greenbench\n"
+		"prune --older-than DURATION --history N`, so baselines, the last N good runs\n"
+		"that nightly judges against and every run of a kept ab experiment stay.\n"
+		"--keep-dumps keeps each run's dump directory after its dumps are stored.",
 	.exit_status = "0  no new regression\n"
 		       "1  a scenario stepped up (regression)\n"
 		       "2  bad usage or scenario\n"
@@ -51,7 +57,7 @@ int cmd_nightly(int argc, char **argv)
 	struct cmd_run_args ra;
 	memset(&ra, 0, sizeof(ra));
 	const char *junit = NULL, *min_effect_s = NULL, *metric = NULL, *judge = NULL;
-	const char *mark = NULL, *unmark = NULL;
+	const char *mark = NULL, *unmark = NULL, *keep = NULL;
 	long history = 30;
 	int json = 0, rc = GB_EXIT_OK;
 	const struct opt opts[] = {
@@ -60,6 +66,7 @@ int cmd_nightly(int argc, char **argv)
 		{ OPT_STRING, 0, "min-effect", &min_effect_s, "PCT", "smallest step that counts (default 5)" },
 		{ OPT_STRING, 0, "metric", &metric, "M", "the series to judge (default: the profiled call)" },
 		{ OPT_BOOL, 0, "json", &json, NULL, "print the judgements as JSON lines" },
+		{ OPT_STRING, 0, "keep", &keep, "DURATION", "then prune runs older than DURATION (e.g. 90d)" },
 		{ OPT_STRING, 0, "judge", &judge, "RUN", "judge a stored run; run nothing" },
 		{ OPT_STRING, 0, "mark-baseline", &mark, "RUN", "mark RUN as a baseline and exit" },
 		{ OPT_STRING, 0, "unmark-baseline", &unmark, "RUN", "clear RUN's baseline mark and exit" },
@@ -75,7 +82,9 @@ int cmd_nightly(int argc, char **argv)
 	struct history_opts ho = HISTORY_OPTS_DEFAULT;
 	ho.max_runs = history > 0 ? (size_t)history : 0;
 	ho.metric = metric;
+	double keep_secs = 0;
 	const char *bad = history < 2 ? "--history must be 2 or more"
+			: keep && cmd_prune_duration(keep, &keep_secs) ? "--keep takes a duration like 90d"
 			: min_effect_s && cmd_verdict_pct(min_effect_s, &ho.min_effect) ? "--min-effect is a percentage like 5"
 			: (judge || mark || unmark) && n_args ? "--judge and --mark-baseline take no scenario"
 			: !judge && !mark && !unmark && !n_args ? "expected one or more SCENARIO files"
@@ -191,6 +200,14 @@ int cmd_nightly(int argc, char **argv)
 			fwrite(sb_str(&out), 1, out.len, stdout);
 		}
 		free(scenario);
+	}
+	if (keep && !judge && worst_err != GB_EXIT_INTERRUPTED) {
+		/* prune as it goes: what the judging above read (the window) stays */
+		struct store_prune_opts po = { .older_than = keep_secs, .keep_last = -1,
+					       .history = ho.max_runs, .now = gb_wall() };
+		err.exit_code = GB_EXIT_ENV;
+		if (cmd_prune_store(db, &po, stderr, "greenbench nightly: prune: ", &err))
+			worst_err = worst_err ? worst_err : cmd_fail("nightly", &err);
 	}
 	if (junit) {
 		sb_reset(&out);

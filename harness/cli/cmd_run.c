@@ -40,7 +40,11 @@ static const struct cmd_doc doc = {
 		"paths by default, the units file's vars: override them, --var overrides both.\n"
 		"The state directory (journal, lock, dumps) is /var/lib/greenbench as root,\n"
 		"else $XDG_STATE_HOME/greenbench. Profile dumps go to\n"
-		"<state>/runs/<run-id>/dumps.\n\n"
+		"<state>/runs/<run-id>/dumps. Once the run is stored and every dump is found in\n"
+		"the store (its size and sha256 read back), that directory is removed; with\n"
+		"--keep-dumps, or when the dumps were not stored (the run failed first), it is\n"
+		"kept with a note, runs/<run-id>/KEPT, saying why, and the run says where. The\n"
+		"next run and `greenbench restore` remove what a killed run left there.\n\n"
 		"Environment: GREENBENCH_SYSTEMCTL (systemctl to run; default: PATH),\n"
 		"GREENBENCH_SYSTEMD_DIR (unit files and drop-ins; default /etc/systemd/system),\n"
 		"GREENBENCH_CGROUP_ROOT (default /sys/fs/cgroup), GREENBENCH_RABBITMQCTL,\n"
@@ -118,7 +122,7 @@ int cmd_run(int argc, char **argv)
 	const char *units = NULL, *state_dir = NULL, *cloud = NULL, *db = NULL, *label = NULL;
 	const char *cacert = NULL;
 	struct opt_list vars = { NULL, 0 };
-	int force = 0, dry_run = 0, insecure = 0, tap = 0, json = 0, quiet = 0, verbose = 0;
+	int force = 0, keep_dumps = 0, dry_run = 0, insecure = 0, tap = 0, json = 0, quiet = 0, verbose = 0;
 	const struct opt opts[] = {
 		{ OPT_STRING, 0, "os-cloud", &cloud, "NAME", "clouds.yaml entry to use (overrides the scenario's cloud)" },
 		{ OPT_STRING, 0, "cloud", &cloud, "NAME", "same as --os-cloud" },
@@ -130,6 +134,7 @@ int cmd_run(int argc, char **argv)
 		{ OPT_BOOL, 0, "insecure", &insecure, NULL, "do not verify the cloud's TLS certificates" },
 		{ OPT_STRING, 0, "os-cacert", &cacert, "FILE", "CA bundle to verify the cloud's TLS certificates" },
 		{ OPT_BOOL, 0, "force", &force, NULL, "patch over uncommitted changes to the patched files" },
+		{ OPT_BOOL, 0, "keep-dumps", &keep_dumps, NULL, "keep the run's dump directory after they are stored" },
 		{ OPT_BOOL, 0, "dry-run", &dry_run, NULL, "check everything and say what would change; change nothing" },
 		{ OPT_BOOL, 0, "tap", &tap, NULL, "print the SLA checks as TAP on stdout (prove can run scenarios)" },
 		{ OPT_BOOL, 0, "json", &json, NULL, "print the result as JSON on stdout" },
@@ -151,7 +156,7 @@ int cmd_run(int argc, char **argv)
 	}
 	struct runner_opts ro = {
 		.cloud = cloud, .units_file = units, .state_dir = state_dir, .vars = vars.items,
-		.n_vars = vars.n_items, .force = force, .dry_run = dry_run, .insecure = insecure,
+		.n_vars = vars.n_items, .force = force, .keep_dumps = keep_dumps, .dry_run = dry_run, .insecure = insecure,
 		.cacert = cacert, .db = db, .label = label, .progress = progress, .progress_arg = &quiet,
 		.live = isatty(2) ? live : NULL, .verbose = verbose,
 	};

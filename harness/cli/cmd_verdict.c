@@ -23,6 +23,7 @@ void cmd_verdict_runner_opts(const struct cmd_run_args *ra, const char *cmd, str
 	o->vars = ra->vars.items;
 	o->n_vars = ra->vars.n_items;
 	o->force = ra->force;
+	o->keep_dumps = ra->keep_dumps;
 	o->insecure = ra->insecure;
 	o->cacert = ra->cacert;
 	o->db = ra->db;

@@ -13,7 +13,7 @@
 struct cmd_run_args {
 	const char *cloud, *units, *state_dir, *db, *cacert;
 	struct opt_list vars;
-	int force, insecure;
+	int force, insecure, keep_dumps;
 };
 
 #define CMD_RUN_ARGS_OPTS(ra) \
@@ -23,6 +23,7 @@ struct cmd_run_args {
 	{ OPT_STRING, 0, "state-dir", &(ra).state_dir, "DIR", "journal and state directory" }, \
 	{ OPT_LIST, 0, "var", &(ra).vars, "NAME=PATH", "a devstack variable for post-config paths" }, \
 	{ OPT_BOOL, 0, "force", &(ra).force, NULL, "patch over uncommitted changes" }, \
+	{ OPT_BOOL, 0, "keep-dumps", &(ra).keep_dumps, NULL, "keep each run's dumps once stored" }, \
 	{ OPT_BOOL, 0, "insecure", &(ra).insecure, NULL, "do not verify TLS certificates" }, \
 	{ OPT_STRING, 0, "os-cacert", &(ra).cacert, "FILE", "CA bundle for TLS" }, \
 	{ OPT_STRING, 0, "cacert", &(ra).cacert, "FILE", "same as --os-cacert" }, \

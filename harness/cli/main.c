@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "list stored runs", false },
 	{ "show", cmd_show, "show one stored run", false },
 	{ "export", cmd_export, "export a run's profiles (prof, callgrind, collapsed, json)", false },
+	{ "prune", cmd_prune, "remove old runs from the store, keeping what verdicts need", false },
 	{ "restore", cmd_restore, "undo the host changes of an interrupted run", true },
 	{ "doctor", cmd_doctor, "check this host: tools, cloud, units, profiler", false },
 	{ "validate", cmd_validate, "check scenario files without touching anything", false },

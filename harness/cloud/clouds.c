@@ -1,7 +1,7 @@
 /*
  * clouds.c - resolve OpenStack credentials from a scenario auth block, clouds.yaml
- * (+ secure.yaml) or OS_* variables, like openstacksdk. Parses YAML with libyaml into a
- * tiny tree of its own (aliases refused). Never talks to the network; never copies a
+ * (+ secure.yaml) or OS_* variables, like openstacksdk. Reads YAML with the one YAML reader
+ * (base/yamltree.c; aliases refused). Never talks to the network; never copies a
  * password or any other secret value into an error message.
  */
 #include <errno.h>
@@ -9,177 +9,34 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <yaml.h>
 
+#include "base/yamltree.h"
 #include "cloud/clouds.h"
 
 #define CLOUDS_MAX_BYTES (4u << 20) /* a clouds.yaml bigger than this is not one */
-#define YAML_MAX_DEPTH 64
 
-/* ---- a small YAML tree ---- */
+/* ---- the YAML tree (base/yamltree.c) ---- */
 
-enum ykind { Y_SCALAR, Y_MAP, Y_SEQ };
-
-struct ynode {
-	enum ykind kind;
-	char *value;          /* scalars only */
-	struct ynode **kids;  /* maps: key, value, key, value...; sequences: items */
-	size_t n_kids;
-	int line, col;        /* 1-based position of the node in the file */
+/* What a clouds.yaml may hold of YAML: anchors and tags are ignored, aliases refused; it
+ * holds passwords, so no message quotes its bytes. */
+static const struct yt_rules yaml_rules = {
+	.noun = "clouds.yaml file", .nouns = "clouds.yaml files", .max_bytes = CLOUDS_MAX_BYTES,
+	.max_depth = 64, .max_nodes = 200000, .allow_anchors = true, .allow_tags = true,
+	.has_secrets = true,
 };
 
-static void y_free(struct ynode *n)
+/* Parse data into a tree; an empty document gives an empty map. NULL with err on error. */
+static struct yt_node *y_load(const char *path, const char *data, size_t len, struct gb_err *err)
 {
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->n_kids; i++)
-		y_free(n->kids[i]);
-	free(n->kids);
-	if (n->value) {
-		explicit_bzero(n->value, strlen(n->value)); /* may be a password */
-		free(n->value);
-	}
-	free(n);
-}
-
-static void y_push(struct ynode *parent, struct ynode *kid)
-{
-	parent->kids = gb_realloc(parent->kids, (parent->n_kids + 1) * sizeof(*parent->kids));
-	parent->kids[parent->n_kids++] = kid;
-}
-
-struct yload {
-	yaml_parser_t parser;
-	const char *path;
-	struct gb_err *err;
-};
-
-static int y_next(struct yload *yl, yaml_event_t *ev)
-{
-	if (yaml_parser_parse(&yl->parser, ev))
-		return 0;
-	return gb_errf(yl->err, GB_EXIT_USAGE, "%s:%zu:%zu: invalid YAML: %s; fix the file",
-		       yl->path, yl->parser.problem_mark.line + 1, yl->parser.problem_mark.column + 1,
-		       yl->parser.problem ? yl->parser.problem : "syntax error");
-}
-
-/* Build the node that starts with *ev (consumed here). */
-static struct ynode *y_node(struct yload *yl, yaml_event_t *ev, int depth)
-{
-	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-	if (depth > YAML_MAX_DEPTH) {
-		yaml_event_delete(ev);
-		gb_errf(yl->err, GB_EXIT_USAGE, "%s:%d:%d: YAML nested deeper than %d levels",
-			yl->path, line, col, YAML_MAX_DEPTH);
+	struct yt_node *root = NULL;
+	if (yamltree_parse(path, data, len, &yaml_rules, &root, err) != 0)
 		return NULL;
-	}
-	struct ynode *n = gb_calloc(1, sizeof(*n));
-	n->line = line;
-	n->col = col;
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		yaml_event_delete(ev);
-		free(n);
-		gb_errf(yl->err, GB_EXIT_USAGE,
-			"%s:%d:%d: YAML aliases (*name) are not supported; write the value out",
-			yl->path, line, col);
-		return NULL;
-	case YAML_SCALAR_EVENT:
-		n->kind = Y_SCALAR;
-		n->value = gb_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-		yaml_event_delete(ev);
-		return n;
-	case YAML_MAPPING_START_EVENT:
-	case YAML_SEQUENCE_START_EVENT: {
-		bool is_map = ev->type == YAML_MAPPING_START_EVENT;
-		yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-		n->kind = is_map ? Y_MAP : Y_SEQ;
-		yaml_event_delete(ev);
-		for (;;) {
-			yaml_event_t kev;
-			if (y_next(yl, &kev) < 0)
-				goto fail;
-			if (kev.type == end) {
-				yaml_event_delete(&kev);
-				return n;
-			}
-			struct ynode *kid = y_node(yl, &kev, depth + 1);
-			if (!kid)
-				goto fail;
-			y_push(n, kid);
-		}
-	}
-	default:
-		yaml_event_delete(ev);
-		free(n);
-		gb_errf(yl->err, GB_EXIT_USAGE, "%s:%d:%d: unexpected YAML event", yl->path, line, col);
-		return NULL;
-	}
-fail:
-	y_free(n);
-	return NULL;
-}
-
-/* Parse data into a tree; an empty document gives an empty map. */
-static struct ynode *y_load(const char *path, const char *data, size_t len, struct gb_err *err)
-{
-	struct yload yl = { .path = path, .err = err };
-	struct ynode *root = NULL;
-	yaml_event_t ev;
-	if (!yaml_parser_initialize(&yl.parser)) {
-		gb_errf(err, GB_EXIT_ENV, "%s: cannot initialise the YAML parser", path);
-		return NULL;
-	}
-	yaml_parser_set_input_string(&yl.parser, (const unsigned char *)data, len);
-	for (;;) {
-		if (y_next(&yl, &ev) < 0)
-			goto fail;
-		if (ev.type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		if (ev.type == YAML_STREAM_START_EVENT || ev.type == YAML_DOCUMENT_START_EVENT ||
-		    ev.type == YAML_DOCUMENT_END_EVENT) {
-			yaml_event_delete(&ev);
-			continue;
-		}
-		if (root) {
-			gb_errf(err, GB_EXIT_USAGE, "%s:%zu: more than one YAML document; keep one",
-				path, ev.start_mark.line + 1);
-			yaml_event_delete(&ev);
-			goto fail;
-		}
-		if (!(root = y_node(&yl, &ev, 0)))
-			goto fail;
-	}
-	yaml_parser_delete(&yl.parser);
 	if (!root) {
 		root = gb_calloc(1, sizeof(*root));
-		root->kind = Y_MAP;
+		root->kind = YT_MAP;
 		root->line = root->col = 1;
 	}
 	return root;
-fail:
-	yaml_parser_delete(&yl.parser);
-	y_free(root);
-	return NULL;
-}
-
-/* The key node of `key` in map, or NULL; its value is the node after it. */
-static struct ynode **y_find(const struct ynode *map, const char *key)
-{
-	if (!map || map->kind != Y_MAP)
-		return NULL;
-	for (size_t i = 0; i + 1 < map->n_kids; i += 2)
-		if (map->kids[i]->kind == Y_SCALAR && !strcmp(map->kids[i]->value, key))
-			return &map->kids[i];
-	return NULL;
-}
-
-static struct ynode *y_get(const struct ynode *map, const char *key)
-{
-	struct ynode **k = y_find(map, key);
-	return k ? k[1] : NULL;
 }
 
 /* ---- credential fields ---- */
@@ -329,43 +186,43 @@ static int from_env(struct os_creds *c, struct gb_err *err)
 }
 
 /* Apply the keys of one cloud entry (from clouds.yaml or secure.yaml) to c. */
-static int apply_cloud(const char *path, const struct ynode *cloud, struct os_creds *c,
+static int apply_cloud(const char *path, const struct yt_node *cloud, struct os_creds *c,
 		       struct gb_err *err)
 {
-	if (cloud->kind != Y_MAP)
+	if (cloud->kind != YT_MAP)
 		return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: a cloud entry must be a mapping", path,
 			       cloud->line, cloud->col);
-	const struct ynode *auth = y_get(cloud, "auth");
-	if (auth && auth->kind != Y_MAP)
+	const struct yt_node *auth = yamltree_get(cloud, "auth");
+	if (auth && auth->kind != YT_MAP)
 		return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: auth: expected a mapping", path,
 			       auth->line, auth->col);
 	for (size_t i = 0; i < GB_ARRAY_SIZE(fields); i++) {
 		const struct field *f = &fields[i];
-		const struct ynode *v = y_get(f->in_auth ? auth : cloud, f->key);
+		const struct yt_node *v = yamltree_get(f->in_auth ? auth : cloud, f->key);
 		if (!v)
 			continue;
-		if (v->kind != Y_SCALAR)
+		if (v->kind != YT_SCALAR)
 			return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: %s%s: expected a string", path,
 				       v->line, v->col, f->in_auth ? "auth." : "", f->key);
-		set_str(field_ptr(c, f), v->value);
+		set_str(field_ptr(c, f), v->str);
 	}
-	const struct ynode *v;
-	if ((v = y_get(cloud, "auth_type")) &&
-	    (v->kind != Y_SCALAR || (strcmp(v->value, "password") && strcmp(v->value, "v3password"))))
+	const struct yt_node *v;
+	if ((v = yamltree_get(cloud, "auth_type")) &&
+	    (v->kind != YT_SCALAR || (strcmp(v->str, "password") && strcmp(v->str, "v3password"))))
 		return gb_errf(err, GB_EXIT_USAGE,
 			       "%s:%d:%d: auth_type: only 'password' (keystone v3) is supported", path,
 			       v->line, v->col);
-	if ((v = y_get(cloud, "identity_api_version")) &&
-	    (v->kind != Y_SCALAR || (strcmp(v->value, "3") && strcmp(v->value, "3.0"))))
+	if ((v = yamltree_get(cloud, "identity_api_version")) &&
+	    (v->kind != YT_SCALAR || (strcmp(v->str, "3") && strcmp(v->str, "3.0"))))
 		return gb_errf(err, GB_EXIT_USAGE,
 			       "%s:%d:%d: identity_api_version: only 3 is supported", path, v->line,
 			       v->col);
 	static const char *const bools[] = { "verify", "insecure" };
 	for (size_t i = 0; i < GB_ARRAY_SIZE(bools); i++) {
-		if (!(v = y_get(cloud, bools[i])))
+		if (!(v = yamltree_get(cloud, bools[i])))
 			continue;
 		bool b;
-		if (v->kind != Y_SCALAR || parse_bool(v->value, &b) < 0)
+		if (v->kind != YT_SCALAR || parse_bool(v->str, &b) < 0)
 			return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: %s: expected true or false",
 				       path, v->line, v->col, bools[i]);
 		c->insecure = i == 0 ? !b : b;
@@ -374,7 +231,7 @@ static int apply_cloud(const char *path, const struct ynode *cloud, struct os_cr
 }
 
 /* Load path into a tree; *root is NULL (and 0 returned) when the file does not exist. */
-static int load_yaml_file(const char *path, struct ynode **root, struct gb_err *err)
+static int load_yaml_file(const char *path, struct yt_node **root, struct gb_err *err)
 {
 	*root = NULL;
 	if (access(path, F_OK) != 0)
@@ -389,10 +246,10 @@ static int load_yaml_file(const char *path, struct ynode **root, struct gb_err *
 	sb_release(&sb);
 	if (!*root)
 		return -1;
-	if ((*root)->kind != Y_MAP) {
+	if ((*root)->kind != YT_MAP) {
 		gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: expected a mapping with a 'clouds:' key",
 			path, (*root)->line, (*root)->col);
-		y_free(*root);
+		yamltree_free(*root);
 		*root = NULL;
 		return -1;
 	}
@@ -451,28 +308,28 @@ static char *search_find(const struct search *s, const char *name, bool use_env)
 
 /* The entry of cloud_name in a clouds.yaml tree (*key: its key node, for the line), or
  * NULL with err (no clouds: mapping; unknown cloud with a did-you-mean). */
-static const struct ynode *find_cloud(const char *path, const struct ynode *root,
-				      const char *cloud_name, const struct ynode **key,
-				      struct gb_err *err)
+static const struct yt_node *find_cloud(const char *path, const struct yt_node *root,
+					const char *cloud_name, const struct yt_node **key,
+					struct gb_err *err)
 {
-	const struct ynode *clouds = y_get(root, "clouds");
-	if (!clouds || clouds->kind != Y_MAP) {
+	const struct yt_node *clouds = yamltree_get(root, "clouds");
+	if (!clouds || clouds->kind != YT_MAP) {
 		gb_errf(err, GB_EXIT_USAGE, "%s:%d: no 'clouds:' mapping; see openstacksdk's "
 			"clouds.yaml format", path, clouds ? clouds->line : 1);
 		return NULL;
 	}
-	struct ynode **k = y_find(clouds, cloud_name);
-	if (k) {
-		*key = k[0];
-		return k[1];
+	long k = yamltree_find(clouds, cloud_name);
+	if (k >= 0) {
+		*key = clouds->kids[k];
+		return clouds->kids[k + 1];
 	}
 	const char **names = gb_calloc(clouds->n_kids / 2 + 1, sizeof(*names));
 	struct strbuf list = STRBUF_INIT;
 	for (size_t i = 0, n = 0; i + 1 < clouds->n_kids; i += 2) {
-		if (clouds->kids[i]->kind != Y_SCALAR)
+		if (clouds->kids[i]->kind != YT_SCALAR)
 			continue;
-		names[n++] = clouds->kids[i]->value;
-		sb_addf(&list, "%s%s", list.len ? ", " : "", clouds->kids[i]->value);
+		names[n++] = clouds->kids[i]->str;
+		sb_addf(&list, "%s%s", list.len ? ", " : "", clouds->kids[i]->str);
 	}
 	const char *sugg = gb_suggest(cloud_name, names);
 	if (sugg)
@@ -492,7 +349,7 @@ static int from_clouds_yaml(const char *cloud_name, const char *etc_dir, struct 
 	struct search s;
 	search_init(&s, etc_dir);
 	char *path = search_find(&s, "clouds.yaml", true), *spath = NULL;
-	struct ynode *root = NULL, *sroot = NULL;
+	struct yt_node *root = NULL, *sroot = NULL;
 	struct strbuf where = STRBUF_INIT;
 	int rc = -1;
 	if (!path) {
@@ -508,7 +365,7 @@ static int from_clouds_yaml(const char *cloud_name, const char *etc_dir, struct 
 	}
 	if (load_yaml_file(path, &root, err) < 0)
 		goto out;
-	const struct ynode *key = NULL, *cloud = find_cloud(path, root, cloud_name, &key, err);
+	const struct yt_node *key = NULL, *cloud = find_cloud(path, root, cloud_name, &key, err);
 	if (!cloud)
 		goto out;
 	if (apply_cloud(path, cloud, c, err) < 0)
@@ -516,7 +373,7 @@ static int from_clouds_yaml(const char *cloud_name, const char *etc_dir, struct 
 	if ((spath = search_find(&s, "secure.yaml", false))) {
 		if (load_yaml_file(spath, &sroot, err) < 0)
 			goto out;
-		const struct ynode *scloud = y_get(y_get(sroot, "clouds"), cloud_name);
+		const struct yt_node *scloud = yamltree_get(yamltree_get(sroot, "clouds"), cloud_name);
 		if (scloud && apply_cloud(spath, scloud, c, err) < 0)
 			goto out;
 	}
@@ -524,8 +381,8 @@ static int from_clouds_yaml(const char *cloud_name, const char *etc_dir, struct 
 	rc = finish_creds(c, where.buf, false, err);
 out:
 	sb_release(&where);
-	y_free(root);
-	y_free(sroot);
+	yamltree_free(root);
+	yamltree_free(sroot);
 	free(path);
 	free(spath);
 	search_free(&s);
@@ -538,13 +395,13 @@ int clouds_parse_buffer(const char *path, const char *data, size_t len, const ch
 			struct os_creds *out, struct gb_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct ynode *root = y_load(path, data, len, err);
-	const struct ynode *key = NULL, *cloud = NULL;
+	struct yt_node *root = y_load(path, data, len, err);
+	const struct yt_node *key = NULL, *cloud = NULL;
 	struct strbuf where = STRBUF_INIT;
 	int rc = -1;
 	if (!root)
 		goto out;
-	if (root->kind != Y_MAP) {
+	if (root->kind != YT_MAP) {
 		gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: expected a mapping with a 'clouds:' key",
 			path, root->line, root->col);
 		goto out;
@@ -556,7 +413,7 @@ int clouds_parse_buffer(const char *path, const char *data, size_t len, const ch
 	rc = finish_creds(out, where.buf, false, err);
 out:
 	sb_release(&where);
-	y_free(root);
+	yamltree_free(root);
 	if (rc < 0)
 		os_creds_free(out);
 	return rc;

@@ -238,6 +238,12 @@ CURL *osapi_make_easy(struct osapi *api, const char *method, const char *url, co
 	}
 	if (strcmp(method, "GET") && strcmp(method, "POST"))
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	/* libcurl sends a request again, by itself, when a reused keep-alive connection closes
+	 * before any answer (a service that hung up on an idle connection). For a POST that
+	 * would be a second server: so a request that is not idempotent always gets a
+	 * connection of its own, where a hang-up is reported (and looked into) instead. */
+	if (!is_idempotent(method))
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	return e;
 }
 

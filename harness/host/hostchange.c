@@ -281,7 +281,7 @@ static int plan_units(struct hostchange *hc, struct gb_err *err)
 	if (hc->fake_target > hc->fake_existing && (!hc->uf || !hc->uf->fake.present))
 		return gb_errf(err, GB_EXIT_USAGE, "fake_computes: %d requested, the host has %d, and "
 						   "%s%s; add a fake_compute: template (units file, "
-						   "INTERFACES.md B) to add more",
+						   "harness/INTERFACES.md part B) to add more",
 			       hc->fake_target, hc->fake_existing,
 			       hc->units_file ? hc->units_file : "there is no units file",
 			       hc->units_file ? " has no fake_compute: template" : "");
@@ -397,12 +397,19 @@ int hostchange_finish(struct hostchange *hc, struct gb_err *err)
 /* ---- accessors ---- */
 
 const char *hostchange_dumps_dir(const struct hostchange *hc) { return hc->dumps_dir; }
+const char *hostchange_state_dir(const struct hostchange *hc) { return hc->state_dir; }
+const char *hostchange_run_id(const struct hostchange *hc) { return hc->run_id; }
 struct journal *hostchange_journal(struct hostchange *hc) { return hc->j; }
 
 const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n)
 {
 	*n = hc->n_timings;
 	return hc->timings;
+}
+
+const char *hostchange_patch_sha256(const struct hostchange *hc, size_t i)
+{
+	return i < hc->n_patches ? hc->patches[i].sha : "";
 }
 
 void hostchange_free(struct hostchange *hc)

@@ -79,8 +79,12 @@ int hostchange_run_steps(struct hostchange *hc, const struct hostchange_step *st
 int hostchange_finish(struct hostchange *hc, struct gb_err *err);
 
 const char *hostchange_dumps_dir(const struct hostchange *hc); /* <state>/runs/<id>/dumps */
+const char *hostchange_state_dir(const struct hostchange *hc);  /* absolute */
+const char *hostchange_run_id(const struct hostchange *hc);     /* YYYYmmddTHHMMSSZ-PID */
 struct journal *hostchange_journal(struct hostchange *hc);      /* NULL in dry-run */
 const struct hostchange_timing *hostchange_timings(const struct hostchange *hc, size_t *n);
+/* sha256 of the scenario's i-th patch, hashed once by hostchange_begin ("" past the end). */
+const char *hostchange_patch_sha256(const struct hostchange *hc, size_t i);
 void hostchange_free(struct hostchange *hc);
 
 #endif

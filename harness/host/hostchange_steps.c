@@ -239,31 +239,10 @@ static void profile_env(struct hostchange *hc, const char *unit, struct strbuf *
 		sb_addstr(out, ";scope=default");
 }
 
-static int mkdir_p0700(const char *path, struct gb_err *err)
-{
-	char *p = gb_strdup(path);
-	for (char *s = p + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			gb_errf(err, GB_EXIT_ENV, "cannot create %s: %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		if (!c)
-			break;
-		*s = c;
-	}
-	free(p);
-	return 0;
-}
-
 int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *err)
 {
 	(void)arg;
-	if (hc->sc->n_profiles && !hc->opts.dry_run && mkdir_p0700(hc->dumps_dir, err) != 0)
+	if (hc->sc->n_profiles && !hc->opts.dry_run && gb_mkdir_p0700(hc->dumps_dir, err) != 0)
 		return -1;
 	for (size_t i = 0; i < hc->n_restart; i++) {
 		const char *unit = hc->restart[i];

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,30 +30,6 @@ struct journal {
 	size_t n_recs, alloc_recs;
 	int next_backup;          /* journal.d/<n>.orig */
 };
-
-/* ---- hashing ---- */
-
-void journal_sha256(const void *data, size_t len, char hex[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[64] = '\0';
-}
-
-int journal_sha256_file(const char *path, char hex[65], struct gb_err *err)
-{
-	struct strbuf sb = STRBUF_INIT;
-	if (gb_read_file(path, BACKUP_MAX, &sb, err) != 0) {
-		sb_release(&sb);
-		return -1;
-	}
-	journal_sha256(sb.buf, sb.len, hex);
-	sb_release(&sb);
-	return 0;
-}
 
 /* ---- paths, lock ---- */
 
@@ -398,7 +373,7 @@ int journal_backup_file(struct journal *j, const char *path, struct gb_err *err)
 		return -1;
 	}
 	char sha[65], mode[16];
-	journal_sha256(data.buf, data.len, sha);
+	gb_sha256_hex(data.buf, data.len, sha);
 	snprintf(mode, sizeof(mode), "%o", (unsigned)(st.st_mode & 07777));
 	sb_addf(&bpath, "%s/journal.d/%d.orig", j->state_dir, j->next_backup++);
 	int rc = gb_write_file_atomic(bpath.buf, data.buf, data.len, 0600, err);
@@ -511,7 +486,7 @@ int journal_restore_file(const struct journal_rec *rec, bool *changed, struct gb
 	char have[65];
 	struct gb_err e2;
 	struct stat st;
-	if (journal_sha256_file(path, have, &e2) == 0 && !strcmp(have, want) &&
+	if (gb_sha256_file(path, have, &e2) == 0 && !strcmp(have, want) &&
 	    stat(path, &st) == 0 && (st.st_mode & 07777) == mode)
 		return 0; /* already the original bytes */
 	struct strbuf data = STRBUF_INIT;
@@ -521,7 +496,7 @@ int journal_restore_file(const struct journal_rec *rec, bool *changed, struct gb
 						 "bytes are lost, restore the file by hand", path, backup);
 	}
 	char got[65];
-	journal_sha256(data.buf, data.len, got);
+	gb_sha256_hex(data.buf, data.len, got);
 	if (strcmp(got, want)) {
 		sb_release(&data);
 		return gb_errf(err, GB_EXIT_ENV, "%s: its backup %s has sha256 %.12s..., the journal "
@@ -533,7 +508,7 @@ int journal_restore_file(const struct journal_rec *rec, bool *changed, struct gb
 	if (rc != 0)
 		return -1;
 	*changed = true;
-	if (journal_sha256_file(path, have, err) != 0)
+	if (gb_sha256_file(path, have, err) != 0)
 		return -1;
 	if (strcmp(have, want))
 		return gb_errf(err, GB_EXIT_ENV, "%s: restored, but its sha256 is %.12s..., not the "

@@ -32,9 +32,6 @@ struct journal_rec {
 
 struct journal;
 
-/* sha256 of a buffer / a file as 64 lowercase hex digits + NUL. */
-void journal_sha256(const void *data, size_t len, char hex[65]);
-int journal_sha256_file(const char *path, char hex[65], struct gb_err *err);
 
 /*
  * The state directory: dir if given, else /var/lib/greenbench as root, else

@@ -85,7 +85,7 @@ int patch_inspect(const char *patch_path, const char *tree, struct patch_info *p
 	}
 	pi->path = gb_strdup(abs_patch);
 	pi->tree = gb_strdup(abs_tree);
-	journal_sha256(data.buf, data.len, pi->sha);
+	gb_sha256_hex(data.buf, data.len, pi->sha);
 	struct strbuf out = STRBUF_INIT;
 	int st = 1;
 	char *rp[] = { "git", "-C", abs_tree, "rev-parse", "--show-toplevel", NULL };

@@ -1,6 +1,6 @@
 /*
  * collect.h - finds the profiler's dumps for a run's request ids in a dump directory
- * (names per INTERFACES.md A: <target>__<rid>__<pid>.prof), refusing symlinks, files of
+ * (names per harness/INTERFACES.md §A: <target>__<rid>__<pid>.prof), refusing symlinks, files of
  * other owners and partial files, and parses each. Never prints, never exits.
  */
 #ifndef GB_COLLECT_H

@@ -18,10 +18,12 @@
 #include "cloud/cleanup.h"
 #include "cloud/clouds.h"
 #include "profile/collect.h"
+#include "profile/dumpdir.h"
 #include "host/hostchange.h"
 #include "host/journal.h"
 #include "cloud/osapi.h"
 #include "base/proc.h"
+#include "run/rundumps.h"
 #include "judge/stats.h"
 #include "store/store.h"
 #include "cloud/workload.h"
@@ -458,6 +460,41 @@ static void check_slas(struct run_ctx *c)
 	free(x);
 }
 
+/* ---- the run's dump directory ---- */
+
+/* Under the run's lock: clean what killed runs and older versions left, then make this
+ * run's directory (marked as going) when it profiles. Failures are said, not fatal. */
+static void begin_dumps(struct run_ctx *c, struct store *db, struct strbuf *run_dir)
+{
+	const char *state = hostchange_state_dir(c->hc);
+	struct gb_err e = { GB_EXIT_ENV, "" };
+	size_t n_removed = 0;
+	if (rundumps_clean_stale(state, hostchange_run_id(c->hc), db, c->o->progress,
+				 c->o->progress_arg, &n_removed, &e) != 0)
+		say(c, "dumps: %s", e.msg);
+	if (!c->sc->n_profiles)
+		return;
+	dumpdir_run_dir(state, hostchange_run_id(c->hc), run_dir);
+	if (dumpdir_begin(run_dir->buf, &e) != 0)
+		say(c, "dumps: %s", e.msg);
+}
+
+/* After the store step: remove the run's dumps once the store holds every one of them
+ * (or keep them, saying where and why). */
+static void settle_dumps(struct run_ctx *c, struct store *db, const char *run_dir)
+{
+	const struct run_record *rec = c->rec;
+	const char **ids = gb_calloc(rec->n_requests + 1, sizeof(*ids));
+	for (size_t i = 0; i < rec->n_requests; i++)
+		ids[i] = rec->requests[i].request_id;
+	struct rundumps_outcome out;
+	struct gb_err e = { GB_EXIT_ENV, "" };
+	if (rundumps_settle(db, c->res->run_id, run_dir, ids, rec->n_requests, c->o->keep_dumps,
+			    c->o->progress, c->o->progress_arg, &out, &e) != 0)
+		say(c, "dumps: %s; they stay in %s/dumps", e.msg, run_dir);
+	free(ids);
+}
+
 /* ---- the run ---- */
 
 /* The effective scenario: the caller's plus overrides; shares strings with sc. */
@@ -544,14 +581,6 @@ static void fill_record(struct run_record *rec, const struct scenario *sc, const
 	rec->repeat_count = sc->repeat;
 	rec->ab_id = o->ab_id;
 	rec->is_baseline = o->is_baseline;
-	for (size_t i = 0; i < sc->n_patches; i++) {
-		struct strbuf p = STRBUF_INIT;
-		char hex[65] = "";
-		if (gb_read_file(sc->patches[i].path, 64u << 20, &p, &e) == 0)
-			store_sha256_hex(p.buf, p.len, hex);
-		run_record_add_patch(rec, sc->patches[i].path, hex);
-		sb_release(&p);
-	}
 }
 
 static void summarize(struct run_ctx *c)
@@ -616,6 +645,7 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	fill_record(c.rec, &eff, o);
 
 	struct store *db = NULL;
+	struct strbuf run_dir = STRBUF_INIT;
 	struct cloud_cleanup cc = { NULL, false, NULL, false };
 	int rc = -1;
 	/* 1. everything that can fail without touching the host: the store, the cloud */
@@ -650,6 +680,10 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	};
 	if (hostchange_begin(&eff, &ho, &c.hc, err) != 0)
 		goto out;
+	for (size_t i = 0; i < eff.n_patches; i++)
+		run_record_add_patch(c.rec, eff.patches[i].path, hostchange_patch_sha256(c.hc, i));
+	if (!o->dry_run)
+		begin_dumps(&c, db, &run_dir);
 	const struct hostchange_step steps[] = {
 		{ "config", hostchange_apply_config, NULL },
 		{ "patches", hostchange_apply_patches, NULL },
@@ -680,6 +714,8 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 		if (store_save_run(db, c.rec, &res->run_id, &serr) != 0)
 			say(&c, "store: %s", serr.msg);
 	}
+	if (run_dir.len)
+		settle_dumps(&c, db, run_dir.buf);
 	if (restore_rc != 0) {
 		gb_errf(err, GB_EXIT_ENV, "RESTORE INCOMPLETE: %s; run 'greenbench restore' after fixing it",
 			rerr.msg);
@@ -698,6 +734,7 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 out:
 	res->secs = gb_now() - t0;
 	summarize(&c);
+	sb_release(&run_dir);
 	hostchange_free(c.hc);
 	cloud_cleanup_release(&cc);
 	osapi_free(c.api);

@@ -30,6 +30,7 @@ struct runner_opts {
 	const char *label;        /* run label, NULL for none */
 	long long ab_id;          /* 0: not part of an A/B experiment */
 	bool is_baseline;
+	bool keep_dumps;          /* --keep-dumps: keep <state>/runs/<id>/ after the store */
 	/* one progress line (no newline), e.g. "restarting n-sch... ready in 4.1 s" */
 	void (*progress)(void *arg, const char *line);
 	void *progress_arg;

@@ -1,5 +1,5 @@
 /*
- * scenario.c - schema v1: the YAML tree (scenario_tree.c) -> a validated
+ * scenario.c - schema v1: the YAML tree (base/yamltree.c) -> a validated
  * struct scenario, or one message "file:line:col: field: expected ..., got '...'".
  * Reads the scenario and checks that the files it names are readable, but
  * never changes the host, never prints, never exits. Schema: scenarios/README.md.
@@ -10,13 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
+#include "base/yamltree.h"
 #include "scenario/scenario_read.h"
-#include "scenario/scenario_tree.h"
 #include "scenario/scenario_workload.h"
 
 #define MAX_STRING SC_MAX_STRING
+#define SCENARIO_MAX_BYTES (1024 * 1024) /* a scenario is small; refuse more */
+
+/* What a scenario may hold of YAML: no anchors, aliases or tags; 64 levels, 20,000 nodes. */
+static const struct yt_rules yaml_rules = {
+	.noun = "scenario", .nouns = "scenarios", .max_bytes = SCENARIO_MAX_BYTES,
+	.max_depth = 64, .max_nodes = 20000,
+};
 #define MAX_NAME 64       /* scenario and unit names */
 #define MAX_TARGET 256    /* profile targets */
 #define STEP_DURATION "a duration like '120s' or '2m' (more than 0, at most 24h)"
@@ -41,7 +47,7 @@ const char *scenario_target_function(const char *target)
 
 /* ---- sections ---- */
 
-static int parse_auth(struct sc_ctx *c, const struct st_node *n)
+static int parse_auth(struct sc_ctx *c, const struct yt_node *n)
 {
 	static const char *const keys[] = { "auth_url", "username", "password", "project_name",
 					    "user_domain_name", "project_domain_name", "region_name",
@@ -54,7 +60,7 @@ static int parse_auth(struct sc_ctx *c, const struct st_node *n)
 	for (size_t i = 0; required[i]; i++)
 		if (!sc_map_get(n, required[i]))
 			return sc_missing(c, n, "auth", required[i], "");
-	const struct st_node *v;
+	const struct yt_node *v;
 	v = sc_map_get(n, "auth_url");
 	if (sc_get_str(c, v, "auth.auth_url", MAX_STRING, 0, &a->auth_url))
 		return -1;
@@ -82,13 +88,13 @@ static int parse_auth(struct sc_ctx *c, const struct st_node *n)
 	return 0;
 }
 
-static int parse_units(struct sc_ctx *c, const struct st_node *n)
+static int parse_units(struct sc_ctx *c, const struct yt_node *n)
 {
 	static const char *const keys[] = { "backend", "file", NULL };
 	static const char *const backends[] = { "systemd", "process", NULL };
 	if (sc_check_map(c, n, "units", keys, "a mapping like {backend: systemd}"))
 		return -1;
-	const struct st_node *v;
+	const struct yt_node *v;
 	if ((v = sc_map_opt(n, "backend"))) {
 		char *b = NULL;
 		if (sc_get_choice(c, v, "units.backend", backends, "systemd or process", &b))
@@ -117,13 +123,13 @@ static bool is_config_file(const char *s)
 	return true;
 }
 
-static int parse_config(struct sc_ctx *c, const struct st_node *n)
+static int parse_config(struct sc_ctx *c, const struct yt_node *n)
 {
 	struct scenario *sc = c->sc;
 	if (sc_check_map(c, n, "config", NULL, "a mapping of config file -> section -> key -> value"))
 		return -1;
 	for (size_t i = 0; i < n->n_kids; i += 2) {
-		const struct st_node *fk = n->kids[i], *fv = n->kids[i + 1];
+		const struct yt_node *fk = n->kids[i], *fv = n->kids[i + 1];
 		char fpath[512];
 		sc_join_key(fpath, sizeof(fpath), "config", fk->str);
 		if (!is_config_file(fk->str))
@@ -131,7 +137,7 @@ static int parse_config(struct sc_ctx *c, const struct st_node *n)
 		if (sc_check_map(c, fv, fpath, NULL, "a mapping of sections"))
 			return -1;
 		for (size_t j = 0; j < fv->n_kids; j += 2) {
-			const struct st_node *sk = fv->kids[j], *sv = fv->kids[j + 1];
+			const struct yt_node *sk = fv->kids[j], *sv = fv->kids[j + 1];
 			char spath[768];
 			sc_join_key(spath, sizeof(spath), fpath, sk->str);
 			if (strpbrk(sk->str, "[]") || sk->str[0] == ' ' || sk->str[sk->len - 1] == ' ')
@@ -139,7 +145,7 @@ static int parse_config(struct sc_ctx *c, const struct st_node *n)
 			if (sc_check_map(c, sv, spath, NULL, "a mapping of options"))
 				return -1;
 			for (size_t k = 0; k < sv->n_kids; k += 2) {
-				const struct st_node *ok = sv->kids[k], *ov = sv->kids[k + 1];
+				const struct yt_node *ok = sv->kids[k], *ov = sv->kids[k + 1];
 				char opath[1024];
 				sc_join_key(opath, sizeof(opath), spath, ok->str);
 				if (strpbrk(ok->str, "=[]") || strchr(" #;", ok->str[0]) ||
@@ -147,7 +153,7 @@ static int parse_config(struct sc_ctx *c, const struct st_node *n)
 					return sc_expect(c, ok, spath, "an option name (no '=', '[', ']', no "
 							 "outer spaces, not starting with '#' or ';')");
 				struct sc_setting s = { .line = ov->line };
-				if (ov->kind == ST_SEQ) {
+				if (ov->kind == YT_SEQ) {
 					/* a list option: values joined with ',' as oslo.config reads them */
 					struct strbuf joined = STRBUF_INIT;
 					for (size_t m = 0; m < ov->n_kids; m++) {
@@ -162,7 +168,7 @@ static int parse_config(struct sc_ctx *c, const struct st_node *n)
 						free(item);
 					}
 					s.value = sb_detach(&joined);
-				} else if (ov->kind == ST_MAP) {
+				} else if (ov->kind == YT_MAP) {
 					/* {copy_from: FILE}: the same option's value in another file */
 					static const char *const ckeys[] = { "copy_from", NULL };
 					char cpath[1100];
@@ -170,7 +176,7 @@ static int parse_config(struct sc_ctx *c, const struct st_node *n)
 					if (sc_check_map(c, ov, opath, ckeys, "a value, a list, or "
 							 "{copy_from: $NOVA_CONF}"))
 						return -1;
-					const struct st_node *cf = sc_map_get(ov, "copy_from");
+					const struct yt_node *cf = sc_map_get(ov, "copy_from");
 					if (!cf)
 						return sc_missing(c, ov, opath, "copy_from", " (the config "
 								  "file to copy the value from, e.g. "
@@ -196,21 +202,21 @@ static int parse_config(struct sc_ctx *c, const struct st_node *n)
 	return 0;
 }
 
-static int parse_patches(struct sc_ctx *c, const struct st_node *n)
+static int parse_patches(struct sc_ctx *c, const struct yt_node *n)
 {
 	static const char *const keys[] = { "path", "tree", NULL };
 	struct scenario *sc = c->sc;
-	if (n->kind != ST_SEQ)
+	if (n->kind != YT_SEQ)
 		return sc_expect(c, n, "patches", "a list of patch files");
 	sc->patches = gb_calloc(n->n_kids, sizeof(*sc->patches));
 	for (size_t i = 0; i < n->n_kids; i++) {
-		const struct st_node *item = n->kids[i];
+		const struct yt_node *item = n->kids[i];
 		struct sc_patch *p = &sc->patches[sc->n_patches++];
 		char path[64], sub[80];
 		sc_join_index(path, sizeof(path), "patches", i);
 		p->line = item->line;
-		if (item->kind != ST_MAP) {
-			if (item->kind != ST_SCALAR)
+		if (item->kind != YT_MAP) {
+			if (item->kind != YT_SCALAR)
 				return sc_expect(c, item, path, "a patch file, or {path: FILE, tree: DIR}");
 			if (sc_get_path(c, item, path, true, &p->path))
 				return -1;
@@ -218,7 +224,7 @@ static int parse_patches(struct sc_ctx *c, const struct st_node *n)
 		}
 		if (sc_check_map(c, item, path, keys, "a mapping"))
 			return -1;
-		const struct st_node *v = sc_map_get(item, "path");
+		const struct yt_node *v = sc_map_get(item, "path");
 		if (!v)
 			return sc_missing(c, item, path, "path", " (the patch file)");
 		sc_join_key(sub, sizeof(sub), path, "path");
@@ -235,22 +241,22 @@ static int parse_patches(struct sc_ctx *c, const struct st_node *n)
 	return 0;
 }
 
-static int parse_profile(struct sc_ctx *c, const struct st_node *n)
+static int parse_profile(struct sc_ctx *c, const struct yt_node *n)
 {
 	static const char *const keys[] = { "unit", "target", NULL };
 	struct scenario *sc = c->sc;
-	if (n->kind != ST_SEQ)
+	if (n->kind != YT_SEQ)
 		return sc_expect(c, n, "profile", "a list of {unit: NAME, target: module:Qual.name}");
 	sc->profiles = gb_calloc(n->n_kids, sizeof(*sc->profiles));
 	for (size_t i = 0; i < n->n_kids; i++) {
-		const struct st_node *item = n->kids[i];
+		const struct yt_node *item = n->kids[i];
 		struct sc_profile *p = &sc->profiles[sc->n_profiles++];
 		char path[64], sub[80];
 		sc_join_index(path, sizeof(path), "profile", i);
 		p->line = item->line;
 		if (sc_check_map(c, item, path, keys, "a mapping {unit: NAME, target: module:Qual.name}"))
 			return -1;
-		const struct st_node *u = sc_map_get(item, "unit"), *t = sc_map_get(item, "target");
+		const struct yt_node *u = sc_map_get(item, "unit"), *t = sc_map_get(item, "target");
 		if (!u)
 			return sc_missing(c, item, path, "unit", " (the unit to profile, e.g. n-sch)");
 		if (!t)
@@ -276,10 +282,10 @@ static int parse_profile(struct sc_ctx *c, const struct st_node *n)
 	return 0;
 }
 
-static int parse_restart(struct sc_ctx *c, const struct st_node *n)
+static int parse_restart(struct sc_ctx *c, const struct yt_node *n)
 {
 	struct scenario *sc = c->sc;
-	if (n->kind != ST_SEQ)
+	if (n->kind != YT_SEQ)
 		return sc_expect(c, n, "restart", "a list of unit names like [n-sch]");
 	sc->restart = gb_calloc(n->n_kids, sizeof(*sc->restart));
 	for (size_t i = 0; i < n->n_kids; i++) {
@@ -381,7 +387,7 @@ static int classify_metric(const char *metric, struct sc_sla *s, char **function
 }
 
 /* The metric exists in this scenario: a create_servers step, a profiled function. */
-static int link_metric(struct sc_ctx *c, const struct st_node *k, struct sc_sla *s, const char *function)
+static int link_metric(struct sc_ctx *c, const struct yt_node *k, struct sc_sla *s, const char *function)
 {
 	struct scenario *sc = c->sc;
 	s->profile_index = -1;
@@ -418,7 +424,7 @@ static int link_metric(struct sc_ctx *c, const struct st_node *k, struct sc_sla 
 	return -1;
 }
 
-static int parse_sla(struct sc_ctx *c, const struct st_node *n)
+static int parse_sla(struct sc_ctx *c, const struct yt_node *n)
 {
 	static const char *const keys[] = { "max", "min", NULL };
 	struct scenario *sc = c->sc;
@@ -426,7 +432,7 @@ static int parse_sla(struct sc_ctx *c, const struct st_node *n)
 		return -1;
 	sc->slas = gb_calloc(n->n_kids / 2 + 1, sizeof(*sc->slas));
 	for (size_t i = 0; i < n->n_kids; i += 2) {
-		const struct st_node *k = n->kids[i], *v = n->kids[i + 1];
+		const struct yt_node *k = n->kids[i], *v = n->kids[i + 1];
 		struct sc_sla *s = &sc->slas[sc->n_slas++];
 		char *function = NULL;
 		char path[512], sub[520];
@@ -455,7 +461,7 @@ static int parse_sla(struct sc_ctx *c, const struct st_node *n)
 		sc_join_key(path, sizeof(path), "sla", s->metric);
 		if (sc_check_map(c, v, path, keys, "a mapping like {max: 30s}"))
 			return -1;
-		const struct st_node *mx = sc_map_opt(v, "max"), *mn = sc_map_opt(v, "min");
+		const struct yt_node *mx = sc_map_opt(v, "max"), *mn = sc_map_opt(v, "min");
 		if (!mx && !mn)
 			return sc_fail(c, v, path, "give 'max', 'min' or both");
 		if (mx) {
@@ -480,7 +486,7 @@ static int parse_sla(struct sc_ctx *c, const struct st_node *n)
 
 /* ---- the whole file ---- */
 
-static int parse_root(struct sc_ctx *c, const struct st_node *root)
+static int parse_root(struct sc_ctx *c, const struct yt_node *root)
 {
 	static const char *const keys[] = { "version", "name", "description", "cloud", "auth",
 					    "units", "local_conf", "config", "fake_computes",
@@ -494,9 +500,9 @@ static int parse_root(struct sc_ctx *c, const struct st_node *root)
 	for (size_t i = 0; i < root->n_kids; i += 2) {
 		const char *key = root->kids[i]->str;
 		int line = root->kids[i]->line;
-		const struct st_node *v = root->kids[i + 1];
+		const struct yt_node *v = root->kids[i + 1];
 		int rc = 0;
-		bool is_null = scenario_tree_is_null(v);
+		bool is_null = yamltree_is_null(v);
 		if (!strcmp(key, "version")) {
 			int ver = 0;
 			if (sc_get_int(c, v, "version", 1, 1, &ver))
@@ -554,9 +560,9 @@ static int parse_root(struct sc_ctx *c, const struct st_node *root)
 		return sc_missing(c, root, "", "name", " (e.g. name: select_destinations)");
 	if (!sc_map_get(root, "workload"))
 		return sc_missing(c, root, "", "workload", " (use 'workload: []' for a restart-only run)");
-	const struct st_node *cloud = sc_map_get(root, "cloud"), *auth = sc_map_get(root, "auth");
+	const struct yt_node *cloud = sc_map_get(root, "cloud"), *auth = sc_map_get(root, "auth");
 	if (cloud && auth) {
-		const struct st_node *later = cloud->line > auth->line ? cloud : auth;
+		const struct yt_node *later = cloud->line > auth->line ? cloud : auth;
 		return sc_fail(c, later, "", "give 'cloud' or 'auth', not both (cloud at line %d, auth at "
 			       "line %d)", cloud->line, auth->line);
 	}
@@ -565,7 +571,7 @@ static int parse_root(struct sc_ctx *c, const struct st_node *root)
 		while (j < sc->n_restart && strcmp(sc->restart[j], sc->profiles[i].unit))
 			j++;
 		if (j == sc->n_restart) {
-			const struct st_node *item = sc_map_get(root, "profile")->kids[i];
+			const struct yt_node *item = sc_map_get(root, "profile")->kids[i];
 			char path[64];
 			sc_join_index(path, sizeof(path), "profile", i);
 			return sc_fail(c, item, path, "unit '%s' is not in restart; the profiler is switched on "
@@ -573,32 +579,21 @@ static int parse_root(struct sc_ctx *c, const struct st_node *root)
 				       sc->profiles[i].unit);
 		}
 	}
-	const struct st_node *wl = sc_map_opt(root, "workload");
+	const struct yt_node *wl = sc_map_opt(root, "workload");
 	if (wl && scenario_link_workload(c, wl))
 		return -1;
-	const struct st_node *sla = sc_map_opt(root, "sla");
+	const struct yt_node *sla = sc_map_opt(root, "sla");
 	if (sla && parse_sla(c, sla))
 		return -1;
 	return 0;
-}
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	out[0] = '\0';
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL))
-		return;
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 static int load(const char *name, const char *path, const char *dir, bool check_files,
 		const char *data, size_t len, struct scenario **out, struct gb_err *err)
 {
 	*out = NULL;
-	struct st_node *root = NULL;
-	if (scenario_tree_parse(name, data, len, &root, err))
+	struct yt_node *root = NULL;
+	if (yamltree_parse(name, data, len, &yaml_rules, &root, err))
 		return -1;
 	struct scenario *sc = gb_calloc(1, sizeof(*sc));
 	sc->path = gb_strdup(path);
@@ -606,10 +601,10 @@ static int load(const char *name, const char *path, const char *dir, bool check_
 	sc->version = 1;
 	sc->fake_computes = -1;
 	sc->repeat = 1;
-	sha256_hex(data, len, sc->sha256);
+	gb_sha256_hex(data, len, sc->sha256);
 	struct sc_ctx c = { .name = name, .dir = sc->dir, .check_files = check_files, .err = err, .sc = sc };
 	int rc = parse_root(&c, root);
-	scenario_tree_free(root);
+	yamltree_free(root);
 	if (rc) {
 		scenario_free(sc);
 		return -1;

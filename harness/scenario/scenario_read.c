@@ -1,5 +1,5 @@
 /*
- * scenario_read.c - reading typed values out of the scenario tree: strings,
+ * scenario_read.c - reading typed values out of the scenario's YAML tree: strings,
  * integers, durations, choices, names, paths, mappings, each with its one-line
  * "file:line:col: field: expected ..., got '...'" message. Part of the scenario
  * loader; never prints, never exits, reads a file's metadata only for sc_get_path.
@@ -17,7 +17,7 @@
 /* ---- messages ---- */
 
 /* "name:line:col: [path: ]message"; returns -1. */
-int sc_fail(struct sc_ctx *c, const struct st_node *n, const char *path, const char *fmt, ...)
+int sc_fail(struct sc_ctx *c, const struct yt_node *n, const char *path, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -30,17 +30,17 @@ int sc_fail(struct sc_ctx *c, const struct st_node *n, const char *path, const c
 
 /* What the user wrote, fit for a one-line message: "'value'" (control bytes
  * escaped, long values cut), or "an empty value", "a mapping", "a list". */
-void sc_describe(const struct st_node *n, char *out, size_t size)
+void sc_describe(const struct yt_node *n, char *out, size_t size)
 {
-	if (n->kind == ST_MAP) {
+	if (n->kind == YT_MAP) {
 		snprintf(out, size, "a mapping");
 		return;
 	}
-	if (n->kind == ST_SEQ) {
+	if (n->kind == YT_SEQ) {
 		snprintf(out, size, "a list");
 		return;
 	}
-	if (scenario_tree_is_null(n)) {
+	if (yamltree_is_null(n)) {
 		snprintf(out, size, "an empty value");
 		return;
 	}
@@ -66,7 +66,7 @@ void sc_describe(const struct st_node *n, char *out, size_t size)
 }
 
 /* "path: expected WHAT, got 'X'" at n. */
-int sc_expect(struct sc_ctx *c, const struct st_node *n, const char *path, const char *what)
+int sc_expect(struct sc_ctx *c, const struct yt_node *n, const char *path, const char *what)
 {
 	char got[256];
 	sc_describe(n, got, sizeof(got));
@@ -97,10 +97,10 @@ void sc_join_index(char *out, size_t size, const char *path, size_t i)
 /* A string value: a scalar, not empty (unless STR_EMPTY_OK), no NUL, no control
  * characters (newlines and tabs only with STR_MULTILINE), at most max bytes.
  * *out gets a copy the scenario owns (any old value is freed). */
-int sc_get_str(struct sc_ctx *c, const struct st_node *n, const char *path, size_t max, int flags,
+int sc_get_str(struct sc_ctx *c, const struct yt_node *n, const char *path, size_t max, int flags,
 	       char **out)
 {
-	if (n->kind != ST_SCALAR || (scenario_tree_is_null(n) && !(flags & STR_EMPTY_OK)))
+	if (n->kind != YT_SCALAR || (yamltree_is_null(n) && !(flags & STR_EMPTY_OK)))
 		return sc_expect(c, n, path, "a string");
 	if (!(flags & STR_EMPTY_OK) && n->len == 0)
 		return sc_expect(c, n, path, "a non-empty string");
@@ -121,18 +121,18 @@ int sc_get_str(struct sc_ctx *c, const struct st_node *n, const char *path, size
 		return sc_expect(c, n, path, what_len);
 	}
 	free(*out);
-	*out = scenario_tree_is_null(n) ? gb_strdup("") : gb_strndup(n->str, n->len);
+	*out = yamltree_is_null(n) ? gb_strdup("") : gb_strndup(n->str, n->len);
 	return 0;
 }
 
 /* Decimal integer in lo..hi: digits with an optional '-', no leading zeros,
  * no '+', no hex/octal/underscores; out-of-range values never wrap. */
-int sc_get_int(struct sc_ctx *c, const struct st_node *n, const char *path, long lo, long hi,
+int sc_get_int(struct sc_ctx *c, const struct yt_node *n, const char *path, long lo, long hi,
 	       int *out)
 {
 	char what[64];
 	snprintf(what, sizeof(what), "an integer %ld..%ld", lo, hi);
-	if (n->kind != ST_SCALAR || n->len == 0 || n->len > 18 || strlen(n->str) != n->len)
+	if (n->kind != YT_SCALAR || n->len == 0 || n->len > 18 || strlen(n->str) != n->len)
 		return sc_expect(c, n, path, what);
 	const char *p = n->str;
 	bool neg = *p == '-';
@@ -154,11 +154,11 @@ int sc_get_int(struct sc_ctx *c, const struct st_node *n, const char *path, long
 	return 0;
 }
 
-int sc_get_bool(struct sc_ctx *c, const struct st_node *n, const char *path, bool *out)
+int sc_get_bool(struct sc_ctx *c, const struct yt_node *n, const char *path, bool *out)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", NULL };
 	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", NULL };
-	if (n->kind == ST_SCALAR) {
+	if (n->kind == YT_SCALAR) {
 		for (size_t i = 0; yes[i]; i++) {
 			if (!strcmp(n->str, yes[i])) {
 				*out = true;
@@ -175,11 +175,11 @@ int sc_get_bool(struct sc_ctx *c, const struct st_node *n, const char *path, boo
 
 /* A duration ("500ms", "2s", "1.5m", "1h", or bare seconds) in (0, max] s;
  * with zero_ok, 0 is allowed. what is the message's "expected ...". */
-int sc_get_duration(struct sc_ctx *c, const struct st_node *n, const char *path, double max,
+int sc_get_duration(struct sc_ctx *c, const struct yt_node *n, const char *path, double max,
 		    bool zero_ok, const char *what, double *out)
 {
 	double v;
-	if (n->kind != ST_SCALAR || strlen(n->str) != n->len || gb_parse_duration(n->str, &v) ||
+	if (n->kind != YT_SCALAR || strlen(n->str) != n->len || gb_parse_duration(n->str, &v) ||
 	    v > max || (v == 0 && !zero_ok))
 		return sc_expect(c, n, path, what);
 	*out = v;
@@ -187,10 +187,10 @@ int sc_get_duration(struct sc_ctx *c, const struct st_node *n, const char *path,
 }
 
 /* A plain non-negative number: digits with at most one '.', no units. */
-int sc_get_number(struct sc_ctx *c, const struct st_node *n, const char *path, double *out)
+int sc_get_number(struct sc_ctx *c, const struct yt_node *n, const char *path, double *out)
 {
 	const char *what = "a number >= 0 (this metric is a count, not a duration)";
-	if (n->kind != ST_SCALAR || n->len == 0 || n->len > 15 || strlen(n->str) != n->len)
+	if (n->kind != YT_SCALAR || n->len == 0 || n->len > 15 || strlen(n->str) != n->len)
 		return sc_expect(c, n, path, what);
 	int dots = 0, digits = 0;
 	for (const char *p = n->str; *p; p++) {
@@ -208,10 +208,10 @@ int sc_get_number(struct sc_ctx *c, const struct st_node *n, const char *path, d
 }
 
 /* One of choices (exact), else a message suggesting the closest. */
-int sc_get_choice(struct sc_ctx *c, const struct st_node *n, const char *path,
+int sc_get_choice(struct sc_ctx *c, const struct yt_node *n, const char *path,
 		  const char *const *choices, const char *what, char **out)
 {
-	if (n->kind == ST_SCALAR && strlen(n->str) == n->len) {
+	if (n->kind == YT_SCALAR && strlen(n->str) == n->len) {
 		for (size_t i = 0; choices[i]; i++) {
 			if (!strcmp(n->str, choices[i])) {
 				free(*out);
@@ -276,7 +276,7 @@ bool sc_is_dotted(const char *s, const char *end)
 
 /* rel against dir, lexically ("." and ".." folded). An absolute rel is kept.
  * A relative result never starts with '-' (it may reach an argv). */
-char *sc_resolve(const char *dir, const char *rel)
+static char *resolve(const char *dir, const char *rel)
 {
 	struct strbuf sb = STRBUF_INIT;
 	if (rel[0] == '/') {
@@ -328,12 +328,12 @@ char *sc_resolve(const char *dir, const char *rel)
 
 /* A path value resolved against the scenario's directory; with check, it must
  * name a readable regular file (scenario_load only). */
-int sc_get_path(struct sc_ctx *c, const struct st_node *n, const char *path, bool check, char **out)
+int sc_get_path(struct sc_ctx *c, const struct yt_node *n, const char *path, bool check, char **out)
 {
 	char *raw = NULL;
 	if (sc_get_str(c, n, path, SC_MAX_STRING, 0, &raw))
 		return -1;
-	char *res = sc_resolve(c->dir, raw);
+	char *res = resolve(c->dir, raw);
 	free(raw);
 	if (check && c->check_files) {
 		struct stat st;
@@ -358,16 +358,16 @@ int sc_get_path(struct sc_ctx *c, const struct st_node *n, const char *path, boo
 
 /* n must be a mapping whose keys are strings, each given once, each one of
  * known (NULL: any). what describes the mapping for the type error. */
-int sc_check_map(struct sc_ctx *c, const struct st_node *n, const char *path,
+int sc_check_map(struct sc_ctx *c, const struct yt_node *n, const char *path,
 		 const char *const *known, const char *what)
 {
-	if (n->kind != ST_MAP)
+	if (n->kind != YT_MAP)
 		return sc_expect(c, n, path, what);
 	for (size_t i = 0; i < n->n_kids; i += 2) {
-		const struct st_node *k = n->kids[i];
-		if (k->kind != ST_SCALAR)
+		const struct yt_node *k = n->kids[i];
+		if (k->kind != YT_SCALAR)
 			return sc_expect(c, k, path, "a key (a plain string)");
-		if (scenario_tree_is_null(k) || !k->len)
+		if (yamltree_is_null(k) || !k->len)
 			return sc_fail(c, k, path, "empty key; write 'key: value'");
 		for (size_t j = 0; j < k->len; j++) {
 			unsigned char b = (unsigned char)k->str[j];
@@ -404,22 +404,19 @@ int sc_check_map(struct sc_ctx *c, const struct st_node *n, const char *path,
 }
 
 /* The value for key in a checked mapping, or NULL. */
-const struct st_node *sc_map_get(const struct st_node *n, const char *key)
+const struct yt_node *sc_map_get(const struct yt_node *n, const char *key)
 {
-	for (size_t i = 0; i + 1 < n->n_kids; i += 2)
-		if (!strcmp(n->kids[i]->str, key))
-			return n->kids[i + 1];
-	return NULL;
+	return yamltree_get(n, key);
 }
 
 /* The value for key, NULL if absent or an empty value (optional keys). */
-const struct st_node *sc_map_opt(const struct st_node *n, const char *key)
+const struct yt_node *sc_map_opt(const struct yt_node *n, const char *key)
 {
-	const struct st_node *v = sc_map_get(n, key);
-	return v && !scenario_tree_is_null(v) ? v : NULL;
+	const struct yt_node *v = sc_map_get(n, key);
+	return v && !yamltree_is_null(v) ? v : NULL;
 }
 
-int sc_missing(struct sc_ctx *c, const struct st_node *map, const char *path, const char *key,
+int sc_missing(struct sc_ctx *c, const struct yt_node *map, const char *path, const char *key,
 	       const char *hint)
 {
 	return sc_fail(c, map, path, "missing required key '%s'%s", key, hint);

@@ -15,7 +15,7 @@
 
 /* ---- create_servers ---- */
 
-static int parse_create_servers(struct sc_ctx *c, const struct st_node *n, const char *path,
+static int parse_create_servers(struct sc_ctx *c, const struct yt_node *n, const char *path,
 				struct sc_step *s)
 {
 	static const char *const keys[] = { "count", "concurrency", "image", "flavor", "networks",
@@ -23,7 +23,7 @@ static int parse_create_servers(struct sc_ctx *c, const struct st_node *n, const
 					    "name_prefix", NULL };
 	static const char *const waits[] = { "ACTIVE", "none", NULL };
 	char sub[96];
-	const struct st_node *v;
+	const struct yt_node *v;
 	s->kind = SC_STEP_CREATE_SERVERS;
 	s->profile_index = -1;
 	s->count = 1;
@@ -34,7 +34,7 @@ static int parse_create_servers(struct sc_ctx *c, const struct st_node *n, const
 	s->do_delete = true;
 	s->delete_timeout = 120;
 	s->name_prefix = gb_strdup("greenbench");
-	if (scenario_tree_is_null(n))
+	if (yamltree_is_null(n))
 		return sc_missing(c, n, path, "image", " (a glance image name or id, e.g. image: cirros)");
 	if (sc_check_map(c, n, path, keys, "a mapping like {count: 10, image: cirros, flavor: c1}"))
 		return -1;
@@ -84,17 +84,17 @@ static int parse_create_servers(struct sc_ctx *c, const struct st_node *n, const
 
 /* ---- wait_calls ---- */
 
-static int parse_wait_calls(struct sc_ctx *c, const struct st_node *n, const char *path,
+static int parse_wait_calls(struct sc_ctx *c, const struct yt_node *n, const char *path,
 			    struct sc_step *s)
 {
 	static const char *const keys[] = { "target", "count", "timeout", NULL };
 	char sub[96];
-	const struct st_node *v;
+	const struct yt_node *v;
 	s->kind = SC_STEP_WAIT_CALLS;
 	s->profile_index = -1;
 	s->timeout = 300;
 	s->do_delete = false;
-	if (scenario_tree_is_null(n))
+	if (yamltree_is_null(n))
 		return sc_missing(c, n, path, "target", " (a profile target or its function name, e.g. "
 				  "target: update_available_resource)");
 	if (sc_check_map(c, n, path, keys, "a mapping like {target: update_available_resource, "
@@ -124,15 +124,15 @@ static int parse_wait_calls(struct sc_ctx *c, const struct st_node *n, const cha
 
 /* ---- the list ---- */
 
-int scenario_parse_workload(struct sc_ctx *c, const struct st_node *n)
+int scenario_parse_workload(struct sc_ctx *c, const struct yt_node *n)
 {
 	static const char *const kinds[] = { "create_servers", "wait_calls", NULL };
 	struct scenario *sc = c->sc;
-	if (n->kind != ST_SEQ)
+	if (n->kind != YT_SEQ)
 		return sc_expect(c, n, "workload", "a list of steps like '- create_servers: {...}'");
 	sc->steps = gb_calloc(n->n_kids, sizeof(*sc->steps));
 	for (size_t i = 0; i < n->n_kids; i++) {
-		const struct st_node *item = n->kids[i];
+		const struct yt_node *item = n->kids[i];
 		struct sc_step *s = &sc->steps[sc->n_steps++];
 		char path[64], sub[96];
 		sc_join_index(path, sizeof(path), "workload", i);
@@ -144,7 +144,7 @@ int scenario_parse_workload(struct sc_ctx *c, const struct st_node *n)
 			return sc_fail(c, item, path, "a step has exactly one key, its kind (e.g. "
 				       "create_servers), got %zu; start each step with '- '",
 				       item->n_kids / 2);
-		const struct st_node *k = item->kids[0];
+		const struct yt_node *k = item->kids[0];
 		bool is_create = !strcmp(k->str, "create_servers"), is_wait = !strcmp(k->str, "wait_calls");
 		if (!is_create && !is_wait) {
 			char got[256];
@@ -162,14 +162,14 @@ int scenario_parse_workload(struct sc_ctx *c, const struct st_node *n)
 	return 0;
 }
 
-int scenario_link_workload(struct sc_ctx *c, const struct st_node *n)
+int scenario_link_workload(struct sc_ctx *c, const struct yt_node *n)
 {
 	struct scenario *sc = c->sc;
 	for (size_t i = 0; i < sc->n_steps; i++) {
 		struct sc_step *s = &sc->steps[i];
 		if (s->kind != SC_STEP_WAIT_CALLS)
 			continue;
-		const struct st_node *tn = sc_map_get(n->kids[i]->kids[1], "target");
+		const struct yt_node *tn = sc_map_get(n->kids[i]->kids[1], "target");
 		char path[96];
 		snprintf(path, sizeof(path), "workload[%zu].wait_calls.target", i);
 		bool is_full = strchr(s->target, ':') != NULL;

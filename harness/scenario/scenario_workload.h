@@ -7,13 +7,13 @@
 #define GB_SCENARIO_WORKLOAD_H
 
 #include "scenario/scenario_read.h"
-#include "scenario/scenario_tree.h"
+#include "base/yamltree.h"
 
 /* Parse the workload list n into c->sc->steps; one error naming file:line:col: field. */
-int scenario_parse_workload(struct sc_ctx *c, const struct st_node *n);
+int scenario_parse_workload(struct sc_ctx *c, const struct yt_node *n);
 
 /* Once the whole file is parsed: tie each wait_calls step to its profile target (by its
  * full name or its function name). n is the workload list, for the error's position. */
-int scenario_link_workload(struct sc_ctx *c, const struct st_node *n);
+int scenario_link_workload(struct sc_ctx *c, const struct yt_node *n);
 
 #endif

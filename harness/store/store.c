@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +138,17 @@ static const char *const migrations[] = {
 	"  status TEXT NOT NULL,\n"
 	"  PRIMARY KEY (ab_id, position)\n"
 	") WITHOUT ROWID;\n",
+	/* 2 -> 3 (owner: store size): dumps split into skeleton and numbers, zstd against a
+	 * dictionary per target (store_codec.h); rows of schema 2 stay zlib (raw_codec 0) */
+	"CREATE TABLE zdicts (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  target TEXT NOT NULL,\n"
+	"  created_at REAL NOT NULL,\n"
+	"  dict_zstd BLOB NOT NULL\n"
+	");\n"
+	"CREATE INDEX zdicts_target ON zdicts(target, id);\n"
+	"ALTER TABLE profiles ADD COLUMN raw_codec INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE profiles ADD COLUMN zdict_id INTEGER REFERENCES zdicts(id);\n",
 };
 
 /* ---- small helpers ---- */
@@ -176,16 +186,6 @@ void store_bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(st, i);
-}
-
-void store_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
 }
 
 /* ---- opening ---- */
@@ -264,6 +264,9 @@ static int migrate(struct store *db, int create, struct gb_err *err)
 		if (!create)
 			return gb_errf(err, GB_EXIT_ENV, "%s: an empty file, not a greenbench store (no run "
 							 "stored yet?); choose another --db", db->path);
+		/* before the first table: pages freed by prune go back with an incremental vacuum */
+		if (store_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", err))
+			return -1;
 	}
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
 		char sql[64];
@@ -316,6 +319,7 @@ void store_close(struct store *db)
 {
 	if (!db)
 		return;
+	sb_release(&db->dict);
 	sqlite3_close(db->db);
 	free(db->path);
 	free(db);

@@ -9,12 +9,13 @@
 #ifndef GB_STORE_H
 #define GB_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/gb.h"
 #include "profile/pstats.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store; /* an open store; store_close() frees it */
 
@@ -109,8 +110,6 @@ int run_record_add_profile(struct run_record *rec, int repeat, const char *targe
  * stay unknown; never fails. */
 void run_record_fill_host(struct run_record *rec, int after);
 
-/* Lower-case hex sha256 of data (scenario text, patch files), into out[65]. */
-void store_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* ---- opening ---- */
 
@@ -151,6 +150,12 @@ int store_run_pstats(struct store *db, long long run_id, const char *target, int
 /* The raw dump of a run's profile number profile_no (1-based, ordered by id), inflated. */
 int store_profile_raw(struct store *db, long long run_id, int profile_no, struct strbuf *out,
 		      struct gb_err *err);
+
+/* Does the store hold this dump: a profile (of run_id; 0: of any run) whose bytes, read
+ * back and inflated, are size bytes with this sha256 (lower-case hex)? Reads the stored
+ * bytes, not only the numbers computed before storing them. */
+int store_has_dump(struct store *db, long long run_id, size_t size, const char *sha256,
+		   bool *has, struct gb_err *err);
 
 /* ---- queries (store_query.c) ---- */
 

@@ -13,7 +13,12 @@
 struct store {
 	sqlite3 *db;
 	char *path;
+	long long dict_id;     /* the zdicts row in dict (0: none loaded) */
+	struct strbuf dict;    /* that dictionary, inflated: read profiles of one target share it */
 };
+
+/* The dictionary zdicts.id = id, inflated, into db->dict (cached). */
+int store_load_dict(struct store *db, long long id, struct gb_err *err);
 
 int store_db_err(struct store *db, struct gb_err *err, const char *doing);
 int store_exec(struct store *db, const char *sql, struct gb_err *err);

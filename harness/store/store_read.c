@@ -4,6 +4,7 @@
  * Never prints, never exits, never writes.
  */
 #include "store/store_int.h"
+#include "store/store_codec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -127,11 +128,59 @@ static int profile_ids(struct store *db, long long run_id, const char *target, i
 	return 0;
 }
 
+int store_load_dict(struct store *db, long long id, struct gb_err *err)
+{
+	if (db->dict_id == id && id)
+		return 0;
+	db->dict_id = 0;
+	sqlite3_stmt *st = store_prep(db, "SELECT dict_zstd FROM zdicts WHERE id = ?", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		rc = store_codec_decompress(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+					    NULL, 0, 2 * PSTATS_MAX_BYTES, &db->dict, err);
+		if (rc)
+			gb_err_append(err, " (dump dictionary %lld of %s)", id, db->path);
+	} else {
+		rc = gb_errf(err, GB_EXIT_ENV, "%s: dump dictionary %lld is missing; the store is damaged",
+			     db->path, id);
+	}
+	sqlite3_finalize(st);
+	if (rc == 0)
+		db->dict_id = id;
+	return rc;
+}
+
+/* The dump's bytes from its stored form: zlib, or split + zstd against its dictionary. */
+static int decode_raw(struct store *db, int codec, long long dict_id, const void *z, size_t zlen,
+		      size_t size, unsigned char *buf, struct gb_err *err)
+{
+	if (codec == STORE_CODEC_ZLIB) {
+		uLongf len = (uLongf)size;
+		return uncompress(buf, &len, z, (uLong)zlen) == Z_OK && len == (uLongf)size ? 0 : -1;
+	}
+	if (codec != STORE_CODEC_SPLIT || store_load_dict(db, dict_id, err))
+		return -1;
+	struct strbuf split = STRBUF_INIT, raw = STRBUF_INIT;
+	int rc = store_codec_decompress(z, zlen, db->dict.buf, db->dict.len, 2 * PSTATS_MAX_BYTES,
+					&split, err) ||
+			 store_codec_join((const unsigned char *)split.buf, split.len, &raw, err) ||
+			 raw.len != size
+		 ? -1 : 0;
+	if (rc == 0)
+		memcpy(buf, raw.buf, size);
+	sb_release(&split);
+	sb_release(&raw);
+	return rc;
+}
+
 /* Inflate and check one stored dump (by profile id) into out. */
 static int load_raw(struct store *db, long long profile_id, struct strbuf *out, struct gb_err *err)
 {
-	sqlite3_stmt *st = store_prep(db, "SELECT raw_size, raw_sha256, raw_zlib, run_id FROM profiles "
-				    "WHERE id = ?", err);
+	sqlite3_stmt *st = store_prep(db, "SELECT raw_size, raw_sha256, raw_zlib, run_id, raw_codec, "
+				    "zdict_id FROM profiles WHERE id = ?", err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, profile_id);
@@ -142,16 +191,19 @@ static int load_raw(struct store *db, long long profile_id, struct strbuf *out, 
 		const void *z = sqlite3_column_blob(st, 2);
 		int zlen = sqlite3_column_bytes(st, 2);
 		long long run = sqlite3_column_int64(st, 3);
-		uLongf len = (uLongf)size;
+		int codec = sqlite3_column_int(st, 4);
+		long long dict_id = sqlite3_column_int64(st, 5);
+		size_t len = (size_t)size;
 		unsigned char *buf = NULL;
 		char hex[65];
+		struct gb_err derr = { GB_EXIT_ENV, "" };
 		if (size < 0 || size > (sqlite3_int64)PSTATS_MAX_BYTES ||
 		    (buf = gb_malloc(size ? (size_t)size : 1),
-		     uncompress(buf, &len, z, (uLong)zlen) != Z_OK) || len != (uLongf)size) {
+		     decode_raw(db, codec, dict_id, z, (size_t)zlen, (size_t)size, buf, &derr) != 0)) {
 			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile id %lld (run %lld) is "
 						       "damaged: it does not inflate to %lld bytes", db->path,
 				     profile_id, run, (long long)size);
-		} else if (store_sha256_hex(buf, len, hex), !want || strcmp(hex, want)) {
+		} else if (gb_sha256_hex(buf, len, hex), !want || strcmp(hex, want)) {
 			rc = gb_errf(err, GB_EXIT_ENV, "%s: the stored dump of profile id %lld (run %lld) "
 						       "does not match its sha256", db->path, profile_id, run);
 		} else {
@@ -245,6 +297,41 @@ int store_profile_raw(struct store *db, long long run_id, int profile_no, struct
 	if (profile_ids(db, run_id, NULL, profile_no, &ids, &n, err))
 		return -1;
 	int rc = load_raw(db, ids[0], out, err);
+	free(ids);
+	return rc;
+}
+
+int store_has_dump(struct store *db, long long run_id, size_t size, const char *sha256,
+		   bool *has, struct gb_err *err)
+{
+	*has = false;
+	sqlite3_stmt *st = store_prep(db, "SELECT id FROM profiles WHERE raw_size = ?1 AND "
+				    "raw_sha256 = ?2 AND (?3 = 0 OR run_id = ?3) ORDER BY id", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	store_bind_text(st, 2, sha256);
+	sqlite3_bind_int64(st, 3, run_id);
+	long long *ids = NULL;
+	size_t n = 0;
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = gb_realloc(ids, (n + 1) * sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	int rc = s == SQLITE_DONE ? 0 : store_db_err(db, err, "looking a dump up");
+	/* the row's numbers are what was computed before storing: read the bytes back */
+	for (size_t i = 0; rc == 0 && i < n && !*has; i++) {
+		struct strbuf raw = STRBUF_INIT;
+		char hex[65];
+		struct gb_err e = { GB_EXIT_ENV, "" };
+		if (load_raw(db, ids[i], &raw, &e) == 0) {
+			gb_sha256_hex(raw.buf, raw.len, hex);
+			*has = raw.len == size && !strcmp(hex, sha256);
+		}
+		sb_release(&raw);
+	}
 	free(ids);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * status. Never prints, never exits; never leaves a transaction open after returning.
  */
 #include "store/store_int.h"
+#include "store/store_codec.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -196,6 +197,7 @@ struct saver {
 	struct store *db;
 	struct gb_err *err;
 	sqlite3_stmt *fn_get, *fn_put, *stat_put;
+	char *dict_target;          /* the target whose dictionary is db->dict (NULL: none yet) */
 	struct pstats *known;       /* functions already given an id in this save */
 	long long *known_ids;
 	size_t known_alloc;
@@ -239,19 +241,103 @@ static int function_id(struct saver *s, const struct pstats_func *f, long long *
 	return 0;
 }
 
-static int save_profile(struct saver *s, long long run_id, const struct store_profile *p,
-			sqlite3_stmt *prof_put)
+/* The dictionary for target into s->db->dict: the newest zdicts row of the target, or,
+ * for a target seen first, a new row made of this dump's split stream. */
+static int target_dict(struct saver *s, const char *target, const struct strbuf *split)
 {
-	struct pstats_totals t;
-	pstats_totals(p->stats, &t);
+	if (s->dict_target && !strcmp(s->dict_target, target) && s->db->dict_id)
+		return 0;
+	sqlite3_stmt *st = store_prep(s->db, "SELECT max(id) FROM zdicts WHERE target = ?", s->err);
+	if (!st)
+		return -1;
+	store_bind_text(st, 1, target);
+	int rc = sqlite3_step(st);
+	long long id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_db_err(s->db, s->err, "looking up a dump dictionary");
+	if (id == 0) {
+		struct strbuf z = STRBUF_INIT;
+		if (store_codec_compress(split->buf, split->len, NULL, 0, &z, s->err))
+			return -1;
+		st = store_prep(s->db, "INSERT INTO zdicts (target, created_at, dict_zstd) VALUES (?, "
+				       "CAST(strftime('%s', 'now') AS REAL), ?)", s->err);
+		if (!st) {
+			sb_release(&z);
+			return -1;
+		}
+		store_bind_text(st, 1, target);
+		sqlite3_bind_blob(st, 2, z.buf, (int)z.len, SQLITE_TRANSIENT);
+		sb_release(&z);
+		rc = step_done(s->db, st, s->err, "storing a dump dictionary");
+		sqlite3_finalize(st);
+		if (rc)
+			return -1;
+		/* the cache is this very row: a rolled-back id may come back with other bytes */
+		s->db->dict_id = sqlite3_last_insert_rowid(s->db->db);
+		sb_reset(&s->db->dict);
+		sb_add(&s->db->dict, split->buf, split->len);
+	} else if (store_load_dict(s->db, id, s->err)) {
+		return -1;
+	}
+	free(s->dict_target);
+	s->dict_target = gb_strdup(target);
+	return 0;
+}
+
+/* The dump as it is kept: split and zstd against the target's dictionary (checked by
+ * decoding it back), else zlib. *codec and *dict_id say which. */
+static int encode_raw(struct saver *s, const struct store_profile *p, struct strbuf *blob,
+		      int *codec, long long *dict_id)
+{
+	struct strbuf split = STRBUF_INIT, back = STRBUF_INIT, raw = STRBUF_INIT;
+	struct gb_err e = { GB_EXIT_ENV, "" };
+	*codec = STORE_CODEC_ZLIB;
+	*dict_id = 0;
+	int rc = 0;
+	if (store_codec_split(p->raw, p->raw_len, &split) == 0) {
+		rc = target_dict(s, p->target, &split);
+		if (rc == 0 && store_codec_compress(split.buf, split.len, s->db->dict.buf, s->db->dict.len,
+						    blob, &e) == 0 &&
+		    store_codec_decompress(blob->buf, blob->len, s->db->dict.buf, s->db->dict.len,
+					   2 * PSTATS_MAX_BYTES, &back, &e) == 0 &&
+		    store_codec_join((const unsigned char *)back.buf, back.len, &raw, &e) == 0 &&
+		    raw.len == p->raw_len && !memcmp(raw.buf, p->raw, p->raw_len)) {
+			*codec = STORE_CODEC_SPLIT;
+			*dict_id = s->db->dict_id;
+		}
+	}
+	sb_release(&split);
+	sb_release(&back);
+	sb_release(&raw);
+	if (rc || *codec == STORE_CODEC_SPLIT)
+		return rc;
 	uLongf zlen = compressBound((uLong)p->raw_len);
 	unsigned char *z = gb_malloc(zlen);
 	if (compress2(z, &zlen, p->raw, (uLong)p->raw_len, 6) != Z_OK) {
 		free(z);
 		return gb_errf(s->err, GB_EXIT_ENV, "compressing the dump of %s failed", p->target);
 	}
+	sb_reset(blob);
+	sb_add(blob, z, zlen);
+	free(z);
+	return 0;
+}
+
+static int save_profile(struct saver *s, long long run_id, const struct store_profile *p,
+			sqlite3_stmt *prof_put)
+{
+	struct pstats_totals t;
+	pstats_totals(p->stats, &t);
+	struct strbuf z = STRBUF_INIT;
+	int codec;
+	long long dict_id;
+	if (encode_raw(s, p, &z, &codec, &dict_id)) {
+		sb_release(&z);
+		return -1;
+	}
 	char hex[65];
-	store_sha256_hex(p->raw, p->raw_len, hex);
+	gb_sha256_hex(p->raw, p->raw_len, hex);
 	sqlite3_bind_int64(prof_put, 1, run_id);
 	sqlite3_bind_int(prof_put, 2, p->repeat);
 	store_bind_text(prof_put, 3, p->target);
@@ -262,8 +348,13 @@ static int save_profile(struct saver *s, long long run_id, const struct store_pr
 	sqlite3_bind_int64(prof_put, 8, t.total_calls);
 	sqlite3_bind_int64(prof_put, 9, (long long)p->raw_len);
 	sqlite3_bind_text(prof_put, 10, hex, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(prof_put, 11, z, (int)zlen, SQLITE_TRANSIENT);
-	free(z);
+	sqlite3_bind_blob(prof_put, 11, z.buf, (int)z.len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(prof_put, 12, codec);
+	if (dict_id)
+		sqlite3_bind_int64(prof_put, 13, dict_id);
+	else
+		sqlite3_bind_null(prof_put, 13);
+	sb_release(&z);
 	if (step_done(s->db, prof_put, s->err, "storing a profile"))
 		return -1;
 	long long pid = sqlite3_last_insert_rowid(s->db->db);
@@ -400,7 +491,8 @@ static int save_all(struct store *db, const struct run_record *rec, long long *r
 	struct saver s = { .db = db, .err = err, .known = pstats_new() };
 	sqlite3_stmt *prof_put = store_prep(db,
 		"INSERT INTO profiles (run_id, repeat, target, request_id, pid, total_tt, "
-		"n_functions, n_calls, raw_size, raw_sha256, raw_zlib) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		"n_functions, n_calls, raw_size, raw_sha256, raw_zlib, raw_codec, zdict_id) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		err);
 	s.fn_get = store_prep(db, "SELECT id FROM functions WHERE file = ? AND line = ? AND name = ?", err);
 	s.fn_put = store_prep(db, "INSERT INTO functions (file, line, name) VALUES (?,?,?)", err);
@@ -415,6 +507,7 @@ static int save_all(struct store *db, const struct run_record *rec, long long *r
 	sqlite3_finalize(s.stat_put);
 	pstats_free(s.known);
 	free(s.known_ids);
+	free(s.dict_target);
 	if (rc == 0)
 		*run_id = id;
 	return rc;
@@ -431,6 +524,7 @@ int store_save_run(struct store *db, const struct run_record *rec, long long *ru
 		return -1;
 	if (save_all(db, rec, run_id, err) || store_exec(db, "COMMIT", err)) {
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+		db->dict_id = 0; /* it may name a dictionary that was rolled back */
 		return -1;
 	}
 	return 0;

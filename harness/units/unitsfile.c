@@ -1,75 +1,81 @@
 /*
- * unitsfile.c - the units file parser (libyaml document API; aliases and
- * anchors refused in a first pass over the events). Every error names
+ * unitsfile.c - the units file parser, over the tree of the one YAML reader
+ * (base/yamltree.c: aliases and anchors refused). Every error names
  * file:line:column and the field. Never touches the host, never prints.
  */
 #include "units/unitsfile.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
+
+#include "base/yamltree.h"
 
 #define UNITSFILE_MAX (1u << 20)
 
+/* What a units file may hold of YAML: tags are ignored, anchors and aliases refused. */
+static const struct yt_rules yaml_rules = {
+	.noun = "units file", .nouns = "units files", .max_bytes = UNITSFILE_MAX,
+	.max_depth = 16, .max_nodes = 100000, .allow_tags = true,
+};
+
 struct ctx {
 	const char *name;
-	yaml_document_t *doc;
 	struct gb_err *err;
 };
 
-static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+static int fail(struct ctx *c, const struct yt_node *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+static int fail(struct ctx *c, const struct yt_node *n, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return gb_errf(c->err, GB_EXIT_USAGE, "%s:%zu:%zu: %s", c->name,
-		       n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1, msg);
+	return gb_errf(c->err, GB_EXIT_USAGE, "%s:%d:%d: %s", c->name, n ? n->line : 1,
+		       n ? n->col : 1, msg);
 }
 
-static const char *scalar(const yaml_node_t *n)
+static const char *scalar(const struct yt_node *n)
 {
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+	return n && n->kind == YT_SCALAR ? n->str : NULL;
 }
 
 /* A key given twice in one mapping: refused (libyaml allows it; the last one
  * silently winning would hide mistakes). */
-static int unique_keys(struct ctx *c, const yaml_node_t *n, const char *where)
+static int unique_keys(struct ctx *c, const struct yt_node *n, const char *where)
 {
-	if (!n || n->type != YAML_MAPPING_NODE)
+	if (!n || n->kind != YT_MAP)
 		return 0;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		const char *k = scalar(yaml_document_get_node(c->doc, p->key));
-		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; k && q < p; q++) {
-			yaml_node_t *qk = yaml_document_get_node(c->doc, q->key);
+	for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
+		const char *k = scalar(n->kids[i]);
+		for (size_t j = 0; k && j < i; j += 2) {
+			const struct yt_node *qk = n->kids[j];
 			const char *k2 = scalar(qk);
 			if (k2 && !strcmp(k, k2))
-				return fail(c, yaml_document_get_node(c->doc, p->key),
-					    "%s: '%s' is given twice (also at line %zu)", where, k,
-					    qk->start_mark.line + 1);
+				return fail(c, n->kids[i], "%s: '%s' is given twice (also at line %d)",
+					    where, k, qk->line);
 		}
 	}
 	return 0;
 }
 
-static int get_str(struct ctx *c, const yaml_node_t *n, const char *field, char **out)
+static int get_str(struct ctx *c, const struct yt_node *n, const char *field, char **out)
 {
 	const char *s = scalar(n);
 	if (!s)
 		return fail(c, n, "%s: expected a string", field);
-	if (strlen(s) != n->data.scalar.length)
+	if (strlen(s) != n->len)
 		return fail(c, n, "%s: contains a NUL byte", field);
 	free(*out);
 	*out = gb_strdup(s);
 	return 0;
 }
 
-static int get_abs_path(struct ctx *c, const yaml_node_t *n, const char *field, char **out)
+static int get_abs_path(struct ctx *c, const struct yt_node *n, const char *field, char **out)
 {
 	if (get_str(c, n, field, out) != 0)
 		return -1;
@@ -78,7 +84,7 @@ static int get_abs_path(struct ctx *c, const yaml_node_t *n, const char *field, 
 	return 0;
 }
 
-static int get_duration(struct ctx *c, const yaml_node_t *n, const char *field, double *out)
+static int get_duration(struct ctx *c, const struct yt_node *n, const char *field, double *out)
 {
 	const char *s = scalar(n);
 	if (!s || gb_parse_duration(s, out) != 0 || *out <= 0 || *out > 3600)
@@ -87,19 +93,18 @@ static int get_duration(struct ctx *c, const yaml_node_t *n, const char *field, 
 	return 0;
 }
 
-static int get_argv(struct ctx *c, const yaml_node_t *n, const char *field, char ***argv,
+static int get_argv(struct ctx *c, const struct yt_node *n, const char *field, char ***argv,
 		    size_t *argc)
 {
-	if (!n || n->type != YAML_SEQUENCE_NODE)
+	if (!n || n->kind != YT_SEQ)
 		return fail(c, n, "%s: expected a list of strings, e.g. [/usr/bin/python3, -c, ...]",
 			    field);
-	size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	size_t len = n->n_kids;
 	if (!len)
 		return fail(c, n, "%s: must not be empty", field);
 	char **v = gb_calloc(len + 1, sizeof(char *));
 	for (size_t i = 0; i < len; i++) {
-		yaml_node_t *it = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
-		if (get_str(c, it, field, &v[i]) != 0) {
+		if (get_str(c, n->kids[i], field, &v[i]) != 0) {
 			for (size_t k = 0; k < i; k++)
 				free(v[k]);
 			free(v[i]);
@@ -129,16 +134,15 @@ static bool is_env_name(const char *s)
 	return true;
 }
 
-static int get_env(struct ctx *c, const yaml_node_t *n, const char *field, char ***env,
+static int get_env(struct ctx *c, const struct yt_node *n, const char *field, char ***env,
 		   size_t *n_env)
 {
-	if (!n || n->type != YAML_MAPPING_NODE)
+	if (!n || n->kind != YT_MAP)
 		return fail(c, n, "%s: expected a mapping NAME: value", field);
 	if (unique_keys(c, n, field) != 0)
 		return -1;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+	for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
+		const struct yt_node *k = n->kids[i], *v = n->kids[i + 1];
 		const char *ks = scalar(k), *vs = scalar(v);
 		if (!ks || !is_env_name(ks))
 			return fail(c, k, "%s: '%s' is not an environment variable name", field,
@@ -176,15 +180,12 @@ static bool loopback_hostport(const char *hp, bool need_port)
 	return false;
 }
 
-static int get_probe(struct ctx *c, const yaml_node_t *n, const char *field, struct uf_probe *p)
+static int get_probe(struct ctx *c, const struct yt_node *n, const char *field, struct uf_probe *p)
 {
-	if (!n || n->type != YAML_MAPPING_NODE ||
-	    n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+	if (!n || n->kind != YT_MAP || n->n_kids != 2)
 		return fail(c, n, "%s: expected one of {tcp: \"127.0.0.1:PORT\"}, {http: URL}, "
 				  "{rpc: QUEUE}, {none: true}", field);
-	yaml_node_pair_t *pr = n->data.mapping.pairs.start;
-	yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
-	yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+	const struct yt_node *k = n->kids[0], *v = n->kids[1];
 	const char *ks = scalar(k), *vs = scalar(v);
 	if (!ks || !vs)
 		return fail(c, n, "%s: expected KIND: VALUE", field);
@@ -218,7 +219,7 @@ static int get_probe(struct ctx *c, const yaml_node_t *n, const char *field, str
 	return 0;
 }
 
-static int unknown_key(struct ctx *c, const yaml_node_t *k, const char *where, const char *key,
+static int unknown_key(struct ctx *c, const struct yt_node *k, const char *where, const char *key,
 		       const char *const *known)
 {
 	const char *s = gb_suggest(key, known);
@@ -236,25 +237,25 @@ static bool valid_unit_name(const char *s)
 	return true;
 }
 
-static int parse_unit(struct ctx *c, yaml_node_t *k, yaml_node_t *n, struct uf_unit *u)
+static int parse_unit(struct ctx *c, const struct yt_node *k, const struct yt_node *n,
+		      struct uf_unit *u)
 {
 	static const char *const known[] = { "argv", "env", "cwd", "log", "ready", "ready_timeout",
 					     "stop_timeout", NULL };
 	u->name = gb_strdup(scalar(k) ? scalar(k) : "");
-	u->line = (int)k->start_mark.line + 1;
+	u->line = k->line;
 	u->ready_timeout = 60;
 	u->stop_timeout = 10;
 	if (!valid_unit_name(u->name))
 		return fail(c, k, "units: '%s' is not a unit name (letters, digits, -_.@)", u->name);
-	if (!n || n->type != YAML_MAPPING_NODE)
+	if (!n || n->kind != YT_MAP)
 		return fail(c, n, "units.%s: expected a mapping (argv, env, cwd, log, ready, ...)",
 			    u->name);
 	if (unique_keys(c, n, "units") != 0)
 		return -1;
 	char field[128];
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *kk = yaml_document_get_node(c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+	for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
+		const struct yt_node *kk = n->kids[i], *v = n->kids[i + 1];
 		const char *ks = scalar(kk) ? scalar(kk) : "?";
 		snprintf(field, sizeof(field), "units.%s.%s", u->name, ks);
 		int rc;
@@ -280,23 +281,22 @@ static int parse_unit(struct ctx *c, yaml_node_t *k, yaml_node_t *n, struct uf_u
 	return 0;
 }
 
-static int parse_fake(struct ctx *c, yaml_node_t *n, struct uf_fake_compute *f)
+static int parse_fake(struct ctx *c, const struct yt_node *n, struct uf_fake_compute *f)
 {
 	static const char *const known[] = { "unit_prefix", "host_prefix", "argv", "conf_dir", "env",
 					     "cwd", "log_dir", "ready", "ready_timeout",
 					     "stop_timeout", "after_start", NULL };
 	f->present = true;
-	f->line = (int)n->start_mark.line + 1;
+	f->line = n->line;
 	f->ready_timeout = 90;
 	f->stop_timeout = 10;
-	if (n->type != YAML_MAPPING_NODE)
+	if (n->kind != YT_MAP)
 		return fail(c, n, "fake_compute: expected a mapping (unit_prefix, host_prefix, argv, ...)");
 	if (unique_keys(c, n, "fake_compute") != 0)
 		return -1;
 	char field[128];
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+	for (size_t i = 0; i + 1 < n->n_kids; i += 2) {
+		const struct yt_node *k = n->kids[i], *v = n->kids[i + 1];
 		const char *ks = scalar(k) ? scalar(k) : "?";
 		snprintf(field, sizeof(field), "fake_compute.%s", ks);
 		int rc;
@@ -336,46 +336,6 @@ static int parse_fake(struct ctx *c, yaml_node_t *n, struct uf_fake_compute *f)
 	if (!f->conf_dir)
 		return fail(c, n, "fake_compute.conf_dir: required (an absolute directory)");
 	return 0;
-}
-
-/* First pass: refuse aliases and anchors (a units file has no use for them,
- * and they make "which line set this" ambiguous). */
-static int refuse_aliases(const char *name, const char *data, size_t len, struct gb_err *err)
-{
-	yaml_parser_t parser;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-	int rc = 0;
-	for (;;) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&parser, &ev)) {
-			rc = gb_errf(err, GB_EXIT_USAGE, "%s:%zu:%zu: YAML: %s", name,
-				     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-				     parser.problem ? parser.problem : "syntax error");
-			break;
-		}
-		const unsigned char *anchor = NULL;
-		if (ev.type == YAML_SCALAR_EVENT)
-			anchor = ev.data.scalar.anchor;
-		else if (ev.type == YAML_SEQUENCE_START_EVENT)
-			anchor = ev.data.sequence_start.anchor;
-		else if (ev.type == YAML_MAPPING_START_EVENT)
-			anchor = ev.data.mapping_start.anchor;
-		if (ev.type == YAML_ALIAS_EVENT || anchor) {
-			rc = gb_errf(err, GB_EXIT_USAGE, "%s:%zu:%zu: YAML %s are not allowed in a "
-							 "units file; write the value out", name,
-				     ev.start_mark.line + 1, ev.start_mark.column + 1,
-				     anchor ? "anchors" : "aliases");
-			yaml_event_delete(&ev);
-			break;
-		}
-		bool end = ev.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&ev);
-		if (end)
-			break;
-	}
-	yaml_parser_delete(&parser);
-	return rc;
 }
 
 static void free_strv(char **v)
@@ -429,19 +389,17 @@ void unitsfile_free(struct unitsfile *uf)
 	free(uf);
 }
 
-static int parse_root(struct ctx *c, yaml_node_t *root, struct unitsfile *uf)
+static int parse_root(struct ctx *c, const struct yt_node *root, struct unitsfile *uf)
 {
 	static const char *const known[] = { "version", "backend", "state_dir", "rabbitmqctl", "vars",
 					     "units", "fake_compute", NULL };
-	if (!root || root->type != YAML_MAPPING_NODE)
+	if (!root || root->kind != YT_MAP)
 		return fail(c, root, "expected a mapping with version, backend, units, ...");
 	if (unique_keys(c, root, "units file") != 0)
 		return -1;
 	bool has_version = false, has_backend = false;
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+	for (size_t i = 0; i + 1 < root->n_kids; i += 2) {
+		const struct yt_node *k = root->kids[i], *v = root->kids[i + 1];
 		const char *ks = scalar(k) ? scalar(k) : "?";
 		const char *vs = scalar(v);
 		if (!strcmp(ks, "version")) {
@@ -465,14 +423,12 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct unitsfile *uf)
 			if (get_abs_path(c, v, "rabbitmqctl", &uf->rabbitmqctl) != 0)
 				return -1;
 		} else if (!strcmp(ks, "vars")) {
-			if (v->type != YAML_MAPPING_NODE)
+			if (v->kind != YT_MAP)
 				return fail(c, v, "vars: expected a mapping NAME: /path");
 			if (unique_keys(c, v, "vars") != 0)
 				return -1;
-			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
-			     q < v->data.mapping.pairs.top; q++) {
-				yaml_node_t *vk = yaml_document_get_node(c->doc, q->key);
-				yaml_node_t *vv = yaml_document_get_node(c->doc, q->value);
+			for (size_t j = 0; j + 1 < v->n_kids; j += 2) {
+				const struct yt_node *vk = v->kids[j], *vv = v->kids[j + 1];
 				const char *vks = scalar(vk);
 				if (!vks || !is_env_name(vks))
 					return fail(c, vk, "vars: '%s' is not a variable name",
@@ -490,16 +446,14 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct unitsfile *uf)
 				uf->var_values[uf->n_vars++] = val;
 			}
 		} else if (!strcmp(ks, "units")) {
-			if (v->type != YAML_MAPPING_NODE)
+			if (v->kind != YT_MAP)
 				return fail(c, v, "units: expected a mapping of unit names");
 			if (unique_keys(c, v, "units") != 0)
 				return -1;
-			size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+			size_t n = v->n_kids / 2;
 			uf->units = gb_calloc(n ? n : 1, sizeof(*uf->units));
-			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
-			     q < v->data.mapping.pairs.top; q++) {
-				yaml_node_t *uk = yaml_document_get_node(c->doc, q->key);
-				yaml_node_t *uv = yaml_document_get_node(c->doc, q->value);
+			for (size_t j = 0; j + 1 < v->n_kids; j += 2) {
+				const struct yt_node *uk = v->kids[j], *uv = v->kids[j + 1];
 				struct uf_unit *u = &uf->units[uf->n_units++];
 				if (parse_unit(c, uk, uv, u) != 0)
 					return -1;
@@ -531,27 +485,16 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct unitsfile *uf)
 int unitsfile_load_buffer(const char *name, const char *data, size_t len,
 			  struct unitsfile **out, struct gb_err *err)
 {
-	if (refuse_aliases(name, data, len, err) != 0)
+	struct yt_node *root = NULL;
+	if (yamltree_parse(name, data, len, &yaml_rules, &root, err) != 0)
 		return -1;
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		gb_errf(err, GB_EXIT_USAGE, "%s:%zu:%zu: YAML: %s", name, parser.problem_mark.line + 1,
-			parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error");
-		yaml_parser_delete(&parser);
-		return -1;
-	}
 	struct unitsfile *uf = gb_calloc(1, sizeof(*uf));
 	uf->path = gb_strdup(name);
-	struct ctx c = { name, &doc, err };
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	struct ctx c = { name, err };
 	int rc = root ? parse_root(&c, root, uf)
 		      : gb_errf(err, GB_EXIT_USAGE, "%s: empty units file; expected version: 1, "
 						    "backend: ..., units: ...", name);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	yamltree_free(root);
 	if (rc != 0) {
 		unitsfile_free(uf);
 		return -1;

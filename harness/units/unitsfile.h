@@ -1,5 +1,5 @@
 /*
- * unitsfile.h - the units file (YAML, version 1; INTERFACES.md §B): how
+ * unitsfile.h - the units file (YAML, version 1; harness/INTERFACES.md §B): how
  * greenbench finds and manages services: backend, devstack variables, each
  * unit's argv/env/log/readiness probe, the fake-compute template.
  * Parsing never touches the host. Aliases and anchors are refused.

@@ -3,6 +3,8 @@
 # rule; bench-NAME runs it. Real-cloud experiments are their own targets (not in `make bench`).
 #
 #   bench-store    ingest and size of a 5,000-function dump and a real nova dump
+#   bench-size     bytes per stored profile on 60 varied copies of the real nova dump
+#                  (tests/bench/vary_dumps.py; SIZE_BENCH_DROP: share of functions a call skips)
 #   bench-compare  false-alarm and detection table of the verdicts on synthetic stored runs
 #                  (COMPARE_BENCH_TRIALS=N, default 100; about a minute on 2 cores)
 #   bench-stats    verdict/change-point calibration (STATS_BENCH_SEEDS=N, default 2000)
@@ -13,7 +15,8 @@ COMPARE_BENCH_TRIALS ?= 100
 STATS_BENCH_SEEDS    ?= 2000
 
 BENCH_BIN := build/rel/tests/bench
-BENCH_TARGETS += bench-store bench-compare bench-stats bench-osapi
+SIZE_BENCH_DROP      ?= 0.03
+BENCH_TARGETS += bench-store bench-size bench-compare bench-stats bench-osapi
 # build/rel/tests/e2e/osprobe: a hidden probe for manual checks against a real cloud
 # (tests/e2e/e2e_osapi.t runs it against the test cloud)
 ALL_TARGETS += build/rel/tests/e2e/osprobe
@@ -30,11 +33,16 @@ build/bench/funcs5000.prof: tests/bench/gen_funcs.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) $< 5000 $@
 
-.PHONY: bench-store bench-compare bench-stats bench-osapi bench-verdicts osprobe
+.PHONY: bench-store bench-size bench-compare bench-stats bench-osapi bench-verdicts osprobe
 osprobe: build/rel/tests/e2e/osprobe
 
 bench-store: $(BENCH_BIN)/bench_store build/bench/funcs5000.prof
 	$< build/bench/funcs5000.prof tests/data/pstats/nova26-select_destinations.prof
+
+bench-size: $(BENCH_BIN)/bench_size tests/bench/vary_dumps.py
+	rm -rf build/bench/varied && $(PYTHON) tests/bench/vary_dumps.py \
+		tests/data/pstats/nova26-select_destinations.prof build/bench/varied 60 $(SIZE_BENCH_DROP)
+	$< build/bench/varied/*.prof
 
 bench-compare: $(BENCH_BIN)/bench_compare
 	$< $(COMPARE_BENCH_TRIALS)

@@ -1,8 +1,8 @@
 #!/bin/bash
 # t_house.t - the house rules of harness/ that code review alone would let slip: every
 # source file sits in a part folder, includes name their part, the arrows of
-# harness/README.md hold (no part includes a part above it), only cli/main.c exits, and
-# only the store speaks SQL.
+# harness/README.md hold (no part includes a part above it), only cli/main.c exits, only
+# the store speaks SQL, and only the one YAML reader speaks libyaml.
 cd "$(dirname "$0")/../.." || exit 1
 n=0; fail=0
 ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail+1)); fi; }
@@ -43,6 +43,9 @@ exits=$(grep -ln '\bexit(' harness/*/*.c | grep -v '^harness/cli/main.c$' |
 # break a store behind its back; the man page may point at sqlite3(1))
 sql=$(grep -l 'sqlite3' harness/*/*.[ch] | grep -v '^harness/store/' | tr '\n' ' ')
 [ -z "$sql" ]; ok $? "no source outside harness/store/ mentions sqlite3${sql:+: $sql}"
+# one YAML reader: only base/yamltree.c speaks libyaml
+yaml=$(grep -l '#include <yaml.h>' harness/*/*.[ch] | grep -v '^harness/base/yamltree.c$' | tr '\n' ' ')
+[ -z "$yaml" ]; ok $? "only harness/base/yamltree.c includes <yaml.h>${yaml:+: $yaml}"
 int=$(grep -l '#include "store/store_int.h"' harness/*/*.[ch] | grep -v '^harness/store/' | tr '\n' ' ')
 [ -z "$int" ]; ok $? "only harness/store/ includes store_int.h${int:+: $int}"
 

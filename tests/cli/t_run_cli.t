@@ -91,6 +91,10 @@ host_is_restored() {
 	cmp -s "$T"/check/src/nova/nova/manager.py "$T"/src/nova/nova/manager.py || { echo "# $what: manager.py differs"; bad=1; }
 	[ -z "$(git -C "$T"/src/nova status --porcelain)" ] || { echo "# $what: git tree not clean"; bad=1; }
 	[ ! -e "$T"/state/journal ] || { echo "# $what: journal left"; bad=1; }
+	# no run's dump directory stays unless kept on purpose (a KEPT note)
+	local left
+	left=$(find "$T"/state/runs -mindepth 1 -maxdepth 1 -type d ! -exec test -e {}/KEPT \; -print 2>/dev/null)
+	[ -z "$left" ] || { echo "# $what: run directories left: $left"; bad=1; }
 	local profiled=0 fakes=0
 	for e in /proc/[0-9]*/environ; do
 		grep -qzx "GB_TEST_TAG=$T" "$e" 2>/dev/null || continue
@@ -111,6 +115,22 @@ okay $(( rc != 0 )) "a clean run exits 0"
 grep -q "restarting n-sch... dead in .* s, ready in .* s (profiled)" "$T"/err; okay $? "progress says how long n-sch took to die and to be ready"
 grep -q "^steps:" "$T"/err && grep -q "restore" "$T"/err; okay $? "the summary lists step timings including restore"
 host_is_restored "clean run"; okay $? "after a clean run the host is as it was"
+[ -d "$T"/state/runs ] && [ -z "$(ls -A "$T"/state/runs)" ]; okay $? "a clean run leaves no dump directory under runs/"
+
+start_host_units
+"$GB" run "$T"/scenario.yaml --state-dir "$T"/state --keep-dumps 2> "$T"/err; rc=$?
+kept=$(ls -d "$T"/state/runs/*/ 2>/dev/null | head -1)
+[ $rc = 0 ] && [ -f "$kept/KEPT" ] && grep -q "dumps kept in ${kept%/}/dumps: kept by --keep-dumps" "$T"/err
+okay $? "--keep-dumps: the run's directory stays with its KEPT note, and the run says where"
+# an earlier greenbench's leftovers: one with a dump the store does not hold, one empty
+mkdir -p "$T"/state/runs/20250101T000000Z-1/dumps "$T"/state/runs/20250101T000001Z-2/dumps
+echo junk > "$T"/state/runs/20250101T000000Z-1/dumps/m-f__req-00000000-0000-4000-8000-000000000000__1.prof
+"$GB" restore --state-dir "$T"/state > "$T"/restore.out 2>&1; rc=$?
+[ $rc = 0 ] && [ -f "$T"/state/runs/20250101T000000Z-1/KEPT ] && [ ! -e "$T"/state/runs/20250101T000001Z-2 ] &&
+	[ -f "$kept/KEPT" ] && grep -q "kept .*20250101T000000Z-1: left by an earlier greenbench; 1 of its 1 dump is not in the store" "$T"/restore.out
+okay $? "restore: an earlier version's dump directory is kept (marked) when the store lacks its dump, removed when empty; --keep-dumps' stays"
+[ $rc = 0 ] || sed 's/^/#   /' "$T"/restore.out
+rm -rf "$T"/state/runs/*
 
 for point in begin config config:journaled config:applied patches patch:journaled patch:applied \
 	     fake-computes fake:journaled fake:started restart restart:journaled restart:env \
@@ -147,6 +167,7 @@ grep -q "another greenbench run (pid $pid)" "$T"/err; okay $(( rc != 3 || $? != 
 kill -KILL $pid; wait $pid 2>/dev/null
 "$GB" run "$T"/scenario.yaml --state-dir "$T"/state 2> "$T"/err; rc=$?
 grep -q "found the journal of run" "$T"/err; okay $(( rc != 0 || $? != 0 )) "the next run restores the killed run first, then runs"
+grep -q "removed .*/runs/.*: what a killed run left" "$T"/err; okay $? "the next run removes the killed run's dump directory, saying so"
 host_is_restored "next run"; okay $? "...and leaves the host as it was"
 
 "$GB" run "$T"/scenario.yaml --state-dir "$T"/state --var NOVA_CONF=relative 2> "$T"/err; rc=$?

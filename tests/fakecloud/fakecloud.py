@@ -19,7 +19,8 @@ then answer; drop: sleep, then close without handling it):
   POST /_control/reset   forget everything
   GET  /_control/state   {"servers": [...live...], "n_server_posts": N, "n_auth": N,
                           "log": [{"method", "path", "request_id", "api_version",
-                                   "nova_api_version", "has_token"}...]}
+                                   "nova_api_version", "has_token", "conn"}...]}
+                         (conn: the number of the TCP connection the request came on)
 """
 import argparse
 import json
@@ -90,6 +91,7 @@ class Handler(BaseHTTPRequestHandler):
         super().setup()
         with self.cloud.lock:
             self.cloud.n_connections += 1
+            self.conn_id = self.cloud.n_connections
 
     # ---- plumbing ----
     def body_json(self):
@@ -144,6 +146,7 @@ class Handler(BaseHTTPRequestHandler):
                 "api_version": self.headers.get("OpenStack-API-Version"),
                 "nova_api_version": self.headers.get("X-OpenStack-Nova-API-Version"),
                 "has_token": self.headers.get("X-Auth-Token") is not None,
+                "conn": self.conn_id,
             })
             self.fault = c.take_fault(method, path)
         f = self.fault

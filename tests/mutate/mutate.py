@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -172,6 +173,8 @@ def main():
     ap.add_argument("--fast", action="store_true", help="only the mutations marked fast: yes")
     ap.add_argument("--only", help="comma-separated mutation names")
     ap.add_argument("--list", action="store_true", help="print the mutations and exit")
+    ap.add_argument("--check", action="store_true",
+                    help="only check that every mutation parses and applies to the tree (TAP)")
     ap.add_argument("--no-baseline", action="store_true",
                     help="do not first check that each named test passes unmutated")
     ap.add_argument("--keep", action="store_true", help="keep build/mutate/work of the last one")
@@ -189,6 +192,24 @@ def main():
         for m in ms:
             print("%-28s %-16s %s%s" % (m.name, m.test, m.why, "  [fast]" if m.fast else ""))
         return 0
+    if a.check:
+        tmp = tempfile.mkdtemp(prefix="mutate-check.")
+        try:
+            print("1..%d" % len(ms))
+            bad = 0
+            for i, m in enumerate(ms, 1):
+                d = os.path.join(tmp, m.name)
+                os.makedirs(os.path.dirname(os.path.join(d, m.file)), exist_ok=True)
+                why = "%s does not exist" % m.file
+                if os.path.exists(os.path.join(ROOT, m.file)):
+                    shutil.copy(os.path.join(ROOT, m.file), os.path.join(d, m.file))
+                    why = apply(m, d)
+                print("%s %d - %s applies to %s%s" % ("not ok" if why else "ok", i, m.name, m.file,
+                                                      ": " + why if why else ""))
+                bad += bool(why)
+            return 1 if bad else 0
+        finally:
+            shutil.rmtree(tmp)
     for m in ms:
         if not os.path.exists(os.path.join(ROOT, m.file)):
             sys.exit("mutate: %s: %s does not exist (moved? update %s)" % (m.name, m.file, LIST))

@@ -231,7 +231,7 @@ static void test_files(void)
 	snprintf(f, sizeof(f), "%s/bad.yaml", data);
 	setenv("OS_CLIENT_CONFIG_FILE", f, 1);
 	ok(resolve("devstack", NULL, &c, &err) < 0 && strstr(err.msg, "bad.yaml:4:") &&
-	   strstr(err.msg, "invalid YAML"), "bad YAML: file:line:col: %s", err.msg);
+	   strstr(err.msg, "YAML syntax error"), "bad YAML: file:line:col: %s", err.msg);
 	snprintf(f, sizeof(f), "%s/alias.yaml", data);
 	setenv("OS_CLIENT_CONFIG_FILE", f, 1);
 	ok(resolve("devstack", NULL, &c, &err) < 0 && strstr(err.msg, "alias.yaml:8:") &&
@@ -254,6 +254,10 @@ static void test_files(void)
 	os_creds_free(&c);
 	ok(clouds_parse_buffer("mem.yaml", "- a\n- b\n", 8, "devstack", &c, &err) < 0 &&
 	   strstr(err.msg, "mem.yaml:1:1: expected a mapping"), "buffer: a list is not a clouds.yaml: %s", err.msg);
+	static const char bad_utf8[] = "clouds:\n  devstack:\n    auth: {password: pw-\xe9t\xe9}\n";
+	ok(clouds_parse_buffer("mem.yaml", bad_utf8, sizeof(bad_utf8) - 1, "devstack", &c, &err) < 0 &&
+		   !strcmp(err.msg, "mem.yaml:3:25: not valid UTF-8; a clouds.yaml file must be UTF-8 text"),
+	   "buffer: a password that is not UTF-8 is refused without quoting its bytes: %s", err.msg);
 }
 
 int main(void)

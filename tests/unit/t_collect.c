@@ -1,4 +1,4 @@
-/* t_collect.c - finding a run's dumps: names per INTERFACES.md A, other request ids
+/* t_collect.c - finding a run's dumps: names per harness/INTERFACES.md §A, other request ids
  * ignored, partial files skipped, symlinks / other owners / corrupt dumps refused; the
  * dumps of one target listed by sequence number (calls without a request id) and read by name. */
 #include <stdlib.h>

@@ -100,7 +100,7 @@ static void unitsfile_tests(void)
 		"  ready: {rpc: \"compute.{host}\"}\n";
 	struct gb_err err = { 0, "" };
 	struct unitsfile *uf = load_yaml(good, &err);
-	if (!ok(uf != NULL, "unitsfile: the INTERFACES.md example shape loads"))
+	if (!ok(uf != NULL, "unitsfile: the harness/INTERFACES.md §B example shape loads"))
 		diag("%s", err.msg);
 	if (!uf)
 		return;
@@ -127,8 +127,13 @@ static void unitsfile_tests(void)
 
 	parse_error("an alias is refused with its position",
 		    "version: 1\nbackend: process\nstate_dir: &d /tmp\nunits: {}\n",
-		    "units.yaml:3:12: YAML anchors are not allowed");
-	parse_error("a *alias is refused", "version: 1\nbackend: systemd\nx: *a\n", "units.yaml:3:4: YAML");
+		    "units.yaml:3:12: anchor '&d': aliases are not allowed in units files; write each value out");
+	parse_error("a *alias is refused", "version: 1\nbackend: systemd\nx: *a\n",
+		    "units.yaml:3:4: alias '*a': aliases are not allowed in units files; write each value out");
+	parse_error("a second document is refused", "version: 1\nbackend: systemd\n---\nversion: 1\n",
+		    "units.yaml:3:1: a second YAML document; a file holds one units file, split it into two files");
+	parse_error("bytes that are not UTF-8 are refused at their position", "version: 1\nbackend: \xff\n",
+		    "units.yaml:2:10: not valid UTF-8 (byte 0xff); a units file must be UTF-8 text");
 	parse_error("unknown top-level field suggests", "version: 1\nbackend: systemd\nunit: {}\n",
 		    "units.yaml:3:1: units file: unknown field 'unit'; did you mean 'units'?");
 	parse_error("a non-loopback tcp probe is refused",

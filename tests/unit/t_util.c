@@ -1,5 +1,8 @@
-/* t_util.c - strbuf, durations, "did you mean" and the options parser. */
+/* t_util.c - strbuf, sha256, durations, "did you mean" and the options parser. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/opts.h"
 #include "lib/tap.h"
@@ -19,6 +22,35 @@ static void test_strbuf(void)
 	ok(sb.buf == NULL && sb.len == 0, "strbuf: detach leaves it empty");
 	free(s);
 	sb_release(&sb);
+}
+
+static void test_sha256(void)
+{
+	char hex[65];
+	gb_sha256_hex("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	       "sha256('abc') is the FIPS 180-2 value");
+	gb_sha256_hex("", 0, hex);
+	is_str(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	       "sha256 of no bytes is the FIPS 180-2 value");
+	/* a file bigger than one read chunk: one million 'a' (FIPS 180-2's third vector) */
+	char path[] = "/tmp/t_util.sha.XXXXXX";
+	int fd = mkstemp(path);
+	char block[1000];
+	memset(block, 'a', sizeof(block));
+	for (int i = 0; fd >= 0 && i < 1000; i++)
+		if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block))
+			break;
+	if (fd >= 0)
+		close(fd);
+	struct gb_err e = { 0, "" };
+	ok(gb_sha256_file(path, hex, &e) == 0, "sha256 of a file: hashed (%s)", e.msg);
+	is_str(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+	       "sha256 of a file of a million 'a' is the FIPS 180-2 value");
+	unlink(path);
+	ok(gb_sha256_file(path, hex, &e) != 0 && strstr(e.msg, path) && strstr(e.msg, "cannot open") &&
+		   hex[0] == '\0',
+	   "sha256 of a missing file: error names it (%s)", e.msg);
 }
 
 static void test_duration(void)
@@ -115,6 +147,7 @@ int main(void)
 {
 	test_err_append();
 	test_strbuf();
+	test_sha256();
 	test_duration();
 	test_suggest();
 	test_opts();

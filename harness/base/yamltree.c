@@ -1,11 +1,13 @@
 /*
- * scenario_tree.c - scenario YAML text -> a tree of nodes with line:column
- * (libyaml's event API; no hand-written YAML). Owns the input limits: UTF-8
- * text only, no NUL or control bytes, no aliases/anchors/tags, one document,
- * depth and node caps. Never prints, never exits, never expands anything.
+ * yamltree.c - YAML text -> a tree of nodes with line:column (libyaml's event API; no
+ * hand-written YAML), for every document greenbench reads. Owns the input limits: UTF-8
+ * text only, no NUL or control bytes, no aliases (anchors and tags as the rules say),
+ * one document, size, depth and node caps. The only file that includes <yaml.h>.
+ * Never prints, never exits, never expands anything.
  */
-#include "scenario/scenario_tree.h"
+#include "base/yamltree.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -61,7 +63,8 @@ static size_t utf8_seq(const unsigned char *p, size_t left, unsigned *cp)
 }
 
 /* Refuse bytes a text file never holds, naming the first one's line:col. */
-static int check_text(const char *name, const char *data, size_t len, struct gb_err *err)
+static int check_text(const char *name, const char *data, size_t len, const struct yt_rules *r,
+		      struct gb_err *err)
 {
 	const unsigned char *p = (const unsigned char *)data;
 	size_t i = 0;
@@ -72,14 +75,18 @@ static int check_text(const char *name, const char *data, size_t len, struct gb_
 		if (!n || !cp || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0x7F ||
 		    (cp >= 0x80 && cp <= 0x9F && cp != 0x85)) {
 			locate(data, i, &line, &col);
+			char what[24] = "";
+			if (!r->has_secrets)
+				snprintf(what, sizeof(what), !n ? " (byte 0x%02x)" : " U+%04X", !n ? p[i] : cp);
 			if (!n)
-				return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: not valid UTF-8 (byte 0x%02x); "
-					       "a scenario must be UTF-8 text", name, line, col, p[i]);
+				return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: not valid UTF-8%s; "
+					       "a %s must be UTF-8 text", name, line, col, what, r->noun);
 			if (!cp)
-				return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: NUL byte; a scenario must be "
-					       "UTF-8 text", name, line, col);
-			return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: control character U+%04X; a scenario "
-				       "must be plain text (tabs and newlines only)", name, line, col, cp);
+				return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: NUL byte; a %s must be "
+					       "UTF-8 text", name, line, col, r->noun);
+			return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: control character%s; a %s "
+				       "must be plain text (tabs and newlines only)", name, line, col, what,
+				       r->noun);
 		}
 		i += n;
 	}
@@ -88,26 +95,47 @@ static int check_text(const char *name, const char *data, size_t len, struct gb_
 
 /* ---- tree ---- */
 
-void scenario_tree_free(struct st_node *n)
+void yamltree_free(struct yt_node *n)
 {
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->n_kids; i++)
-		scenario_tree_free(n->kids[i]);
+		yamltree_free(n->kids[i]);
 	free(n->kids);
-	free(n->str);
+	if (n->str) {
+		explicit_bzero(n->str, n->len); /* may be a password */
+		free(n->str);
+	}
 	free(n);
 }
 
-bool scenario_tree_is_null(const struct st_node *n)
+bool yamltree_is_null(const struct yt_node *n)
 {
-	if (!n || n->kind != ST_SCALAR || !n->is_plain)
+	if (!n || n->kind != YT_SCALAR || !n->is_plain)
 		return false;
 	return !strcmp(n->str, "") || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
 	       !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
 }
 
-static void add_kid(struct st_node *parent, struct st_node *kid)
+long yamltree_find(const struct yt_node *map, const char *key)
+{
+	if (!map || map->kind != YT_MAP)
+		return -1;
+	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
+		const struct yt_node *k = map->kids[i];
+		if (k->kind == YT_SCALAR && strlen(k->str) == k->len && !strcmp(k->str, key))
+			return (long)i;
+	}
+	return -1;
+}
+
+const struct yt_node *yamltree_get(const struct yt_node *map, const char *key)
+{
+	long i = yamltree_find(map, key);
+	return i < 0 ? NULL : map->kids[i + 1];
+}
+
+static void add_kid(struct yt_node *parent, struct yt_node *kid)
 {
 	if (parent->n_kids == parent->alloc_kids) {
 		parent->alloc_kids = parent->alloc_kids ? parent->alloc_kids * 2 : 8;
@@ -118,38 +146,40 @@ static void add_kid(struct st_node *parent, struct st_node *kid)
 
 /* The parse in progress: the node stack and what has been seen. */
 struct builder {
-	const char *name;                            /* for messages */
-	struct st_node *root;                        /* first node of the document */
-	struct st_node *stack[SCENARIO_MAX_DEPTH + 1]; /* open mappings/lists */
-	int depth;                                   /* entries used in stack */
-	size_t n_nodes;                              /* nodes made so far */
-	int n_docs;                                  /* documents started */
+	const char *name;                        /* for messages */
+	const struct yt_rules *r;                /* what the document allows */
+	struct yt_node *root;                    /* first node of the document */
+	struct yt_node *stack[YT_MAX_DEPTH + 1]; /* open mappings/lists */
+	int depth;                               /* entries used in stack */
+	size_t n_nodes;                          /* nodes made so far */
+	int n_docs;                              /* documents started */
 };
 
 static int refuse_extras(struct builder *b, const yaml_event_t *ev, const yaml_char_t *anchor,
 			 const yaml_char_t *tag, struct gb_err *err)
 {
 	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-	if (anchor)
+	if (anchor && !b->r->allow_anchors)
 		return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: anchor '&%.40s': aliases are not allowed "
-			       "in scenarios; write each value out", b->name, line, col, (const char *)anchor);
-	if (tag)
+			       "in %s; write each value out", b->name, line, col, (const char *)anchor,
+			       b->r->nouns);
+	if (tag && !b->r->allow_tags)
 		return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: tag '%.40s': tags are not allowed in "
-			       "scenarios; remove it", b->name, line, col, (const char *)tag);
+			       "%s; remove it", b->name, line, col, (const char *)tag, b->r->nouns);
 	return 0;
 }
 
 /* Make a node for ev and hang it under the open container (or make it the root). */
-static struct st_node *new_node(struct builder *b, const yaml_event_t *ev, enum st_kind kind,
+static struct yt_node *new_node(struct builder *b, const yaml_event_t *ev, enum yt_kind kind,
 				struct gb_err *err)
 {
 	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-	if (++b->n_nodes > SCENARIO_MAX_NODES) {
-		gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: more than %d YAML nodes; a scenario is small, "
-			"this file is not one", b->name, line, col, SCENARIO_MAX_NODES);
+	if (++b->n_nodes > b->r->max_nodes) {
+		gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: more than %zu YAML nodes; a %s is small, "
+			"this file is not one", b->name, line, col, b->r->max_nodes, b->r->noun);
 		return NULL;
 	}
-	struct st_node *n = gb_calloc(1, sizeof(*n));
+	struct yt_node *n = gb_calloc(1, sizeof(*n));
 	n->kind = kind;
 	n->line = line;
 	n->col = col;
@@ -163,21 +193,21 @@ static struct st_node *new_node(struct builder *b, const yaml_event_t *ev, enum 
 static int on_event(struct builder *b, const yaml_event_t *ev, struct gb_err *err)
 {
 	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-	struct st_node *n;
+	struct yt_node *n;
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (++b->n_docs > 1)
 			return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: a second YAML document; a file holds "
-				       "one scenario, split it into two files", b->name, line, col);
+				       "one %s, split it into two files", b->name, line, col, b->r->noun);
 		return 0;
 	case YAML_ALIAS_EVENT:
 		return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: alias '*%.40s': aliases are not allowed "
-			       "in scenarios; write each value out", b->name, line, col,
-			       (const char *)ev->data.alias.anchor);
+			       "in %s; write each value out", b->name, line, col,
+			       (const char *)ev->data.alias.anchor, b->r->nouns);
 	case YAML_SCALAR_EVENT:
 		if (refuse_extras(b, ev, ev->data.scalar.anchor, ev->data.scalar.tag, err))
 			return -1;
-		if (!(n = new_node(b, ev, ST_SCALAR, err)))
+		if (!(n = new_node(b, ev, YT_SCALAR, err)))
 			return -1;
 		n->len = ev->data.scalar.length;
 		n->str = gb_strndup((const char *)ev->data.scalar.value, n->len);
@@ -189,10 +219,11 @@ static int on_event(struct builder *b, const yaml_event_t *ev, struct gb_err *er
 		if (refuse_extras(b, ev, is_seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor,
 				  is_seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag, err))
 			return -1;
-		if (b->depth >= SCENARIO_MAX_DEPTH)
+		if (b->depth >= b->r->max_depth)
 			return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: nested deeper than %d levels; a "
-				       "scenario never needs that", b->name, line, col, SCENARIO_MAX_DEPTH);
-		if (!(n = new_node(b, ev, is_seq ? ST_SEQ : ST_MAP, err)))
+				       "%s never needs that", b->name, line, col, b->r->max_depth,
+				       b->r->noun);
+		if (!(n = new_node(b, ev, is_seq ? YT_SEQ : YT_MAP, err)))
 			return -1;
 		b->stack[b->depth++] = n;
 		return 0;
@@ -207,7 +238,8 @@ static int on_event(struct builder *b, const yaml_event_t *ev, struct gb_err *er
 	}
 }
 
-static int syntax_error(const char *name, const char *data, const yaml_parser_t *p, struct gb_err *err)
+static int syntax_error(const char *name, const char *data, const yaml_parser_t *p,
+			struct gb_err *err)
 {
 	int line, col;
 	if (p->error == YAML_READER_ERROR) {
@@ -225,14 +257,14 @@ static int syntax_error(const char *name, const char *data, const yaml_parser_t 
 	return gb_errf(err, GB_EXIT_USAGE, "%s:%d:%d: YAML syntax error: %s", name, line, col, problem);
 }
 
-int scenario_tree_parse(const char *name, const char *data, size_t len, struct st_node **root,
-			struct gb_err *err)
+int yamltree_parse(const char *name, const char *data, size_t len, const struct yt_rules *rules,
+		   struct yt_node **root, struct gb_err *err)
 {
 	*root = NULL;
-	if (len > SCENARIO_MAX_BYTES)
-		return gb_errf(err, GB_EXIT_USAGE, "%s: larger than %d bytes; a scenario is small, this "
-			       "file is not one", name, SCENARIO_MAX_BYTES);
-	if (check_text(name, data, len, err))
+	if (len > rules->max_bytes)
+		return gb_errf(err, GB_EXIT_USAGE, "%s: larger than %zu bytes; a %s is small, this "
+			       "file is not one", name, rules->max_bytes, rules->noun);
+	if (check_text(name, data, len, rules, err))
 		return -1;
 
 	yaml_parser_t parser;
@@ -241,7 +273,10 @@ int scenario_tree_parse(const char *name, const char *data, size_t len, struct s
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 
-	struct builder b = { .name = name };
+	struct yt_rules r = *rules;
+	if (r.max_depth <= 0 || r.max_depth > YT_MAX_DEPTH)
+		r.max_depth = YT_MAX_DEPTH;
+	struct builder b = { .name = name, .r = &r };
 	int rc = 0;
 	for (;;) {
 		yaml_event_t ev;
@@ -257,7 +292,7 @@ int scenario_tree_parse(const char *name, const char *data, size_t len, struct s
 	}
 	yaml_parser_delete(&parser);
 	if (rc) {
-		scenario_tree_free(b.root);
+		yamltree_free(b.root);
 		return -1;
 	}
 	*root = b.root;
