@@ -13,20 +13,20 @@
 
 #include "base/interrupt.h"
 
+static bool dump_seen_has(const struct dump_seen *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->names[i], name))
+			return true;
+	return false;
+}
+
 void dump_seen_add(struct dump_seen *s, const char *name)
 {
 	if (dump_seen_has(s, name))
 		return;
 	s->names = gb_realloc(s->names, (s->n + 1) * sizeof(char *));
 	s->names[s->n++] = gb_strdup(name);
-}
-
-bool dump_seen_has(const struct dump_seen *s, const char *name)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->names[i], name))
-			return true;
-	return false;
 }
 
 void dump_seen_free(struct dump_seen *s)

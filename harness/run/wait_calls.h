@@ -19,7 +19,6 @@ struct dump_seen {
 };
 
 void dump_seen_add(struct dump_seen *s, const char *name);
-bool dump_seen_has(const struct dump_seen *s, const char *name);
 void dump_seen_free(struct dump_seen *s);
 
 struct wait_calls_req {
