@@ -97,7 +97,8 @@ okay $([ "$npm" = 9 ]; echo $?) "e2e-uar-db: every profile reads the database th
 if grep -q "^VERDICT: SLOWER (B regressed)" "$T/compare"; then want=1
 elif grep -q "^VERDICT: " "$T/compare"; then want=0; else want=none; fi
 okay $([ "$rc" = "$want" ]; echo $?) "greenbench compare e2e-uar e2e-uar-db --force gives a verdict and the exit code that goes with it (exit $rc, verdict wants $want)"
-grep -q "update_available_resource" "$T/compare"; okay $? "the compare names update_available_resource"
+grep -q "^call ResourceTracker.update_available_resource  *9 .*  9 " "$T/compare"
+okay $? "the compare judges ResourceTracker.update_available_resource's calls, 9 samples on each side"
 sed 's/^/# /' "$T/compare" | head -14
 
 echo "1..$n"
