@@ -365,6 +365,41 @@ static bool is_header(const char *l, size_t len, const char *section, bool *any)
 	return *any && len == sl + 2 && !strncmp(l + 1, section, sl);
 }
 
+int localconf_ini_get(const char *ini, size_t len, const char *section, const char *key,
+		      struct strbuf *out)
+{
+	const char *p = ini, *end = ini + len;
+	bool in_section = false, found = false;
+	size_t kl = strlen(key);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		bool any;
+		if (is_header(p, l, section, &any)) {
+			in_section = true;
+		} else if (any) {
+			in_section = false;
+		} else if (in_section && l >= kl && !strncmp(p, key, kl)) {
+			size_t j = kl;
+			while (j < l && (p[j] == ' ' || p[j] == '\t'))
+				j++;
+			if (j < l && p[j] == '=') {
+				j++;
+				while (j < l && (p[j] == ' ' || p[j] == '\t'))
+					j++;
+				size_t e = l;
+				while (e > j && isspace((unsigned char)p[e - 1]))
+					e--;
+				sb_reset(out);
+				sb_add(out, p + j, e - j);
+				found = true; /* the last one wins, as in oslo.config */
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return found ? 0 : -1;
+}
+
 int localconf_ini_set(struct strbuf *ini, const char *ini_name, const char *section,
 		      const char *key, const char *value, struct gb_err *err)
 {
