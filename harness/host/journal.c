@@ -372,9 +372,11 @@ int journal_backup_file(struct journal *j, const char *path, struct gb_err *err)
 		sb_release(&data);
 		return -1;
 	}
-	char sha[65], mode[16];
+	char sha[65], mode[16], uid[24], gid[24];
 	gb_sha256_hex(data.buf, data.len, sha);
 	snprintf(mode, sizeof(mode), "%o", (unsigned)(st.st_mode & 07777));
+	snprintf(uid, sizeof(uid), "%ld", (long)st.st_uid);
+	snprintf(gid, sizeof(gid), "%ld", (long)st.st_gid);
 	sb_addf(&bpath, "%s/journal.d/%d.orig", j->state_dir, j->next_backup++);
 	int rc = gb_write_file_atomic(bpath.buf, data.buf, data.len, 0600, err);
 	if (rc == 0) {
@@ -382,8 +384,8 @@ int journal_backup_file(struct journal *j, const char *path, struct gb_err *err)
 		sb_addf(&d, "%s/journal.d", j->state_dir);
 		fsync_dir(d.buf);
 		sb_release(&d);
-		const char *f[] = { path, "1", mode, sha, bpath.buf };
-		rc = journal_append(j, JOURNAL_FILE, f, 5, err);
+		const char *f[] = { path, "1", mode, sha, bpath.buf, uid, gid };
+		rc = journal_append(j, JOURNAL_FILE, f, 7, err);
 	}
 	sb_release(&data);
 	sb_release(&bpath);
@@ -483,12 +485,25 @@ int journal_restore_file(const struct journal_rec *rec, bool *changed, struct gb
 	}
 	const char *want = rec->fields[3], *backup = rec->fields[4];
 	unsigned mode = (unsigned)strtoul(rec->fields[2], NULL, 8);
+	/* the owner: in records since the devstack box (a config of user stack); older
+	 * journals' files keep whatever owner they have */
+	bool has_owner = rec->n_fields >= 7;
+	uid_t uid = has_owner ? (uid_t)strtol(rec->fields[5], NULL, 10) : 0;
+	gid_t gid = has_owner ? (gid_t)strtol(rec->fields[6], NULL, 10) : 0;
 	char have[65];
 	struct gb_err e2;
 	struct stat st;
-	if (gb_sha256_file(path, have, &e2) == 0 && !strcmp(have, want) &&
-	    stat(path, &st) == 0 && (st.st_mode & 07777) == mode)
-		return 0; /* already the original bytes */
+	bool is_same = gb_sha256_file(path, have, &e2) == 0 && !strcmp(have, want) &&
+		       stat(path, &st) == 0 && (st.st_mode & 07777) == mode;
+	if (is_same && (!has_owner || (st.st_uid == uid && st.st_gid == gid)))
+		return 0; /* already the original bytes, mode and owner */
+	if (is_same) { /* only the owner differs */
+		if (chown(path, uid, gid) != 0)
+			return gb_errf(err, GB_EXIT_ENV, "%s: cannot give it back to its owner (uid %ld, "
+							 "gid %ld): %s", path, (long)uid, (long)gid, strerror(errno));
+		*changed = true;
+		return 0;
+	}
 	struct strbuf data = STRBUF_INIT;
 	if (gb_read_file(backup, BACKUP_MAX, &data, err) != 0) {
 		sb_release(&data);
@@ -508,6 +523,12 @@ int journal_restore_file(const struct journal_rec *rec, bool *changed, struct gb
 	if (rc != 0)
 		return -1;
 	*changed = true;
+	/* a file the write re-created (it was gone) is greenbench's: give it back */
+	if (has_owner && (stat(path, &st) != 0 || st.st_uid != uid || st.st_gid != gid) &&
+	    chown(path, uid, gid) != 0)
+		return gb_errf(err, GB_EXIT_ENV, "%s: restored, but cannot give it back to its owner "
+						 "(uid %ld, gid %ld): %s", path, (long)uid, (long)gid,
+			       strerror(errno));
 	if (gb_sha256_file(path, have, err) != 0)
 		return -1;
 	if (strcmp(have, want))

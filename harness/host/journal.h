@@ -14,7 +14,7 @@
 
 /* Record kinds, as written in the journal (one line each, fields %-escaped). */
 #define JOURNAL_BEGIN "begin"     /* run_id pid units_file backend */
-#define JOURNAL_FILE "file"       /* path existed(0|1) mode sha256 backup_path */
+#define JOURNAL_FILE "file"       /* path existed(0|1) mode sha256 backup_path [uid gid] */
 #define JOURNAL_MKDIR "mkdir"     /* path: created by the run, removed if empty */
 #define JOURNAL_PATCH "patch"     /* tree patch_copy sha256 method(git|patch) */
 #define JOURNAL_RESTART "restart" /* unit was_running(0|1): restart it plainly on restore */
@@ -100,8 +100,8 @@ int journal_each_server(const struct journal *j, journal_server_fn fn, void *arg
 /* All records, in the order they were written. */
 const struct journal_rec *journal_records(const struct journal *j, size_t *n);
 
-/* Restore one file record: write the backup back (or remove a created file)
- * and check its sha256 against the original. Idempotent. *changed set if
+/* Restore one file record: write the backup back with its mode and owner (or remove a
+ * created file) and check its sha256 against the original. Idempotent. *changed set if
  * anything had to be done. */
 int journal_restore_file(const struct journal_rec *rec, bool *changed, struct gb_err *err);
 
