@@ -142,9 +142,14 @@ start_unit
 "$GB" run "$T"/scenario.yaml --state-dir "$T"/state 2> "$T"/err2; rc=$?
 okay $rc "a second run exits 0"
 "$GB" compare last~1 last > "$T"/cmp 2>&1; rc=$?
-okay $(( rc > 1 )) "compare of the two runs works (exit $rc)"
+# two runs of the same code: any answer, but the exit code must be the one the verdict line
+# gives (SLOWER 1, INCONCLUSIVE 5, NO CHANGE / FASTER 0); 2-4 are errors
+if grep -q "^VERDICT: SLOWER" "$T"/cmp; then want=1
+elif grep -q "^VERDICT: INCONCLUSIVE" "$T"/cmp; then want=5
+elif grep -q "^VERDICT: " "$T"/cmp; then want=0; else want=none; fi
+okay $([ "$rc" = "$want" ]; echo $?) "compare of the two runs gives a verdict and its exit code (exit $rc, verdict wants $want)"
 grep -q "update_available_resource" "$T"/cmp; okay $? "compare judges the waited target"
-[ $rc -le 1 ] || sed 's/^/#   /' "$T"/cmp | head
+[ "$rc" = "$want" ] || sed 's/^/#   /' "$T"/cmp | head
 
 # ab: the B side's patch makes each call do more work; one sample per block from the waited calls
 rm -rf "$T"/mods/fakenova/__pycache__ "$T"/mods/fakenova/compute/__pycache__; echo __pycache__ > "$T"/mods/.gitignore
@@ -152,12 +157,14 @@ git -C "$T"/mods init -q && git -C "$T"/mods add . && git -c user.name=t -c user
 printf -- '--- a/fakenova/compute/resource_tracker.py\n+++ b/fakenova/compute/resource_tracker.py\n@@ -5,3 +5,3 @@\n class ResourceTracker:\n     def update_available_resource(self, context, nodename, startup=False):\n-        return [_node_usage(i) for i in range(300)]\n+        return [_node_usage(i) for i in range(30000)]\n' > "$T"/more.diff
 git -C "$T"/mods apply --check "$T"/more.diff; okay $? "setup: the B patch applies"
 start_unit
-"$GB" ab "$T"/scenario.yaml --patch "$T"/more.diff --tree "$T"/mods --repeat 2 --state-dir "$T"/state > "$T"/ab.out 2> "$T"/ab.err; rc=$?
-okay $(( rc > 1 )) "ab over wait_calls blocks runs to a verdict (exit $rc)"
-[ $rc -le 1 ] || tail -n3 "$T"/ab.err | sed 's/^/#   /'
+"$GB" ab "$T"/scenario.yaml --patch "$T"/more.diff --tree "$T"/mods --repeat 4 --state-dir "$T"/state > "$T"/ab.out 2> "$T"/ab.err; rc=$?
+# 4 blocks per side, one sample each, B doing 100x the work: SLOWER, exit 1
+okay $([ "$rc" = 1 ]; echo $?) "ab over wait_calls blocks, 4 per side, answers with exit 1 (got $rc)"
+[ "$rc" = 1 ] || tail -n3 "$T"/ab.err | sed 's/^/#   /'
 sql "SELECT count(*) FROM runs WHERE ab_id IS NOT NULL AND status = 'ok'" > "$T"/abruns
-okay $([ "$(cat "$T"/abruns)" = 4 ]; echo $?) "ab stored 2 + 2 runs (got $(cat "$T"/abruns))"
-grep -qi "slower" "$T"/ab.out; okay $? "ab finds the B side (100x the work per call) slower"
+okay $([ "$(cat "$T"/abruns)" = 8 ]; echo $?) "ab stored 4 + 4 runs (got $(cat "$T"/abruns))"
+grep -q "^VERDICT: SLOWER (B regressed) - cpu ResourceTracker.update_available_resource" "$T"/ab.out
+okay $? "ab's verdict: the B side (100x the work per call) is SLOWER on the waited call's CPU time"
 [ $? = 0 ] || head -n 12 "$T"/ab.out | sed 's/^/#   /'
 git -C "$T"/mods diff --quiet HEAD; okay $? "ab left the tree unpatched"
 

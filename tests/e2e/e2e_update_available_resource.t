@@ -95,6 +95,7 @@ okay $([ "$npm" = 9 ]; echo $?) "e2e-uar-db: every profile reads the database th
 # two scenarios (the patch is the difference), so --force
 "$GB" compare e2e-uar e2e-uar-db --force > "$T/compare" 2>&1; rc=$?
 if grep -q "^VERDICT: SLOWER (B regressed)" "$T/compare"; then want=1
+elif grep -q "^VERDICT: INCONCLUSIVE" "$T/compare"; then want=5
 elif grep -q "^VERDICT: " "$T/compare"; then want=0; else want=none; fi
 okay $([ "$rc" = "$want" ]; echo $?) "greenbench compare e2e-uar e2e-uar-db --force gives a verdict and the exit code that goes with it (exit $rc, verdict wants $want)"
 grep -q "^call ResourceTracker.update_available_resource  *9 .*  9 " "$T/compare"
