@@ -15,6 +15,10 @@ PKGS=(
 
 if [ "${1:-}" = "--box" ]; then PKGS+=(systemd-container debootstrap); shift; fi
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${PKGS[@]}"; exit 0; fi
+# CPython's own cProfile tests, which tests/profiler/t_cpython.py runs against greenprof:
+# named by the host's Python version, so not in --list (the boxes' releases differ; the
+# matrix root file systems install theirs in profiler/matrix.sh)
+PKGS+=("libpython$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')-testsuite")
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -106,8 +106,12 @@ def cmd_write(computes, hostname):
     entry_point("neutron-server", tc.NEUTRON_MAIN.replace("; ", "\n") + "\n")
     write(VENV + "/bin/nova-api-wsgi", HEADER + NOVA_API_WSGI, 0o755)
 
-    unit_file("key", uwsgi_ini("/etc/keystone/keystone-uwsgi-public.ini", "keystone",
-                               api_argv(5000, "/usr/bin/keystone-wsgi-public", "keystone.wsgi.api:application")), uwsgi=True)
+    # keystone runs one thread per worker: with two, Debian 12's keystone (eventlet imported
+    # by its libraries) once hung its only worker on "greenlet.error: cannot switch to a
+    # different thread" and never answered again (box_up.t, 2026-12-03)
+    key = api_argv(5000, "/usr/bin/keystone-wsgi-public", "keystone.wsgi.api:application")
+    key[key.index("--threads") + 1] = "1"
+    unit_file("key", uwsgi_ini("/etc/keystone/keystone-uwsgi-public.ini", "keystone", key), uwsgi=True)
     unit_file("placement-api", uwsgi_ini("/etc/placement/placement-uwsgi.ini", "placement",
                                          api_argv(8778, "/usr/bin/placement-api", "placement.wsgi.api:application")), uwsgi=True)
     api = api_argv(8774, VENV + "/bin/nova-api-wsgi", "nova.wsgi.osapi_compute:application") + [

@@ -19,6 +19,8 @@ enum gb_exit {
 	GB_EXIT_USAGE = 2,       /* bad usage or bad input (scenario, config, patch) */
 	GB_EXIT_ENV = 3,         /* environment error: API unreachable, unit won't start */
 	GB_EXIT_INTERRUPTED = 4, /* interrupted by a signal, host restored */
+	GB_EXIT_INCONCLUSIVE = 5, /* a verdict could not be reached: neither slower/faster nor
+				   * inside the +-min-effect margin (compare, ab, nightly) */
 };
 
 /* One human sentence saying what failed, where, and what to do. */
@@ -36,21 +38,29 @@ int gb_errf(struct gb_err *err, int exit_code, const char *fmt, ...)
  * what fits; the exit code stays. Does nothing when err is NULL. */
 void gb_err_append(struct gb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A growing, always NUL-terminated string. STRBUF_INIT is an empty buffer;
- * the owner frees it with sb_release(). Allocation failure aborts (OOM). */
+/* A growing, always NUL-terminated string (git's strbuf invariant): buf is never NULL,
+ * so sb.buf is always a C string. STRBUF_INIT, sb_init() and every sb_* function leave
+ * it pointing at least at a shared empty string (gb_sb_empty, alloc 0: owns nothing,
+ * never written); the owner frees with sb_release(). A zeroed strbuf (calloc, memset)
+ * is accepted by every sb_* function too, but only sb_str() may read it before the
+ * first sb_* call: initialise embedded strbufs with sb_init(). Allocation failure
+ * aborts (OOM). */
+extern char gb_sb_empty[1];
 struct strbuf {
-	char *buf;    /* NULL until the first append; sb_str() never returns NULL */
+	char *buf;    /* never NULL once initialised; gb_sb_empty while alloc == 0 */
 	size_t len;   /* bytes used, excluding the NUL */
-	size_t alloc; /* bytes allocated */
+	size_t alloc; /* bytes allocated; 0: buf is gb_sb_empty (or NULL, if zeroed) */
 };
-#define STRBUF_INIT { NULL, 0, 0 }
+#define STRBUF_INIT { gb_sb_empty, 0, 0 }
+
+void sb_init(struct strbuf *sb);
 
 void sb_add(struct strbuf *sb, const void *data, size_t len);
 void sb_addstr(struct strbuf *sb, const char *s);
 void sb_addch(struct strbuf *sb, char c);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
-const char *sb_str(const struct strbuf *sb);
+const char *sb_str(const struct strbuf *sb); /* sb->buf, or "" for a zeroed strbuf */
 void sb_reset(struct strbuf *sb);
 char *sb_detach(struct strbuf *sb); /* caller frees the result; sb is empty after */
 void sb_release(struct strbuf *sb);

@@ -93,6 +93,12 @@ int proc_run(char *const argv[], char *const envp[], const char *cwd, struct str
 			child_fail(errp[1], errno);
 		if (cwd && chdir(cwd) != 0)
 			child_fail(errp[1], errno);
+		/* the daemon outlives us: it must not keep our other fds open (a caller's
+		 * `flock FILE greenbench ...` lock would be held for as long as the unit runs) */
+		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+			for (int fd = 3; fd < 1024; fd++)
+				if (fd != errp[1])
+					close(fd);
 		child_exec(argv, envp);
 		child_fail(errp[1], errno);
 	}
@@ -193,6 +199,12 @@ int proc_spawn_daemon(char *const argv[], char *const envp[], const char *cwd,
 			close(lg);
 		if (cwd && chdir(cwd) != 0)
 			child_fail(errp[1], errno);
+		/* the daemon outlives us: it must not keep our other fds open (a caller's
+		 * `flock FILE greenbench ...` lock would be held for as long as the unit runs) */
+		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+			for (int fd = 3; fd < 1024; fd++)
+				if (fd != errp[1])
+					close(fd);
 		child_exec(argv, envp);
 		child_fail(errp[1], errno);
 	}

@@ -88,6 +88,14 @@ char *gb_strndup(const char *s, size_t n)
 
 /* ---- strbuf ---- */
 
+char gb_sb_empty[1];
+
+void sb_init(struct strbuf *sb)
+{
+	sb->buf = gb_sb_empty;
+	sb->len = sb->alloc = 0;
+}
+
 static void sb_grow(struct strbuf *sb, size_t extra)
 {
 	if (sb->len + extra + 1 <= sb->alloc)
@@ -95,7 +103,12 @@ static void sb_grow(struct strbuf *sb, size_t extra)
 	size_t want = sb->alloc ? sb->alloc : 64;
 	while (want < sb->len + extra + 1)
 		want *= 2;
-	sb->buf = gb_realloc(sb->buf, want);
+	if (!sb->alloc) { /* gb_sb_empty or NULL: nothing of ours to grow */
+		sb->buf = gb_malloc(want);
+		sb->buf[0] = '\0';
+	} else {
+		sb->buf = gb_realloc(sb->buf, want);
+	}
 	sb->alloc = want;
 }
 
@@ -147,23 +160,24 @@ const char *sb_str(const struct strbuf *sb)
 void sb_reset(struct strbuf *sb)
 {
 	sb->len = 0;
-	if (sb->buf)
+	if (sb->alloc)
 		sb->buf[0] = '\0';
+	else
+		sb->buf = gb_sb_empty;
 }
 
 char *sb_detach(struct strbuf *sb)
 {
-	char *s = sb->buf ? sb->buf : gb_strdup("");
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	char *s = sb->alloc ? sb->buf : gb_strdup("");
+	sb_init(sb);
 	return s;
 }
 
 void sb_release(struct strbuf *sb)
 {
-	free(sb->buf);
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	if (sb->alloc)
+		free(sb->buf);
+	sb_init(sb);
 }
 
 /* ---- files ---- */

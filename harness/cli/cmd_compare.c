@@ -21,11 +21,19 @@ static const struct cmd_doc doc = {
 		    "greenbench compare A1,A2,A3 B1,B2,B3 [options]\n"
 		    "greenbench compare --ab ID [options]",
 	.description =
-		"Judges B against A: for each metric (the profiled call's wall time and busy\n"
-		"time first, then the request latencies) both medians, the relative change with\n"
-		"its confidence interval, and a verdict, faster, slower or no change. A verdict\n"
-		"needs both significance (Mann-Whitney, alpha 5%) and a change of at least\n"
-		"--min-effect (default 5%). The busy time is the call without its waits (for\n"
+		"Judges B against A: for each metric (the profiled call's CPU time, wall time\n"
+		"and busy time first, then the request latencies) both medians, the relative\n"
+		"change with its confidence interval, and one of three answers. The CPU time is\n"
+		"greenprof's thread CPU clock of the call's own execution: other greenlets and\n"
+		"other processes on its core do not count, so a busy host does not inflate it.\n"
+		"It is the primary metric when every profile of both sides has it (else a note\n"
+		"says so and the wall time is primary, with the busy time). SLOWER or FASTER:\n"
+		"one of the call's times (or a latency) moved, with significance (Mann-Whitney,\n"
+		"alpha 5%, Benjamini-Hochberg in each family) and by at least --min-effect\n"
+		"(default 5%); NO CHANGE: the primary metric's whole interval lies inside\n"
+		"+-min-effect; anything else is INCONCLUSIVE (exit 5), with about how many more\n"
+		"runs per side would likely settle it: a wide interval is not evidence of no\n"
+		"change. The busy time is the call without its waits (for\n"
 		"placement, the database, other greenlets: greenprof's <greenlet switch>): the\n"
 		"service's own work, of which added work is a larger share, so it shows there\n"
 		"first. Then the functions whose own time (tottime per profiled call) moved,\n"
@@ -42,10 +50,14 @@ static const struct cmd_doc doc = {
 		"Runs of different scenarios or fake-compute counts are refused unless --force.\n"
 		"Runs taken on a busy host (load1 above 0.7 per CPU) are flagged.\n"
 		CMD_STORE_RUN_REFS,
-	.exit_status = "0  no regression\n"
-		       "1  B regressed: the profiled call or a latency is slower\n"
+	.exit_status = "0  no regression: faster, or no change (the primary metric inside\n"
+		       "   +-min-effect)\n"
+		       "1  B regressed: the primary metric (the call's CPU time, else its wall or\n"
+		       "   busy time) or a latency is slower\n"
 		       "2  bad usage, unknown run, or runs that should not be compared\n"
-		       "3  the store could not be read\n",
+		       "3  the store could not be read\n"
+		       "5  inconclusive: the primary metric is neither slower/faster nor shown to be\n"
+		       "   inside +-min-effect; compare more runs\n",
 	.examples = "greenbench compare last~1 last\n"
 		    "greenbench compare 11,12,13 14,15,16 --min-effect 3\n"
 		    "greenbench compare --ab 4 --junit > ab.xml",
@@ -58,7 +70,7 @@ int cmd_compare(int argc, char **argv)
 	double alpha = VERDICT_ALPHA;
 	int json = 0, tap = 0, junit = 0, force = 0, no_callers = 0, rc = GB_EXIT_OK;
 	const struct opt opts[] = {
-		{ OPT_STRING, 0, "min-effect", &min_effect_s, "PCT", "smallest change that counts, in percent (default 5)" },
+		{ OPT_STRING, 0, "min-effect", &min_effect_s, "PCT", "smallest change that counts and the no-change margin, in percent (default 5)" },
 		{ OPT_DOUBLE, 0, "alpha", &alpha, "P", "significance / false discovery rate (default 0.05)" },
 		{ OPT_INT, 0, "ab", &ab_id, "ID", "compare the two sides of ab experiment ID" },
 		{ OPT_STRING, 0, "target", &target, "T", "only profiles whose target contains T" },
@@ -129,7 +141,7 @@ int cmd_compare(int argc, char **argv)
 		report_compare_text(&v, &out);
 	fwrite(sb_str(&out), 1, out.len, stdout);
 	sb_release(&out);
-	rc = v.is_regression ? GB_EXIT_FAIL : GB_EXIT_OK;
+	rc = v.is_regression ? GB_EXIT_FAIL : v.is_inconclusive ? GB_EXIT_INCONCLUSIVE : GB_EXIT_OK;
 	compare_verdict_release(&v);
 	return rc;
 }

@@ -108,7 +108,7 @@ int cmd_export(int argc, char **argv)
 	store_close(db);
 	if (rc == 0) {
 		if (out_path) {
-			rc = gb_write_file_atomic(out_path, out.buf ? out.buf : "", out.len, 0644, &err);
+			rc = gb_write_file_atomic(out_path, out.buf, out.len, 0644, &err);
 		} else if (out.len && fwrite(out.buf, 1, out.len, stdout) != out.len) {
 			rc = gb_errf(&err, GB_EXIT_ENV, "writing to stdout failed");
 		}

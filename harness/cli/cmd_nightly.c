@@ -31,22 +31,31 @@ static const struct cmd_doc doc = {
 		"--min-effect (default 5%) that the history before tonight did not show is a\n"
 		"regression: nightly names the functions that moved between the two levels (one\n"
 		"sample per run, Benjamini-Hochberg) and exits 1. The step needs 3 runs at the\n"
-		"new level to be called, and is reported once.\n\n"
-		"Two series are judged by default, each on its own: the profiled call's wall time\n"
-		"and its busy time (the wall time without the waits for I/O and other greenlets:\n"
-		"the service's own work, where added work is a larger share and shows first); a\n"
-		"step in either is a regression. Without a profile, the first latency.\n"
-		"--metric target|busy|post|active|deleted|NAME judges that one series only.\n\n"
+		"new level to be called, and is reported once. Without a step, tonight is\n"
+		"\"steady\" only when its 95% interval against the level (one run's noise and\n"
+		"the level's) lies inside +-min-effect; otherwise the night cannot be judged\n"
+		"(\"CANNOT JUDGE\"): one run on a noisy host cannot show a 5% change.\n\n"
+		"Three series are judged by default, each on its own: the profiled call's CPU\n"
+		"time (greenprof's thread CPU clock of the call: not inflated by other processes\n"
+		"on a busy host; skipped, with a note, when the run's dumps lack it), its wall\n"
+		"time and its busy time (the wall time without the waits for I/O and other\n"
+		"greenlets); a step in any is a regression. The first of them judged (the CPU\n"
+		"time, else the wall time; without a profile, the first latency) is the primary:\n"
+		"when it cannot be judged the night exits 5; a wall or busy series that cannot\n"
+		"be judged beside a steady CPU time is printed, not an exit code.\n"
+		"--metric cpu|target|busy|post|active|deleted|NAME judges that one series only.\n\n"
 		"--keep DURATION (e.g. 90d) prunes as it goes: after the night's runs are\n"
 		"judged, runs older than DURATION are removed from the store as by `greenbench\n"
 		"prune --older-than DURATION --history N`, so baselines, the last N good runs\n"
 		"that nightly judges against and every run of a kept ab experiment stay.\n"
 		"--keep-dumps keeps each run's dump directory after its dumps are stored.",
-	.exit_status = "0  no new regression\n"
+	.exit_status = "0  no new regression: steady, a known step, a noisy point or too short\n"
 		       "1  a scenario stepped up (regression)\n"
 		       "2  bad usage or scenario\n"
 		       "3  a run could not be made (environment)\n"
-		       "4  interrupted; the host was restored\n",
+		       "4  interrupted; the host was restored\n"
+		       "5  a night cannot be judged: no step, but the primary series' interval is\n"
+		       "   wider than +-min-effect (and no scenario regressed)\n",
 	.examples = "greenbench nightly scenarios/select_destinations.yaml --junit nightly.xml\n"
 		    "greenbench nightly --judge last\n"
 		    "greenbench nightly --mark-baseline 42",
@@ -115,14 +124,14 @@ int cmd_nightly(int argc, char **argv)
 		return rc;
 	}
 	size_t n_jobs = judge ? 1 : n_args;
-	/* per job: the metric asked for, or the headline (the call's wall time, else the
-	 * first latency) and the busy time */
-	static const char *const both[] = { NULL, "busy" };
-	size_t n_metrics = metric ? 1 : 2;
+	/* per job: the metric asked for, or the profiled call's CPU time (when greenprof
+	 * recorded it), its wall time (else the first latency) and its busy time */
+	static const char *const all[] = { "cpu", "target", "busy" };
+	size_t n_metrics = metric ? 1 : GB_ARRAY_SIZE(all);
 	struct history_judgement *js = gb_calloc(n_jobs * n_metrics, sizeof(*js));
 	const struct history_judgement **done = gb_calloc(n_jobs * n_metrics, sizeof(*done));
 	size_t n_done = 0;
-	int worst_err = 0, any_regression = 0;
+	int worst_err = 0, any_regression = 0, any_inconclusive = 0;
 	struct report_nightly_error *errs = gb_calloc(n_jobs, sizeof(*errs));
 	size_t n_errs = 0;
 	struct strbuf out = STRBUF_INIT;
@@ -179,11 +188,21 @@ int cmd_nightly(int argc, char **argv)
 				continue;
 			}
 		}
+		/* the first series judged is the primary: it alone makes a night "cannot judge" */
+		const struct history_judgement *primary = NULL;
 		for (size_t k = 0; k < n_metrics; k++) {
 			struct history_judgement *j = &js[i * n_metrics + k];
-			ho.metric = metric ? metric : both[k];
-			if (!metric && k == 1 && !history_has_metric(db, run, ho.metric))
-				break; /* nothing profiled: no busy time to judge */
+			ho.metric = metric ? metric : all[k];
+			if (!metric && !history_has_metric(db, run, ho.metric)) {
+				int profiled = history_has_metric(db, run, "target");
+				if (k == 0 && profiled)
+					fprintf(stderr, "greenbench nightly: run %lld: the profiled call's CPU time is "
+						"unknown (dumps without greenprof's times); judged on its wall and busy "
+						"time\n", run);
+				if (k != 1 || profiled)
+					continue; /* no CPU time (older dumps), or nothing profiled: no busy time */
+				ho.metric = NULL; /* nothing profiled: the headline is the first latency */
+			}
 			if (history_judge(db, scenario, run, &ho, j, &err)) {
 				int code = cmd_fail("nightly", &err);
 				worst_err = worst_err ? worst_err : code;
@@ -192,6 +211,14 @@ int cmd_nightly(int argc, char **argv)
 			}
 			done[n_done++] = j;
 			any_regression |= j->is_regression;
+			if (!primary) {
+				primary = j;
+				any_inconclusive |= j->is_inconclusive;
+			} else if (j->is_inconclusive && !j->is_regression) {
+				fprintf(stderr, "greenbench nightly: run %lld: '%s' cannot be judged beside the primary "
+					"series '%s'; the night is judged on the primary\n", run,
+					j->metric ? j->metric : "?", primary->metric ? primary->metric : "?");
+			}
 			sb_reset(&out);
 			if (json)
 				report_nightly_json(j, &out);
@@ -231,5 +258,6 @@ int cmd_nightly(int argc, char **argv)
 	opt_list_release(&ra.vars);
 	if (worst_err && worst_err != GB_EXIT_FAIL)
 		return worst_err;
-	return any_regression || worst_err ? GB_EXIT_FAIL : GB_EXIT_OK;
+	return any_regression || worst_err ? GB_EXIT_FAIL
+	       : any_inconclusive ? GB_EXIT_INCONCLUSIVE : GB_EXIT_OK;
 }

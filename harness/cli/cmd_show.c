@@ -164,14 +164,16 @@ static int status_text(void *arg, const struct store_row *r)
 static int target_text(void *arg, const struct store_row *r)
 {
 	struct section *s = arg;
-	char a[64], b[64];
+	char a[64], b[64], c[64];
 	if (s->first)
-		sb_addf(s->o, "\n%-72s %4s %10s %10s %7s %8s\n", "PROFILE TARGET", "N", "MEAN WALL",
-			"MAX WALL", "FUNCS", "CALLS");
+		sb_addf(s->o, "\n%-60s %4s %10s %10s %10s %7s %8s\n", "PROFILE TARGET", "N", "MEAN WALL",
+			"MAX WALL", "MEAN CPU", "FUNCS", "CALLS");
 	s->first = 0;
-	sb_addf(s->o, "%-72.72s %4lld %10s %10s %7.0f %8.0f\n", txt(r, 0), r->v[1].i,
+	/* the CPU mean only when every profile has it (greenprof's times), else "?" */
+	int has_cpu = r->v[9].type != STORE_NULL && r->v[9].i == r->v[1].i;
+	sb_addf(s->o, "%-60.60s %4lld %10s %10s %10s %7.0f %8.0f\n", txt(r, 0), r->v[1].i,
 		cmd_store_secs(r->v[2].d, a, sizeof(a)), cmd_store_secs(r->v[3].d, b, sizeof(b)),
-		r->v[4].d, r->v[5].d);
+		has_cpu ? cmd_store_secs(r->v[8].d, c, sizeof(c)) : "?", r->v[4].d, r->v[5].d);
 	return 0;
 }
 

@@ -127,6 +127,10 @@ int cmd_stats(int argc, char **argv)
 					 "n_functions", (json_int_t)n, "total_calls", (json_int_t)t.total_calls,
 					 "prim_calls", (json_int_t)t.prim_calls, "total_tt", t.total_tt,
 					 "functions", arr);
+		/* the profiled calls' own times, summed; null when a dump lacks them */
+		json_object_set_new(root, "cpu_time", ps->times.is_known ? json_real(ps->times.cpu_ns * 1e-9) : json_null());
+		json_object_set_new(root, "wall_time", ps->times.is_known ? json_real(ps->times.wall_ns * 1e-9) : json_null());
+		json_object_set_new(root, "wait_time", ps->times.is_known ? json_real(ps->times.wait_ns * 1e-9) : json_null());
 		char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
 		printf("%s\n", s ? s : "{}");
 		free(s);
@@ -136,6 +140,12 @@ int cmd_stats(int argc, char **argv)
 						     "primitive call count" };
 		printf("run %lld: %d profile%s%s%s\n\n", run, n_profiles, n_profiles == 1 ? "" : "s",
 		       target ? " of targets containing " : "", target ? target : "");
+		if (ps->times.is_known)
+			printf("   the profiled call%s' own time: CPU %.3f s, wall %.3f s, of which waiting %.3f s "
+			       "(%s)\n\n", n_profiles == 1 ? "" : "s", ps->times.cpu_ns * 1e-9, ps->times.wall_ns * 1e-9,
+			       ps->times.wait_ns * 1e-9, ps->times.mode[0] ? ps->times.mode : "mode unknown");
+		else
+			printf("   the profiled call's CPU time: unknown (dumps without greenprof's times)\n\n");
 		printf("         %lld function calls", t.total_calls);
 		if (t.total_calls != t.prim_calls)
 			printf(" (%lld primitive calls)", t.prim_calls);

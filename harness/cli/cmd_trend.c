@@ -21,7 +21,7 @@ static const struct cmd_doc doc = {
 		"first: date, run id, label, the run's median of the metric, the change from the\n"
 		"run before, and a marker where a change point (E-Divisive, permutation test)\n"
 		"starts a new level. The metric is the profiled call's wall time by default;\n"
-		"--metric busy|post|active|deleted or a full metric name as compare prints it.\n"
+		"--metric cpu|busy|post|active|deleted or a full metric name as compare prints it.\n"
 		CMD_STORE_FILES,
 	.examples = "greenbench trend select_destinations\n"
 		    "greenbench trend select_destinations --metric post --json",

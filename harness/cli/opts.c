@@ -13,7 +13,9 @@ const char opts_exit_status[] =
 	"1  an SLA failed or a regression was found\n"
 	"2  bad usage or bad input (scenario, local.conf, patch, run id)\n"
 	"3  environment error (API unreachable, unit would not start, store unusable)\n"
-	"4  interrupted by a signal; the host was restored\n";
+	"4  interrupted by a signal; the host was restored\n"
+	"5  inconclusive: not slower, not faster, but not shown to be within --min-effect\n"
+	"   either (compare, ab, nightly); more runs or blocks would settle it\n";
 
 void opt_list_release(struct opt_list *l)
 {

@@ -1,6 +1,6 @@
 /*
- * osapi_impl.h - private to osapi.c and osapi_keystone.c: the client's insides. No other
- * part includes this; they use osapi.h. Nothing here may expose the token or password.
+ * osapi_impl.h - private to osapi_http.c (transport), osapi_keystone.c and osapi.c (the
+ * engine): the client's insides. No other part includes this; they use osapi.h. Nothing here may expose the token or password.
  */
 #ifndef GB_OSAPI_IMPL_H
 #define GB_OSAPI_IMPL_H
@@ -87,6 +87,8 @@ const char *osapi_url_path(const char *url);
 const char *osapi_error_message(json_t *j);
 /* "Not Found" for 404, ... */
 const char *osapi_reason(int status);
+/* GET, DELETE and HEAD may be sent again; anything else (POST, PUT, PATCH) may not. */
+bool osapi_is_idempotent(const char *method);
 /* Forget the token (wiped). */
 void osapi_drop_token(struct osapi *api);
 

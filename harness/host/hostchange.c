@@ -98,13 +98,12 @@ static struct file_change *file_for(struct hostchange *hc, const char *path, str
 	hc->files = gb_realloc(hc->files, (hc->n_files + 1) * sizeof(*hc->files));
 	struct file_change *f = &hc->files[hc->n_files++];
 	memset(f, 0, sizeof(*f));
+	sb_init(&f->content);
 	f->path = gb_strdup(path);
 	f->existed = existed;
 	f->mode = existed ? (unsigned)(st.st_mode & 07777) : 0644;
 	if (existed && gb_read_file(path, CONF_MAX, &f->content, err) != 0)
 		return NULL;
-	if (!f->content.buf)
-		sb_add(&f->content, "", 0);
 	return f;
 }
 
@@ -125,6 +124,31 @@ static int plan_setting(struct hostchange *hc, const char *file, const char *sec
 		return gb_errf(err, GB_EXIT_USAGE, "%s: %s", where, e.msg);
 	f->n_settings++;
 	return 0;
+}
+
+/* {copy_from: FILE}: the value of s's [section] key in FILE, into out (never printed). */
+static int copy_value(struct hostchange *hc, const struct sc_setting *s, const char *where,
+		      struct strbuf *out, struct gb_err *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	int rc = -1;
+	if (localconf_expand(&hc->vars, s->copy_from, where, &path, err) != 0)
+		goto out;
+	if (gb_read_file(path.buf, CONF_MAX, &text, err) != 0)
+		goto out;
+	if (localconf_ini_get(sb_str(&text), text.len, s->section, s->key, out) != 0) {
+		gb_errf(err, GB_EXIT_USAGE, "%s: config.%s.%s.%s: copy_from %s (%s): it has no [%s] %s "
+			"to copy", where, s->file, s->section, s->key, s->copy_from, path.buf,
+			s->section, s->key);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (text.buf)
+		memset(text.buf, 0, text.len);
+	sb_release(&text);
+	sb_release(&path);
+	return rc;
 }
 
 static int plan_config(struct hostchange *hc, struct gb_err *err)
@@ -163,7 +187,17 @@ static int plan_config(struct hostchange *hc, struct gb_err *err)
 		const struct sc_setting *s = &sc->settings[i];
 		char where[PATH_MAX + 32];
 		snprintf(where, sizeof(where), "%s:%d", sc->path ? sc->path : "scenario", s->line);
-		if (plan_setting(hc, s->file, s->section, s->key, s->value, where, err) != 0)
+		struct strbuf copied = STRBUF_INIT;
+		if (s->copy_from && copy_value(hc, s, where, &copied, err) != 0) {
+			sb_release(&copied);
+			return -1;
+		}
+		int rc = plan_setting(hc, s->file, s->section, s->key,
+				      s->copy_from ? sb_str(&copied) : s->value, where, err);
+		if (copied.buf)
+			memset(copied.buf, 0, copied.len); /* it may be a secret (a database URL) */
+		sb_release(&copied);
+		if (rc != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < hc->n_files; i++) {

@@ -365,6 +365,50 @@ static bool is_header(const char *l, size_t len, const char *section, bool *any)
 	return *any && len == sl + 2 && !strncmp(l + 1, section, sl);
 }
 
+/* The line p[0..l) sets key (kl bytes): the offset of its value (after "key =" and blanks),
+ * else 0 (a value never starts at 0). */
+static size_t key_value_at(const char *p, size_t l, const char *key, size_t kl)
+{
+	if (l < kl || strncmp(p, key, kl))
+		return 0;
+	size_t j = kl;
+	while (j < l && (p[j] == ' ' || p[j] == '\t'))
+		j++;
+	if (j >= l || p[j] != '=')
+		return 0;
+	j++;
+	while (j < l && (p[j] == ' ' || p[j] == '\t'))
+		j++;
+	return j;
+}
+
+int localconf_ini_get(const char *ini, size_t len, const char *section, const char *key,
+		      struct strbuf *out)
+{
+	const char *p = ini, *end = ini + len;
+	bool in_section = false, found = false;
+	size_t kl = strlen(key), j;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		bool any;
+		if (is_header(p, l, section, &any)) {
+			in_section = true;
+		} else if (any) {
+			in_section = false;
+		} else if (in_section && (j = key_value_at(p, l, key, kl))) {
+			size_t e = l;
+			while (e > j && isspace((unsigned char)p[e - 1]))
+				e--;
+			sb_reset(out);
+			sb_add(out, p + j, e - j);
+			found = true; /* the last one wins, as in oslo.config */
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return found ? 0 : -1;
+}
+
 int localconf_ini_set(struct strbuf *ini, const char *ini_name, const char *section,
 		      const char *key, const char *value, struct gb_err *err)
 {
@@ -399,24 +443,17 @@ int localconf_ini_set(struct strbuf *ini, const char *ini_name, const char *sect
 		}
 		if (any)
 			in_section = false;
-		if (in_section && l >= kl && !strncmp(p, key, kl)) {
-			size_t j = kl;
-			while (j < l && (p[j] == ' ' || p[j] == '\t'))
-				j++;
-			if (j < l && p[j] == '=') {
-				j++;
-				while (j < l && (p[j] == ' ' || p[j] == '\t'))
-					j++;
-				sb_add(&out, p, j);
-				sb_addstr(&out, value);
-				if (l && p[l - 1] == '\r')
-					sb_addch(&out, '\r');
-				if (nl)
-					sb_addch(&out, '\n');
-				replaced = true;
-				p = nl ? nl + 1 : end;
-				continue;
-			}
+		size_t j;
+		if (in_section && (j = key_value_at(p, l, key, kl))) {
+			sb_add(&out, p, j);
+			sb_addstr(&out, value);
+			if (l && p[l - 1] == '\r')
+				sb_addch(&out, '\r');
+			if (nl)
+				sb_addch(&out, '\n');
+			replaced = true;
+			p = nl ? nl + 1 : end;
+			continue;
 		}
 		sb_add(&out, p, nl ? l + 1 : l);
 		p = nl ? nl + 1 : end;

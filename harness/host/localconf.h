@@ -76,4 +76,11 @@ const char *localconf_localrc(const struct localconf *lc, const char *name);
 int localconf_ini_set(struct strbuf *ini, const char *ini_name, const char *section,
 		      const char *key, const char *value, struct gb_err *err);
 
+/*
+ * The value of `key =` in [section] of the INI text ini (the last one, as oslo.config
+ * reads it; outer spaces trimmed) into out. Returns 0 when found, -1 when not.
+ */
+int localconf_ini_get(const char *ini, size_t len, const char *section, const char *key,
+		      struct strbuf *out);
+
 #endif

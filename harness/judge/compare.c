@@ -101,7 +101,8 @@ static void sample_add(void *arg, const char *name, double v)
 	it->x[it->n++] = v;
 }
 
-/* a profile's wall or busy time: NULL when the profile has no stats rows */
+/* a profile's wall, busy or CPU time: NULL when the profile has no stats rows (wall,
+ * busy) or no greenprof trailer (CPU) */
 static int profile_row(void *arg, const struct store_row *r)
 {
 	if (r->v[2].type != STORE_NULL)
@@ -118,6 +119,8 @@ static int load_samples(struct store *db, long long run, struct samples *s, stru
 	int rc = store_query_run(db, STORE_Q_RUN_PROFILE_WALL, run, profile_row, s, sb_str(&doing), err);
 	if (!rc)
 		rc = store_query_run(db, STORE_Q_RUN_PROFILE_BUSY, run, profile_row, s, sb_str(&doing), err);
+	if (!rc)
+		rc = store_query_run(db, STORE_Q_RUN_PROFILE_CPU, run, profile_row, s, sb_str(&doing), err);
 	sb_release(&doing);
 	return rc;
 }

@@ -47,12 +47,16 @@ void compare_path_template(const char *path, struct strbuf *out);
  * a patch adds is a larger share of the busy time, so it shows there first. */
 #define COMPARE_CALL_PREFIX "call"
 #define COMPARE_BUSY_PREFIX "busy"
+/* ... and, first when greenprof recorded it, its CPU time ("cpu X": the thread CPU clock
+ * of the call's own execution), which neither waits nor other processes inflate. */
+#define COMPARE_CPU_PREFIX "cpu"
 
 /* One metric's samples in one run: latencies (one per request or server), the
- * profiled call's wall and busy time (one each per stored profile). */
+ * profiled call's CPU (when every profile of the run has it), wall and busy time (one
+ * each per stored profile). */
 struct compare_series {
-	char *name;     /* "POST /v2.1/servers latency", "call X", "busy X" */
-	int is_target;  /* 1: the profiled call's wall or busy time (the headline metrics) */
+	char *name;     /* "POST /v2.1/servers latency", "cpu X", "call X", "busy X" */
+	int is_target;  /* 1: the profiled call's CPU, wall or busy time (the headline metrics) */
 	double *x;
 	size_t n;
 };
@@ -88,11 +92,21 @@ int compare_each_latency(struct store *db, long long run, compare_sample_fn fn, 
 			 struct gb_err *err);
 void compare_run_samples_release(struct compare_run_samples *s);
 
-/* The index of the series called name in s, or of the headline (the profiled call,
- * else the first latency) when name is NULL; -1 when there is none. Accepts the short
- * names "target" (the call's wall time), "busy" (its busy time), "post", "active",
- * "deleted" as well as the full ones. */
+/* The index of the series called name in s, or of the headline (the profiled call's
+ * CPU time, else its wall time, else the first latency) when name is NULL; -1 when
+ * there is none. Accepts the short names "cpu" (the call's CPU time), "target" (its
+ * wall time), "busy" (its busy time), "post", "active", "deleted" as well as the full
+ * ones. */
 long compare_find_series(const struct compare_run_samples *s, const char *name);
+
+/* 1 when a series (or metric row) name is the profiled call's CPU time ("cpu X"). */
+int compare_is_cpu_name(const char *name);
+
+/* The CPU series is judged only when every run of both sides has it: returns 1 then;
+ * otherwise removes it from every run, returns 0 and, when there were profiles, appends
+ * to note why the call is judged on wall and busy time instead. */
+int compare_cpu_or_fallback(struct compare_run_samples *sa, size_t n_a, struct compare_run_samples *sb,
+			    size_t n_b, struct strbuf *note);
 
 /* 1 when (file, name) is greenprof's switch entry ('~', '<greenlet switch>'): time a
  * profiled greenlet spent switched out, waiting. */
@@ -127,6 +141,9 @@ struct compare_row {
 	long line;
 	char *func;
 	int is_target;
+	int is_primary;      /* metric rows: the answer is decided on these (the profiled call's
+			      * CPU time when every run has it, else its wall and busy time, else
+			      * the first latency); the call's other rows stand beside them */
 	struct verdict v;    /* tottime for functions; calls for count rows */
 	double ct_a, ct_b;   /* function rows: median cumtime per sample */
 	double delta;        /* median_b - median_a, seconds (or calls) */
@@ -160,8 +177,13 @@ struct compare_verdict {
 	struct compare_row *counts;   /* call counts that changed, facts first, at most top_n */
 	size_t n_counts;
 	size_t n_counts_changed;      /* in all */
-	int is_regression;            /* the profiled call or a latency is SLOWER */
-	int is_improvement;           /* something FASTER and nothing SLOWER */
+	int is_regression;            /* a primary row or a latency is SLOWER (the call's wall
+				       * and busy time beside its CPU time do not decide) */
+	int is_improvement;           /* one of those FASTER and none SLOWER */
+	int is_inconclusive;          /* nothing SLOWER or FASTER, and a primary row is not
+				       * inside +-min_effect: "not enough evidence", exit 5 */
+	size_t n_more;                /* then: about how many more runs per side would likely
+				       * settle it (the largest of the headline rows'), 0 unknown */
 };
 
 /*

@@ -171,11 +171,12 @@ static void func_family(struct compare_verdict *v, struct compare_run_samples *s
 			func_side(v, sa, v->n_a, rev, k, what, &vals[6 * k + 2 * what]);
 			func_side(v, sb, v->n_b, rev + v->n_a, k, what, &vals[6 * k + 2 * what + 1]);
 		}
-	/* the floor: a share of the profiled call's time */
+	/* the floor: a share of the profiled call's time (the largest of its series: the wall
+	 * time, not the smaller CPU time judged first) */
 	double floor_secs = 0;
-	if (v->n_metrics && v->metrics[0].is_target && o->floor > 0)
-		floor_secs = o->floor * fmax(isnan(v->metrics[0].v.median_a) ? 0 : v->metrics[0].v.median_a,
-					     isnan(v->metrics[0].v.median_b) ? 0 : v->metrics[0].v.median_b);
+	for (size_t i = 0; o->floor > 0 && i < v->n_metrics && v->metrics[i].is_target; i++)
+		floor_secs = fmax(floor_secs, o->floor * fmax(isnan(v->metrics[i].v.median_a) ? 0 : v->metrics[i].v.median_a,
+							      isnan(v->metrics[i].v.median_b) ? 0 : v->metrics[i].v.median_b));
 	size_t nm = 0;
 	size_t *which = f->which = gb_malloc(2 * (nf ? nf : 1) * sizeof(*which));
 	for (size_t k = 0; k < nf; k++) {

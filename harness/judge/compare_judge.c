@@ -227,17 +227,24 @@ static int judge_metrics(struct compare_verdict *v, struct compare_run_samples *
 		m[k] = (struct verdict_metric){ names[k], vals[2 * k].x, vals[2 * k].n, vals[2 * k + 1].x,
 						vals[2 * k + 1].n, 0 };
 	}
-	/* two families: the profiled call (the question asked: alone, unadjusted) and the
-	 * latencies (Benjamini-Hochberg among themselves) */
+	/* the families, each adjusted (Benjamini-Hochberg) only among itself: the primary
+	 * rows (the question asked: the call's CPU time alone when every run has it, else
+	 * its wall and busy time), the call's other rows beside them, the latencies */
+	int has_cpu = 0;
+	for (size_t k = 0; k < n; k++)
+		has_cpu |= is_target[k] && compare_is_cpu_name(names[k]);
+	int *group = gb_calloc(n ? n : 1, sizeof(*group));
+	for (size_t k = 0; k < n; k++)
+		group[k] = !is_target[k] ? 0 : !has_cpu || compare_is_cpu_name(names[k]) ? 2 : 1;
 	struct verdict *out = gb_calloc(n ? n : 1, sizeof(*out));
 	struct verdict_metric *fam = gb_calloc(n ? n : 1, sizeof(*fam));
 	struct verdict *fam_out = gb_calloc(n ? n : 1, sizeof(*fam_out));
 	size_t *at = gb_calloc(n ? n : 1, sizeof(*at));
 	int rc = 0;
-	for (int pass = 1; !rc && pass >= 0; pass--) {
+	for (int pass = 2; !rc && pass >= 0; pass--) {
 		size_t nf = 0;
 		for (size_t k = 0; k < n; k++)
-			if (is_target[k] == pass) {
+			if (group[k] == pass) {
 				at[nf] = k;
 				fam[nf++] = m[k];
 			}
@@ -250,7 +257,8 @@ static int judge_metrics(struct compare_verdict *v, struct compare_run_samples *
 	free(at);
 	if (!rc) {
 		v->metrics = gb_calloc(n ? n : 1, sizeof(*v->metrics));
-		/* targets first, then in order of appearance */
+		/* the call's rows first (CPU, wall, busy), then in order of appearance; with
+		 * nothing profiled the first latency is the primary row */
 		for (int pass = 1; pass >= 0; pass--)
 			for (size_t k = 0; k < n; k++) {
 				if (is_target[k] != pass)
@@ -258,15 +266,21 @@ static int judge_metrics(struct compare_verdict *v, struct compare_run_samples *
 				struct compare_row *row = &v->metrics[v->n_metrics++];
 				row->name = gb_strdup(names[k]);
 				row->is_target = is_target[k];
+				row->is_primary = group[k] == 2;
 				row->v = out[k];
 				row->delta = out[k].median_b - out[k].median_a;
 				row->ct_a = row->ct_b = NAN;
+				if (group[k] == 1)
+					continue; /* beside the CPU time: shown, not deciding */
 				if (out[k].kind == VERDICT_SLOWER)
 					v->is_regression = 1;
 				if (out[k].kind == VERDICT_FASTER)
 					v->is_improvement = 1;
 			}
+		if (v->n_metrics && !v->metrics[0].is_target)
+			v->metrics[0].is_primary = 1;
 	}
+	free(group);
 	for (size_t k = 0; k < 2 * n; k++)
 		free(vals[k].x);
 	free(vals);
@@ -275,6 +289,41 @@ static int judge_metrics(struct compare_verdict *v, struct compare_run_samples *
 	free(names);
 	free(is_target);
 	return rc;
+}
+
+/* The three answers on the primary rows (the profiled call's CPU time, else its wall
+ * and busy time, else the first latency): SLOWER / FASTER are set already; NO CHANGE
+ * needs every primary row inside the margin; anything else (a row inconclusive or with
+ * too little data) is inconclusive, never a quiet "no change". */
+static void headline_answer(struct compare_verdict *v)
+{
+	if (v->is_regression || v->is_improvement || !v->n_metrics)
+		return;
+	for (size_t i = 0; i < v->n_metrics; i++) {
+		const struct compare_row *r = &v->metrics[i];
+		if (!r->is_primary)
+			continue;
+		if (r->v.kind == VERDICT_SLOWER || r->v.kind == VERDICT_FASTER || r->v.kind == VERDICT_NO_CHANGE)
+			continue;
+		v->is_inconclusive = 1;
+		if (r->v.n_more > v->n_more)
+			v->n_more = r->v.n_more;
+	}
+}
+
+/* A row of the call beside its CPU time that moved while the answer did not: say what
+ * that means, so a wall-time change is read, not lost. */
+static void beside_notes(struct compare_verdict *v)
+{
+	for (size_t i = 0; i < v->n_metrics; i++) {
+		const struct compare_row *r = &v->metrics[i];
+		if (!r->is_target || r->is_primary || (r->v.kind != VERDICT_SLOWER && r->v.kind != VERDICT_FASTER))
+			continue;
+		compare_add_note(v, "%s is %s (%+.1f%%) beside the CPU time, which decides the verdict: the "
+				    "change is in the call's waits or in time other processes took from its core, "
+				    "not in its own execution", r->name, verdict_kind_name(r->v.kind),
+				 100 * r->v.rel_change);
+	}
 }
 
 struct caller_pick {
@@ -389,14 +438,23 @@ int compare_judge(struct store *db, const long long *a, size_t n_a, const long l
 		rc = compare_load_run(db, a[i], o->target, 1, &sa[i], err);
 	for (size_t i = 0; !rc && i < n_b; i++)
 		rc = compare_load_run(db, b[i], o->target, 1, &sb[i], err);
-	if (!rc)
+	if (!rc) {
+		struct strbuf cpu_note = STRBUF_INIT;
+		if (!compare_cpu_or_fallback(sa, n_a, sb, n_b, &cpu_note) && cpu_note.len)
+			compare_add_note(out, "%s", sb_str(&cpu_note));
+		sb_release(&cpu_note);
 		rc = judge_metrics(out, sa, sb, o, err);
+	}
 	if (!rc)
 		rc = compare_judge_funcs(out, sa, sb, o, keys, err);
 	if (!rc && o->with_callers)
 		rc = add_callers(db, out, o, err);
 	if (!rc && out->is_regression)
 		out->is_improvement = 0;
+	if (!rc) {
+		headline_answer(out);
+		beside_notes(out);
+	}
 	for (size_t i = 0; i < n_a; i++) {
 		facts_free(&fa[i]);
 		compare_run_samples_release(&sa[i]);

@@ -117,6 +117,7 @@ struct prof_info {
 	double max_ct;    /* the dump's largest cumtime: the call, when the target is unnamed */
 	double sum_tt;    /* the dump's own times summed: every moment the profile saw */
 	double switch_tt; /* of which greenlets were switched out (greenprof's switch entry) */
+	double cpu;       /* the call's own thread CPU seconds (greenprof's trailer), -1 unknown */
 };
 
 struct prof_list {
@@ -135,6 +136,7 @@ static int profile_row(void *arg, const struct store_row *r)
 	p->max_ct = 0;
 	p->sum_tt = 0;
 	p->switch_tt = 0;
+	p->cpu = r->v[2].type == STORE_NULL ? -1 : (double)r->v[2].i * 1e-9;
 	return 0;
 }
 
@@ -248,18 +250,26 @@ int compare_load_run(struct store *db, long long run, const char *target, int wi
 		rc = store_query(db, STORE_Q_RUN_FUNC_STATS, params, 2, func_row, &c,
 				 doing_run(run, buf), err);
 	}
-	/* the profiled call first: one sample per stored profile, its wall time, then its
-	 * busy time (the profile's own times without the time its greenlets spent switched
-	 * out: the work the service did for the call, without the waits for the database,
-	 * placement or other greenlets; added work is a larger share of it) */
-	for (int busy = 0; !rc && busy < 2; busy++)
+	/* the profiled call first: one sample per stored profile, its CPU time (the thread
+	 * CPU clock of its own execution: neither its waits nor the time other greenlets
+	 * and other processes took from its core; only when every profile of the run has
+	 * it), its wall time, then its busy time (the profile's own times without the time
+	 * its greenlets spent switched out: waits excluded, but not time the OS gave to
+	 * other processes) */
+	int has_cpu = n_profs > 0;
+	for (size_t i = 0; i < n_profs; i++)
+		if (profs[i].cpu < 0)
+			has_cpu = 0;
+	static const char *const kinds[] = { COMPARE_CPU_PREFIX, COMPARE_CALL_PREFIX, COMPARE_BUSY_PREFIX };
+	for (size_t k = has_cpu ? 0 : 1; !rc && k < GB_ARRAY_SIZE(kinds); k++)
 		for (size_t i = 0; i < n_profs; i++) {
 			target_key(profs[i].target, &c.tfile, &c.tfunc, &c.tdisp);
 			struct strbuf name = STRBUF_INIT;
-			sb_addf(&name, "%s %s", busy ? COMPARE_BUSY_PREFIX : COMPARE_CALL_PREFIX, sb_str(&c.tdisp));
+			sb_addf(&name, "%s %s", kinds[k], sb_str(&c.tdisp));
 			double wall = profs[i].target_ct >= 0 ? profs[i].target_ct : profs[i].max_ct;
 			double work = profs[i].sum_tt - profs[i].switch_tt;
-			add_series(out, sb_str(&name), 1, busy ? (work > 0 ? work : 0) : wall);
+			double x = k == 0 ? profs[i].cpu : k == 1 ? wall : (work > 0 ? work : 0);
+			add_series(out, sb_str(&name), 1, x);
 			sb_release(&name);
 		}
 	if (!rc)
@@ -308,19 +318,23 @@ long compare_find_series(const struct compare_run_samples *s, const char *name)
 		{ "active", "server time to ACTIVE" },
 		{ "deleted", "server time to deleted" },
 	};
-	if (name && !strcmp(name, "busy")) {
+	static const struct {
+		const char *alias, *prefix;
+	} kinds[] = { { "busy", COMPARE_BUSY_PREFIX " " }, { "cpu", COMPARE_CPU_PREFIX " " },
+		      { "target", COMPARE_CALL_PREFIX " " } };
+	for (size_t k = 0; name && k < GB_ARRAY_SIZE(kinds); k++) {
+		if (strcmp(name, kinds[k].alias))
+			continue;
 		for (size_t i = 0; i < s->n_series; i++)
-			if (s->series[i].is_target && !strncmp(s->series[i].name, COMPARE_BUSY_PREFIX " ",
-							       strlen(COMPARE_BUSY_PREFIX) + 1))
+			if (s->series[i].is_target && !strncmp(s->series[i].name, kinds[k].prefix,
+							       strlen(kinds[k].prefix)))
 				return (long)i;
 		return -1;
 	}
-	if (!name || !strcmp(name, "target")) {
+	if (!name) {
 		for (size_t i = 0; i < s->n_series; i++)
 			if (s->series[i].is_target)
 				return (long)i;
-		if (name)
-			return -1;
 		return s->n_series ? 0 : -1;
 	}
 	for (size_t a = 0; a < GB_ARRAY_SIZE(aliases); a++)
@@ -330,4 +344,63 @@ long compare_find_series(const struct compare_run_samples *s, const char *name)
 		if (!strcmp(s->series[i].name, name))
 			return (long)i;
 	return -1;
+}
+
+int compare_is_cpu_name(const char *name)
+{
+	return !strncmp(name, COMPARE_CPU_PREFIX " ", strlen(COMPARE_CPU_PREFIX) + 1);
+}
+
+/* Is series i of s the profiled call's CPU time? */
+static int is_cpu_series(const struct compare_series *x)
+{
+	return x->is_target && compare_is_cpu_name(x->name);
+}
+
+static size_t count_with_cpu(const struct compare_run_samples *s, size_t n)
+{
+	size_t k = 0;
+	for (size_t r = 0; r < n; r++)
+		for (size_t i = 0; i < s[r].n_series; i++)
+			if (is_cpu_series(&s[r].series[i])) {
+				k++;
+				break;
+			}
+	return k;
+}
+
+static void drop_cpu(struct compare_run_samples *s)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < s->n_series; i++) {
+		if (is_cpu_series(&s->series[i])) {
+			free(s->series[i].name);
+			free(s->series[i].x);
+			continue;
+		}
+		s->series[w++] = s->series[i];
+	}
+	s->n_series = w;
+}
+
+int compare_cpu_or_fallback(struct compare_run_samples *sa, size_t n_a, struct compare_run_samples *sb,
+			    size_t n_b, struct strbuf *note)
+{
+	size_t ka = count_with_cpu(sa, n_a), kb = count_with_cpu(sb, n_b);
+	if (ka == n_a && kb == n_b)
+		return 1;
+	int has_profiles = 0;
+	for (size_t r = 0; r < n_a + n_b; r++)
+		if ((r < n_a ? sa[r] : sb[r - n_a]).n_profiles)
+			has_profiles = 1;
+	for (size_t r = 0; r < n_a; r++)
+		drop_cpu(&sa[r]);
+	for (size_t r = 0; r < n_b; r++)
+		drop_cpu(&sb[r]);
+	if (has_profiles)
+		sb_addf(note, "the profiled call's CPU time is known for %zu of %zu A run%s and %zu of %zu B "
+			      "run%s (dumps without greenprof's times: cProfile or an older greenprof); judged "
+			      "on its wall and busy time, which also count time other processes took from "
+			      "the service's core", ka, n_a, n_a == 1 ? "" : "s", kb, n_b, n_b == 1 ? "" : "s");
+	return 0;
 }

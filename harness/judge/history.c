@@ -26,7 +26,12 @@ static int run_value(struct store *db, long long run, const char *metric, double
 	*value = NAN;
 	if (compare_load_run(db, run, NULL, 0, &s, err))
 		return -1;
-	long i = compare_find_series(&s, metric);
+	/* no metric: the series the first run named (one series across runs), else the
+	 * call's wall time, else the first latency (the CPU time only when asked for:
+	 * older runs lack it) */
+	long i = compare_find_series(&s, metric ? metric : *name);
+	if (!metric && !*name && compare_find_series(&s, "target") >= 0)
+		i = compare_find_series(&s, "target");
 	if (i >= 0 && s.series[i].n) {
 		*value = stats_median(s.series[i].x, s.series[i].n);
 		if (!*name)
@@ -192,6 +197,51 @@ static int history_id_row(void *arg, const struct store_row *r)
 	return 0;
 }
 
+/* No step: is tonight's value shown to be within +-min_effect of its level? The 95%
+ * interval of log(tonight) - mean log(level) is +- t sd sqrt(1 + 1/n) (one run's noise
+ * plus the level's, sd robust: 1.4826 MAD of the level's logs); steady needs it inside
+ * the margin, else the night cannot be judged. */
+static void steady_or_not(struct history_judgement *j, double min_effect)
+{
+	size_t n = j->n_history, start = j->cp.cp <= n ? j->cp.cp : 0;
+	if (n - start < 3)
+		start = 0;
+	size_t m = n - start;
+	j->ci_low = j->ci_high = NAN;
+	if (m < 2 || !(j->value > 0))
+		return;
+	double *l = gb_malloc(m * sizeof(*l));
+	for (size_t i = 0; i < m; i++) {
+		if (!(j->history[start + i] > 0)) {
+			free(l);
+			return;
+		}
+		l[i] = log(j->history[start + i]);
+	}
+	double mu = stats_mean(l, m), sd = 1.4826 * stats_mad(l, m);
+	if (!(sd > 0))
+		sd = stats_sd(l, m);
+	free(l);
+	double z = 1.959964, nu = (double)m - 1;
+	double t = z + (z * z * z + z) / (4 * nu); /* Student's t, first Cornish-Fisher term */
+	double d = log(j->value) - mu, half = t * sd * sqrt(1 + 1.0 / (double)m);
+	j->ci_low = expm1(d - half);
+	j->ci_high = expm1(d + half);
+	if (j->ci_low > -min_effect && j->ci_high < min_effect) {
+		snprintf(j->cp.reason, sizeof(j->cp.reason),
+			 "steady: %+.1f%% against the level of %zu runs (95%% interval %+.1f%% .. %+.1f%%, "
+			 "inside +-%g%%)", 100 * expm1(d), m, 100 * j->ci_low, 100 * j->ci_high,
+			 100 * min_effect);
+		return;
+	}
+	j->is_inconclusive = 1;
+	snprintf(j->cp.reason, sizeof(j->cp.reason),
+		 "cannot judge: %+.1f%% against the level of %zu runs, but with %.1f%% run-to-run "
+		 "noise its 95%% interval %+.1f%% .. %+.1f%% reaches beyond +-%g%%; a step is called "
+		 "after 3 runs at a new level", 100 * expm1(d), m, 100 * sd, 100 * j->ci_low,
+		 100 * j->ci_high, 100 * min_effect);
+}
+
 int history_judge(struct store *db, const char *scenario, long long new_run,
 		  const struct history_opts *opts, struct history_judgement *out, struct gb_err *err)
 {
@@ -255,15 +305,22 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 			    o->metric ? o->metric : "the profiled call or any latency");
 	out->history_ids = gb_malloc((n ? n : 1) * sizeof(long long));
 	out->history = gb_malloc((n ? n : 1) * sizeof(double));
+	size_t n_without = 0;
 	for (size_t i = n; !r && i-- > 0;) {
 		double v;
 		r = run_value(db, ids[i], out->metric, &v, &out->metric, err);
+		if (!r && isnan(v))
+			n_without++;
 		if (r || isnan(v))
 			continue;
 		out->history_ids[out->n_history] = ids[i];
 		out->history[out->n_history++] = v;
 	}
 	free(ids);
+	if (!r && n_without)
+		add_note(out, "%zu of the %zu earlier runs have no %s (older dumps, e.g. without greenprof's "
+			      "CPU time); judged against the %zu that do", n_without, n, out->metric ? out->metric : "value",
+			 out->n_history);
 	if (!r)
 		r = changepoint_judge(out->history, out->n_history, out->value, NULL, o->min_effect,
 				      &out->cp, err);
@@ -272,6 +329,9 @@ int history_judge(struct store *db, const char *scenario, long long new_run,
 		return -1;
 	}
 	out->is_regression = out->cp.kind == CP_REGRESSION && out->cp.is_new;
+	out->ci_low = out->ci_high = NAN;
+	if (out->cp.kind == CP_STEADY)
+		steady_or_not(out, o->min_effect);
 	if (out->cp.kind == CP_REGRESSION || out->cp.kind == CP_IMPROVEMENT) {
 		/* name the functions: old level's runs vs the new level's (one sample per run) */
 		size_t cp = out->cp.cp, len = out->n_history + 1;

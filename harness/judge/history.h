@@ -57,6 +57,10 @@ struct history_judgement {
 	long long baseline_id;      /* the newest baseline the history starts at, 0 none */
 	struct cp_judgement cp;
 	int is_regression;          /* a new step up: nightly exits 1 */
+	int is_inconclusive;        /* no step, but tonight's interval against the level reaches
+				     * beyond +-min_effect: "cannot judge", never "steady" (exit 5) */
+	double ci_low, ci_high;     /* no step: 95% interval of tonight's change against the
+				     * level (one run's noise and the level's), NaN otherwise */
 	int has_funcs;              /* funcs holds the level-before vs level-after compare */
 	struct compare_verdict funcs;
 	char **notes;
@@ -67,7 +71,9 @@ struct history_judgement {
  * Judge run new_run of scenario against the good (status ok) runs before it with the
  * same host and fake-compute count, from the newest baseline on, at most o->max_runs.
  * Change-point detection decides: a step that the history alone did not show is a
- * regression (or improvement); one high value alone is a noisy point, not a page. On
+ * regression (or improvement); one high value alone is a noisy point, not a page;
+ * "steady" needs tonight's interval against the level inside +-min_effect, else the
+ * night cannot be judged (is_inconclusive). On
  * a step, the runs of the old level are compared with those of the new one (one sample
  * per run) to name the functions that moved. Caller releases out.
  */

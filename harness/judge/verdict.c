@@ -1,8 +1,9 @@
 /*
  * verdict.c - turns two sets of samples into FASTER / SLOWER / NO_CHANGE /
- * INSUFFICIENT_DATA with a plain reason: Mann-Whitney p, Hodges-Lehmann change on the
- * log scale with its Moses interval, a minimum effect, BH (+ false-coverage intervals)
- * across a family. Never prints, never reads the store; the caller owns every array.
+ * INCONCLUSIVE / INSUFFICIENT_DATA with a plain reason: Mann-Whitney p, Hodges-Lehmann
+ * change on the log scale with its Moses interval, a minimum effect that is also the
+ * equivalence margin of NO_CHANGE, BH (+ false-coverage intervals) across a family.
+ * Never prints, never reads the store; the caller owns every array.
  */
 #include "judge/verdict.h"
 
@@ -97,6 +98,64 @@ static void estimate(const double *a, size_t n_a, const double *b, size_t n_b, d
 	free(qb);
 }
 
+/* Pooled sd of two samples (their logs when is_log), or NaN with fewer than 3 in all. */
+static double pooled_sd(const double *a, size_t n_a, const double *b, size_t n_b, int is_log)
+{
+	if (n_a + n_b < 3)
+		return NAN;
+	double ss = 0;
+	const double *x[2] = { a, b };
+	size_t n[2] = { n_a, n_b };
+	for (int s = 0; s < 2; s++) {
+		double mean = 0;
+		for (size_t i = 0; i < n[s]; i++)
+			mean += is_log ? log(x[s][i]) : x[s][i];
+		mean /= n[s] ? (double)n[s] : 1;
+		for (size_t i = 0; i < n[s]; i++) {
+			double d = (is_log ? log(x[s][i]) : x[s][i]) - mean;
+			ss += d * d;
+		}
+	}
+	return sqrt(ss / (double)(n_a + n_b - 2));
+}
+
+/* About how many more samples per side would likely turn an inconclusive verdict into
+ * a decided one, from the observed spread: the interval's half-width shrinks as
+ * z sd sqrt(2 / n) (x 1.05 for Hodges-Lehmann's efficiency); it must fall below the
+ * distance from the estimate to the nearer margin (NO CHANGE; at least half the
+ * margin, as the estimate moves too) when the estimate is inside the margin, else
+ * below the estimate's distance from 0 (SLOWER / FASTER). A rough guide.
+ * 0 when unknown; capped at 999. */
+static size_t more_needed(const struct verdict *v, double min_effect)
+{
+	double sd = v->spread, r = v->rel_change;
+	if (!isfinite(sd) || !isfinite(r) || !(v->ci_level > 0 && v->ci_level < 1))
+		return 0;
+	double d, w;
+	if (v->is_ratio) {
+		d = log1p(r);
+		w = fabs(r) < min_effect ? fmin(log1p(min_effect) - d, d - log1p(-fmin(min_effect, 0.999)))
+					 : fabs(d);
+		/* the estimate is noisy too: near the margin, plan for half the margin */
+		if (fabs(r) < min_effect)
+			w = fmax(w, log1p(min_effect) / 2);
+	} else {
+		d = r;
+		w = fabs(r) < min_effect ? fmax(min_effect - fabs(d), min_effect / 2) : fabs(d);
+	}
+	size_t now = v->n_a < v->n_b ? v->n_a : v->n_b;
+	if (sd == 0)
+		return 1;
+	if (!(w > 0))
+		return 999;
+	double z = stats_norm_quantile(1 - (1 - v->ci_level) / 2);
+	double need = 2 * pow(1.05 * z * sd / w, 2);
+	if (!(need < 999 + (double)now))
+		return 999;
+	size_t n = (size_t)ceil(need);
+	return n > now ? n - now : 1;
+}
+
 /* Smallest k such that k vs k samples can reach p < alpha. */
 static size_t min_per_side(double alpha)
 {
@@ -121,6 +180,13 @@ static void pct(char *buf, size_t len, double r)
 		snprintf(buf, len, r > 0 ? "+inf" : "-inf");
 	else
 		snprintf(buf, len, "%+.1f%%", 100.0 * r);
+}
+
+/* 1 when the whole interval lies strictly inside (-min_effect, +min_effect). */
+static int inside_margin(const struct verdict *v, double min_effect)
+{
+	return isfinite(v->ci_low) && isfinite(v->ci_high) && v->ci_low > -min_effect &&
+	       v->ci_high < min_effect;
 }
 
 /* Decide the kind from the filled numbers and write the reason. family_n > 1 adds
@@ -168,17 +234,36 @@ static void decide(struct verdict *v, double alpha, double min_effect, size_t fa
 			 "%s: %s (%g%% CI %s .. %s), median %.4g -> %.4g, %s, %zu vs %zu samples",
 			 is_up ? "slower" : "faster", est, 100 * v->ci_level, lo, hi, v->median_a,
 			 v->median_b, pbuf, v->n_a, v->n_b);
-	} else if (is_sig && (is_up || is_down)) {
+	} else if (inside_margin(v, min_effect)) {
 		v->kind = VERDICT_NO_CHANGE;
-		snprintf(v->reason, sizeof(v->reason),
-			 "no change that matters: %s (%g%% CI %s .. %s) is real (%s) but smaller "
-			 "than the %g%% threshold",
-			 est, 100 * v->ci_level, lo, hi, pbuf, 100 * min_effect);
+		if (is_sig && (is_up || is_down))
+			snprintf(v->reason, sizeof(v->reason),
+				 "no change that matters: %s (%g%% CI %s .. %s) is real (%s) but smaller "
+				 "than the %g%% threshold: the whole interval is inside the margin",
+				 est, 100 * v->ci_level, lo, hi, pbuf, 100 * min_effect);
+		else
+			snprintf(v->reason, sizeof(v->reason),
+				 "no change: %s (%g%% CI %s .. %s), the whole interval inside the +-%g%% "
+				 "margin (%s, %zu vs %zu samples)",
+				 est, 100 * v->ci_level, lo, hi, 100 * min_effect, pbuf, v->n_a, v->n_b);
 	} else {
-		v->kind = VERDICT_NO_CHANGE;
-		snprintf(v->reason, sizeof(v->reason),
-			 "no change: %s (%g%% CI %s .. %s) is within the noise (%s, %zu vs %zu samples)",
-			 est, 100 * v->ci_level, lo, hi, pbuf, v->n_a, v->n_b);
+		v->kind = VERDICT_INCONCLUSIVE;
+		v->n_more = more_needed(v, min_effect);
+		char more[96] = "";
+		if (v->n_more >= 999)
+			snprintf(more, sizeof(more), "; hundreds more per side would be needed at this spread");
+		else if (v->n_more)
+			snprintf(more, sizeof(more), "; about %zu more per side would likely settle it",
+				 v->n_more);
+		struct strbuf sb = STRBUF_INIT;
+		sb_addf(&sb, "inconclusive: %s (%g%% CI %s .. %s) %s, and the interval reaches beyond "
+			     "the +-%g%% margin (%s, %zu vs %zu samples)%s",
+			est, 100 * v->ci_level, lo, hi,
+			is_sig && (is_up || is_down) ? "is real but may be smaller or larger than the threshold"
+						     : "is within the noise",
+			100 * min_effect, pbuf, v->n_a, v->n_b, more);
+		snprintf(v->reason, sizeof(v->reason), "%s", sb_str(&sb));
+		sb_release(&sb);
 	}
 }
 
@@ -221,7 +306,7 @@ static void measure(const double *a, size_t n_a, const double *b, size_t n_b, do
 	v->n_b = n_b;
 	v->median_a = n_a ? stats_median(a, n_a) : NAN;
 	v->median_b = n_b ? stats_median(b, n_b) : NAN;
-	v->rel_change = v->ci_low = v->ci_high = NAN;
+	v->rel_change = v->ci_low = v->ci_high = v->spread = NAN;
 	v->p_value = v->p_adjusted = 1;
 	if (!n_a || !n_b)
 		return;
@@ -229,6 +314,9 @@ static void measure(const double *a, size_t n_a, const double *b, size_t n_b, do
 	stats_mann_whitney(a, n_a, b, n_b, &t);
 	v->p_value = v->p_adjusted = t.p_value;
 	estimate(a, n_a, b, n_b, 1 - alpha, v);
+	v->spread = pooled_sd(a, n_a, b, n_b, v->is_ratio);
+	if (!v->is_ratio && isfinite(v->spread))
+		v->spread = v->median_a != 0 ? v->spread / fabs(v->median_a) : NAN;
 }
 
 /* Exact counts constant within each side: the change is a fact. Returns 1 when it
@@ -252,6 +340,7 @@ static int count_fact(const double *a, size_t n_a, const double *b, size_t n_b,
 	v->rel_change = a[0] != 0 ? (b[0] - a[0]) / fabs(a[0]) : b[0] == 0 ? 0 : INFINITY;
 	v->ci_low = v->ci_high = v->rel_change;
 	v->p_value = v->p_adjusted = NAN;
+	v->spread = 0;
 	v->is_count_fact = 1;
 	if (a[0] == b[0]) {
 		v->kind = VERDICT_NO_CHANGE;
@@ -275,6 +364,7 @@ const char *verdict_kind_name(enum verdict_kind kind)
 	case VERDICT_FASTER: return "faster";
 	case VERDICT_SLOWER: return "slower";
 	case VERDICT_INSUFFICIENT_DATA: return "insufficient data";
+	case VERDICT_INCONCLUSIVE: return "inconclusive";
 	}
 	return "?";
 }

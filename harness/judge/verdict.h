@@ -12,13 +12,16 @@
 #include "base/gb.h"
 
 #define VERDICT_ALPHA 0.05      /* default significance level (false discovery rate in a family) */
-#define VERDICT_MIN_EFFECT 0.05 /* default smallest change worth reporting: 5% */
+#define VERDICT_MIN_EFFECT 0.05 /* default smallest change worth reporting, and the
+				  * equivalence margin of NO CHANGE: +-5% */
 
 enum verdict_kind {
 	VERDICT_NO_CHANGE = 0,
 	VERDICT_FASTER,            /* B is lower (better) than A */
 	VERDICT_SLOWER,            /* B is higher (worse) than A: a regression */
 	VERDICT_INSUFFICIENT_DATA, /* too few samples for any test to reach alpha */
+	VERDICT_INCONCLUSIVE,      /* neither slower/faster nor inside +-min_effect: the interval
+				    * is too wide to tell; more samples would settle it */
 };
 
 /* The judgement on one metric; "lower is better" (latencies, cumtimes, ncalls). */
@@ -35,7 +38,11 @@ struct verdict {
 	double p_adjusted;     /* BH-adjusted within its family; = p_value when alone */
 	int is_ratio;          /* 1: estimate made on log scale (all values > 0), 0: additive */
 	int is_count_fact;     /* 1: exact counts, constant within each side: no test needed */
-	char reason[320];      /* one plain sentence: what changed, how sure, why */
+	double spread;         /* the observed spread: pooled sd of the samples' logs (ratio),
+				* else pooled sd / |median a|; NaN when unknown */
+	size_t n_more;         /* INCONCLUSIVE: about how many more samples per side would
+				* likely settle it (from the observed spread); 0 unknown */
+	char reason[448];      /* one plain sentence: what changed, how sure, why */
 };
 
 /* One member of a family: samples of one metric from run(s) A and run(s) B. */
@@ -50,7 +57,9 @@ struct verdict_metric {
 
 /* Judge B against A for one metric. SLOWER needs: p < alpha, the 1 - alpha Moses
  * interval of the change above 0, and the point estimate >= min_effect (FASTER
- * mirrors it). Non-finite samples are an error (-1, err filled); 0 otherwise. */
+ * mirrors it). NO CHANGE needs the whole interval inside (-min_effect, +min_effect)
+ * (an equivalence test); anything else is INCONCLUSIVE, with n_more. Non-finite
+ * samples are an error (-1, err filled); 0 otherwise. */
 int verdict_compare(const double *a, size_t n_a, const double *b, size_t n_b, double alpha,
 		    double min_effect, struct verdict *out, struct gb_err *err);
 
@@ -67,7 +76,7 @@ int verdict_counts(const int64_t *a, size_t n_a, const int64_t *b, size_t n_b, d
 int verdict_family(const struct verdict_metric *metrics, size_t n, double alpha,
 		   double min_effect, struct verdict *out, struct gb_err *err);
 
-/* "faster", "slower", "no change", "insufficient data". */
+/* "faster", "slower", "no change", "insufficient data", "inconclusive". */
 const char *verdict_kind_name(enum verdict_kind kind);
 
 #endif

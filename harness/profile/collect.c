@@ -1,6 +1,7 @@
 /*
  * collect.c - picks a run's profile dumps out of the profiler's output directory and
- * parses them. Opens nothing through a symlink, reads nothing another user wrote, never
+ * parses them: by the request ids of the run's API calls, or by name (dumps of calls no request
+ * of ours caused, `seq-N`: a periodic task, an internal call). Opens nothing through a symlink, reads nothing another user wrote, never
  * deletes or changes a file. Never prints, never exits.
  */
 #include "profile/collect.h"
@@ -144,6 +145,63 @@ static int read_dump(const char *path, uid_t uid, struct strbuf *out, struct gb_
 	return 0;
 }
 
+/* The dump directory: a real directory owned by uid, writable by nobody else. */
+static int check_dir(const char *dir, uid_t uid, struct gb_err *err)
+{
+	struct stat st;
+	if (lstat(dir, &st))
+		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory: %s", dir, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is a symlink; refused", dir);
+	if (!S_ISDIR(st.st_mode))
+		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is not a directory", dir);
+	if (st.st_uid != uid && st.st_uid != 0)
+		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is owned by uid %ld, neither "
+						 "the service's uid %ld nor root; refused", dir,
+			       (long)st.st_uid, (long)uid);
+	if (st.st_mode & 022)
+		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is writable by others "
+						 "(mode %03o); make it 0700", dir, (unsigned)(st.st_mode & 0777));
+	if (st.st_mode & (S_ISUID | S_ISGID))
+		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory has its setuid or setgid bit "
+						 "set (mode %04o); make it 0700", dir, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* Read and parse dir/name into out (it takes target and rid), or count it refused. */
+static void take_dump(const char *dir, const char *name, uid_t uid, char *target, char *rid, long pid,
+		      struct collect_result *out)
+{
+	struct strbuf path = STRBUF_INIT, raw = STRBUF_INIT;
+	sb_addf(&path, "%s/%s", dir, name);
+	struct gb_err ferr = { 0, "" };
+	struct stat fst;
+	struct pstats *ps = NULL;
+	if (lstat(path.buf, &fst) == 0 && S_ISLNK(fst.st_mode)) {
+		gb_errf(&ferr, GB_EXIT_ENV, "%s: is a symlink; refused", path.buf);
+	} else if (read_dump(path.buf, uid, &raw, &ferr) == 0) {
+		pstats_parse((const unsigned char *)sb_str(&raw), raw.len, path.buf, &ps, &ferr);
+	}
+	if (!ps) {
+		out->n_refused++;
+		problem(out, "%s", ferr.msg);
+		free(target);
+		free(rid);
+		sb_release(&path);
+		sb_release(&raw);
+		return;
+	}
+	out->dumps = gb_realloc(out->dumps, (out->n_dumps + 1) * sizeof(*out->dumps));
+	struct collect_dump *cd = &out->dumps[out->n_dumps++];
+	cd->path = sb_detach(&path);
+	cd->target = target;
+	cd->request_id = rid;
+	cd->pid = pid;
+	cd->raw_len = raw.len;
+	cd->raw = (unsigned char *)sb_detach(&raw);
+	cd->stats = ps;
+}
+
 static int cmp_dump(const void *a, const void *b)
 {
 	const struct collect_dump *x = a, *y = b;
@@ -164,23 +222,8 @@ int collect_dumps(const char *dir, uid_t uid, const char *const *request_ids, si
 		  struct collect_result *out, struct gb_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct stat st;
-	if (lstat(dir, &st))
-		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory: %s", dir, strerror(errno));
-	if (S_ISLNK(st.st_mode))
-		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is a symlink; refused", dir);
-	if (!S_ISDIR(st.st_mode))
-		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is not a directory", dir);
-	if (st.st_uid != uid && st.st_uid != 0)
-		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is owned by uid %ld, neither "
-						 "the service's uid %ld nor root; refused", dir,
-			       (long)st.st_uid, (long)uid);
-	if (st.st_mode & 022)
-		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is writable by others "
-						 "(mode %03o); make it 0700", dir, (unsigned)(st.st_mode & 0777));
-	if (st.st_mode & (S_ISUID | S_ISGID))
-		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory has its setuid or setgid bit "
-						 "set (mode %04o); make it 0700", dir, (unsigned)(st.st_mode & 07777));
+	if (check_dir(dir, uid, err))
+		return -1;
 	DIR *d = opendir(dir);
 	if (!d)
 		return gb_errf(err, GB_EXIT_ENV, "%s: cannot list: %s", dir, strerror(errno));
@@ -215,38 +258,93 @@ int collect_dumps(const char *dir, uid_t uid, const char *const *request_ids, si
 			free(rid);
 			continue;
 		}
-		struct strbuf path = STRBUF_INIT, raw = STRBUF_INIT;
-		sb_addf(&path, "%s/%s", dir, name);
-		struct gb_err ferr = { 0, "" };
-		struct stat fst;
-		struct pstats *ps = NULL;
-		if (lstat(path.buf, &fst) == 0 && S_ISLNK(fst.st_mode)) {
-			gb_errf(&ferr, GB_EXIT_ENV, "%s: is a symlink; refused", path.buf);
-		} else if (read_dump(path.buf, uid, &raw, &ferr) == 0) {
-			pstats_parse((const unsigned char *)sb_str(&raw), raw.len, path.buf, &ps, &ferr);
-		}
-		if (!ps) {
-			out->n_refused++;
-			problem(out, "%s", ferr.msg);
-			free(target);
-			free(rid);
-			sb_release(&path);
-			sb_release(&raw);
-			continue;
-		}
-		out->dumps = gb_realloc(out->dumps, (out->n_dumps + 1) * sizeof(*out->dumps));
-		struct collect_dump *cd = &out->dumps[out->n_dumps++];
-		cd->path = sb_detach(&path);
-		cd->target = target;
-		cd->request_id = rid;
-		cd->pid = pid;
-		cd->raw_len = raw.len;
-		cd->raw = (unsigned char *)sb_detach(&raw);
-		cd->stats = ps;
+		take_dump(dir, name, uid, target, rid, pid, out);
 	}
 	closedir(d);
 	free(ids);
 	qsort(out->dumps, out->n_dumps, sizeof(*out->dumps), cmp_dump);
+	qsort(out->problems, out->n_problems, sizeof(char *), cmp_str);
+	return 0;
+}
+
+/* Order of listed names: sequence-numbered dumps by number, then by pid; others by name. */
+struct listed {
+	char *name;
+	long seq; /* N of seq-N, or -1 */
+	long pid;
+};
+
+static int cmp_listed(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+	if ((x->seq < 0) != (y->seq < 0))
+		return x->seq < 0 ? 1 : -1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	if (x->seq >= 0 && x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int collect_list(const char *dir, const char *target, char ***names, size_t *n_names,
+		 struct gb_err *err)
+{
+	*names = NULL;
+	*n_names = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return gb_errf(err, GB_EXIT_ENV, "%s: cannot list: %s", dir, strerror(errno));
+	struct listed *v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *t, *rid;
+		long pid;
+		if (collect_parse_name(de->d_name, &t, &rid, &pid))
+			continue;
+		if (!strcmp(t, target)) {
+			v = gb_realloc(v, (n + 1) * sizeof(*v));
+			v[n].name = gb_strdup(de->d_name);
+			v[n].seq = strncmp(rid, "seq-", 4) ? -1 : strtol(rid + 4, NULL, 10);
+			v[n].pid = pid;
+			n++;
+		}
+		free(t);
+		free(rid);
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_listed);
+	*names = gb_calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		(*names)[i] = v[i].name;
+	*n_names = n;
+	free(v);
+	return 0;
+}
+
+void collect_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int collect_read(const char *dir, uid_t uid, const char *const *names, size_t n_names,
+		 struct collect_result *out, struct gb_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (check_dir(dir, uid, err))
+		return -1;
+	for (size_t i = 0; i < n_names; i++) {
+		char *target, *rid;
+		long pid;
+		if (strchr(names[i], '/') || collect_parse_name(names[i], &target, &rid, &pid)) {
+			out->n_refused++;
+			problem(out, "%s/%s: not a dump name; refused", dir, names[i]);
+			continue;
+		}
+		take_dump(dir, names[i], uid, target, rid, pid, out);
+	}
 	qsort(out->problems, out->n_problems, sizeof(char *), cmp_str);
 	return 0;
 }

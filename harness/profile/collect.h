@@ -16,7 +16,7 @@
 struct collect_dump {
 	char *path;          /* dir/name */
 	char *target;        /* "module:Qual.name" (the name's first '-' turned back into ':') */
-	char *request_id;    /* "req-<uuid>" */
+	char *request_id;    /* "req-<uuid>", or "seq-N" for a call no request id reached */
 	long pid;
 	unsigned char *raw;  /* the file's bytes */
 	size_t raw_len;
@@ -44,6 +44,23 @@ struct collect_result {
  */
 int collect_dumps(const char *dir, uid_t uid, const char *const *request_ids, size_t n_ids,
 		  struct collect_result *out, struct gb_err *err);
+
+/*
+ * The final dump names (no directory) of target ("module:Qual.name") in dir, whatever their
+ * request id: `seq-N` ones first, by N then pid, then the others by name. Reads no dump.
+ * The caller frees *names with collect_names_free().
+ */
+int collect_list(const char *dir, const char *target, char ***names, size_t *n_names,
+		 struct gb_err *err);
+void collect_names_free(char **names, size_t n);
+
+/*
+ * Read and parse the named dumps of dir (names from collect_list), with the same checks as
+ * collect_dumps; out->dumps keeps the order of names. Returns -1 only when the directory is
+ * unusable. The caller frees out with collect_result_release().
+ */
+int collect_read(const char *dir, uid_t uid, const char *const *names, size_t n_names,
+		 struct collect_result *out, struct gb_err *err);
 
 void collect_result_release(struct collect_result *res);
 

@@ -1,8 +1,8 @@
 /*
- * pstats.c - reads cProfile dumps (the subset of marshal they use) into struct pstats,
- * aggregates profiles like pstats.Stats.add(), and writes them back as marshal.
- * Every length and index in the input is checked before use; anything the dumps never
- * contain is rejected by name. Never prints, never exits.
+ * pstats.c - reads cProfile dumps (the subset of marshal they use, and greenprof's
+ * optional trailer) into struct pstats. Every length and index in the input is checked
+ * before use; anything the dumps never contain is rejected by name. The in-memory model
+ * is pstats_model.c, the writers (marshal too) pstats_export.c. Never prints, never exits.
  */
 #include "profile/pstats.h"
 
@@ -12,18 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- marshal type codes (CPython Python/marshal.c) ---- */
-
-#define FLAG_REF 0x80
-enum {
-	T_NULL = '0', T_NONE = 'N', T_FALSE = 'F', T_TRUE = 'T', T_STOPITER = 'S',
-	T_ELLIPSIS = '.', T_INT = 'i', T_INT64 = 'I', T_FLOAT = 'f', T_BINARY_FLOAT = 'g',
-	T_COMPLEX = 'x', T_BINARY_COMPLEX = 'y', T_LONG = 'l', T_STRING = 's',
-	T_INTERNED = 't', T_REF = 'r', T_TUPLE = '(', T_LIST = '[', T_DICT = '{',
-	T_CODE = 'c', T_UNICODE = 'u', T_UNKNOWN = '?', T_SET = '<', T_FROZENSET = '>',
-	T_ASCII = 'a', T_ASCII_INTERNED = 'A', T_SMALL_TUPLE = ')', T_SHORT_ASCII = 'z',
-	T_SHORT_ASCII_INTERNED = 'Z',
-};
+#include "profile/pstats_int.h"
 
 /* ---- the generic object tree the reader builds first ---- */
 
@@ -529,6 +518,113 @@ static int convert(struct reader *r, const struct mobj *top, struct pstats *ps)
 	return 0;
 }
 
+/* ---- the greenprof trailer ---- */
+
+static int trailer_err(struct reader *r, const struct mobj *o, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int trailer_err(struct reader *r, const struct mobj *o, const char *field, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return gb_errf(r->err, GB_EXIT_USAGE, "%s: byte %zu: greenprof trailer field '%s': %s; "
+		       "the dump was not written by a compatible greenprof", r->what, o->offset, field, msg);
+}
+
+static int trailer_ns(struct reader *r, const struct mobj *v, const char *field, long long max,
+		      long long *out)
+{
+	if (v->type != M_INT)
+		return trailer_err(r, v, field, "is a %s, expected an int", mtype_name(v->type));
+	if (v->u.i < 0 || v->u.i > max)
+		return trailer_err(r, v, field, "%lld is outside 0..%lld", v->u.i, max);
+	*out = v->u.i;
+	return 0;
+}
+
+/* The dict after the stats: {"greenprof": 1, "cpu_ns", "wall_ns", "wait_ns", "switches",
+ * "mode"}; unknown keys are allowed (a newer greenprof), known ones must be well typed. */
+static int convert_trailer(struct reader *r, const struct mobj *top, struct pstats_times *t)
+{
+	if (top->type != M_DICT)
+		return trailer_err(r, top, "(trailer)", "is a %s, expected a dict", mtype_name(top->type));
+	int seen = 0; /* bit per required field */
+	static const char *const req[] = { "greenprof", "cpu_ns", "wall_ns", "wait_ns" };
+	for (size_t i = 0; i < top->u.dict.n_pairs; i++) {
+		const struct mobj *k = top->u.dict.kv[2 * i], *v = top->u.dict.kv[2 * i + 1];
+		if (k->type != M_STR)
+			return trailer_err(r, k, "(key)", "is a %s, expected a str", mtype_name(k->type));
+		const char *f = k->u.str.s;
+		long long x = 0;
+		if (strcmp(f, "greenprof") == 0) {
+			if (trailer_ns(r, v, f, 1000, &x))
+				return -1;
+			if (x != 1)
+				return trailer_err(r, v, f, "version %lld, this greenbench reads version 1", x);
+			seen |= 1;
+		} else if (strcmp(f, "cpu_ns") == 0) {
+			if (trailer_ns(r, v, f, PSTATS_MAX_TRAILER_NS, &t->cpu_ns))
+				return -1;
+			seen |= 2;
+		} else if (strcmp(f, "wall_ns") == 0) {
+			if (trailer_ns(r, v, f, PSTATS_MAX_TRAILER_NS, &t->wall_ns))
+				return -1;
+			seen |= 4;
+		} else if (strcmp(f, "wait_ns") == 0) {
+			if (trailer_ns(r, v, f, PSTATS_MAX_TRAILER_NS, &t->wait_ns))
+				return -1;
+			seen |= 8;
+		} else if (strcmp(f, "switches") == 0) {
+			if (trailer_ns(r, v, f, INT32_MAX, &t->switches))
+				return -1;
+		} else if (strcmp(f, "mode") == 0) {
+			if (v->type != M_STR)
+				return trailer_err(r, v, f, "is a %s, expected a str", mtype_name(v->type));
+			if (strcmp(v->u.str.s, "eventlet") != 0 && strcmp(v->u.str.s, "threads") != 0)
+				return trailer_err(r, v, f, "'%.40s' is neither 'eventlet' nor 'threads'", v->u.str.s);
+			snprintf(t->mode, sizeof(t->mode), "%s", v->u.str.s);
+		}
+	}
+	for (int b = 0; b < 4; b++)
+		if (!(seen & (1 << b)))
+			return trailer_err(r, top, req[b], "missing");
+	if (t->wait_ns > t->wall_ns)
+		return trailer_err(r, top, "wait_ns", "%lld ns is more than wall_ns (%lld)", t->wait_ns,
+				   t->wall_ns);
+	/* one thread's CPU cannot outrun its wall time (1% and 1 ms for the two clocks) */
+	if (t->cpu_ns > t->wall_ns + t->wall_ns / 100 + 1000000)
+		return trailer_err(r, top, "cpu_ns", "%lld ns is more than wall_ns (%lld)", t->cpu_ns,
+				   t->wall_ns);
+	t->is_known = 1;
+	return 0;
+}
+
+/* After the stats, nothing or exactly one trailer object (its own marshal.dumps, so its
+ * back-references start afresh). */
+static int read_trailer(struct reader *r, struct pstats_times *t)
+{
+	size_t start = r->pos, left = r->len - r->pos;
+	if (left > PSTATS_MAX_TRAILER)
+		return rerr(r, start, "%zu bytes after the stats, more than a greenprof trailer "
+			    "may have (%u)", left, PSTATS_MAX_TRAILER);
+	r->n_refs = 0;
+	struct mobj *o = NULL;
+	if (read_object(r, &o))
+		return -1;
+	if (r->pos != r->len)
+		return rerr(r, r->pos, "%zu bytes of trailing data after the greenprof trailer",
+			    r->len - r->pos);
+	memset(t, 0, sizeof(*t));
+	if (convert_trailer(r, o, t)) {
+		memset(t, 0, sizeof(*t));
+		return -1;
+	}
+	return 0;
+}
+
 int pstats_parse(const unsigned char *data, size_t len, const char *what, struct pstats **out,
 		 struct gb_err *err)
 {
@@ -542,12 +638,12 @@ int pstats_parse(const unsigned char *data, size_t len, const char *what, struct
 	struct mobj *top = NULL;
 	struct pstats *ps = NULL;
 	int rc = read_object(&r, &top);
-	if (rc == 0 && r.pos != len)
-		rc = rerr(&r, r.pos, "%zu bytes of trailing data after the dump", len - r.pos);
 	if (rc == 0) {
 		ps = pstats_new();
 		rc = convert(&r, top, ps);
 	}
+	if (rc == 0 && r.pos != len)
+		rc = read_trailer(&r, &ps->times);
 	arena_free(r.arena);
 	free(r.refs);
 	if (rc) {
@@ -556,393 +652,4 @@ int pstats_parse(const unsigned char *data, size_t len, const char *what, struct
 	}
 	*out = ps;
 	return 0;
-}
-
-/* ---- the in-memory profile ---- */
-
-static uint64_t hash_key(const char *file, long line, const char *name)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *s = (const unsigned char *)file; *s; s++)
-		h = (h ^ *s) * 1099511628211ULL;
-	h = (h ^ (uint64_t)line) * 1099511628211ULL;
-	for (const unsigned char *s = (const unsigned char *)name; *s; s++)
-		h = (h ^ *s) * 1099511628211ULL;
-	return h ^ (h >> 29);
-}
-
-static uint64_t hash_edge(size_t a, size_t b)
-{
-	uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ULL ^ (uint64_t)b * 0xC2B2AE3D27D4EB4FULL;
-	return h ^ (h >> 31);
-}
-
-struct pstats *pstats_new(void)
-{
-	return gb_calloc(1, sizeof(struct pstats));
-}
-
-void pstats_free(struct pstats *ps)
-{
-	if (!ps)
-		return;
-	for (size_t i = 0; i < ps->n_funcs; i++) {
-		free(ps->funcs[i].file);
-		free(ps->funcs[i].name);
-	}
-	free(ps->funcs);
-	free(ps->edges);
-	free(ps->key_hash);
-	free(ps->edge_hash);
-	free(ps);
-}
-
-static void rehash_keys(struct pstats *ps)
-{
-	size_t size = ps->key_hash_size ? ps->key_hash_size * 2 : 1024;
-	free(ps->key_hash);
-	ps->key_hash = gb_calloc(size, sizeof(size_t));
-	ps->key_hash_size = size;
-	for (size_t i = 0; i < ps->n_funcs; i++) {
-		const struct pstats_func *f = &ps->funcs[i];
-		size_t h = hash_key(f->file, f->line, f->name) & (size - 1);
-		while (ps->key_hash[h])
-			h = (h + 1) & (size - 1);
-		ps->key_hash[h] = i + 1;
-	}
-}
-
-size_t pstats_find(const struct pstats *ps, const char *file, long line, const char *name)
-{
-	if (!ps->key_hash_size)
-		return (size_t)-1;
-	size_t mask = ps->key_hash_size - 1;
-	for (size_t h = hash_key(file, line, name) & mask; ps->key_hash[h]; h = (h + 1) & mask) {
-		const struct pstats_func *f = &ps->funcs[ps->key_hash[h] - 1];
-		if (f->line == line && !strcmp(f->name, name) && !strcmp(f->file, file))
-			return ps->key_hash[h] - 1;
-	}
-	return (size_t)-1;
-}
-
-size_t pstats_intern(struct pstats *ps, const char *file, long line, const char *name)
-{
-	size_t i = pstats_find(ps, file, line, name);
-	if (i != (size_t)-1)
-		return i;
-	if (ps->n_funcs == ps->funcs_alloc) {
-		ps->funcs_alloc = ps->funcs_alloc ? ps->funcs_alloc * 2 : 256;
-		ps->funcs = gb_realloc(ps->funcs, ps->funcs_alloc * sizeof(*ps->funcs));
-	}
-	struct pstats_func *f = &ps->funcs[ps->n_funcs];
-	memset(f, 0, sizeof(*f));
-	f->file = gb_strdup(file);
-	f->line = line;
-	f->name = gb_strdup(name);
-	ps->n_funcs++;
-	if (ps->n_funcs * 2 > ps->key_hash_size) {
-		rehash_keys(ps);
-	} else {
-		size_t mask = ps->key_hash_size - 1;
-		size_t h = hash_key(file, line, name) & mask;
-		while (ps->key_hash[h])
-			h = (h + 1) & mask;
-		ps->key_hash[h] = ps->n_funcs;
-	}
-	return ps->n_funcs - 1;
-}
-
-void pstats_add_func(struct pstats *ps, size_t fn, long long cc, long long nc, double tt,
-		     double ct)
-{
-	struct pstats_func *f = &ps->funcs[fn];
-	if (!f->is_listed) {
-		f->is_listed = 1;
-		ps->n_listed++;
-	}
-	f->cc += cc;
-	f->nc += nc;
-	f->tt += tt;
-	f->ct += ct;
-}
-
-static void rehash_edges(struct pstats *ps)
-{
-	size_t size = ps->edge_hash_size ? ps->edge_hash_size * 2 : 1024;
-	free(ps->edge_hash);
-	ps->edge_hash = gb_calloc(size, sizeof(size_t));
-	ps->edge_hash_size = size;
-	for (size_t i = 0; i < ps->n_edges; i++) {
-		size_t h = hash_edge(ps->edges[i].caller, ps->edges[i].callee) & (size - 1);
-		while (ps->edge_hash[h])
-			h = (h + 1) & (size - 1);
-		ps->edge_hash[h] = i + 1;
-	}
-}
-
-void pstats_add_edge(struct pstats *ps, size_t caller, size_t callee, long long cc,
-		     long long nc, double tt, double ct)
-{
-	if (ps->edge_hash_size) {
-		size_t mask = ps->edge_hash_size - 1;
-		for (size_t h = hash_edge(caller, callee) & mask; ps->edge_hash[h]; h = (h + 1) & mask) {
-			struct pstats_edge *e = &ps->edges[ps->edge_hash[h] - 1];
-			if (e->caller == caller && e->callee == callee) {
-				e->cc += cc;
-				e->nc += nc;
-				e->tt += tt;
-				e->ct += ct;
-				return;
-			}
-		}
-	}
-	if (ps->n_edges == ps->edges_alloc) {
-		ps->edges_alloc = ps->edges_alloc ? ps->edges_alloc * 2 : 512;
-		ps->edges = gb_realloc(ps->edges, ps->edges_alloc * sizeof(*ps->edges));
-	}
-	ps->edges[ps->n_edges++] = (struct pstats_edge){ caller, callee, cc, nc, tt, ct };
-	if (ps->n_edges * 2 > ps->edge_hash_size) {
-		rehash_edges(ps);
-	} else {
-		size_t mask = ps->edge_hash_size - 1;
-		size_t h = hash_edge(caller, callee) & mask;
-		while (ps->edge_hash[h])
-			h = (h + 1) & mask;
-		ps->edge_hash[h] = ps->n_edges;
-	}
-}
-
-void pstats_merge(struct pstats *dst, const struct pstats *src)
-{
-	size_t *map = gb_malloc((src->n_funcs ? src->n_funcs : 1) * sizeof(size_t));
-	for (size_t i = 0; i < src->n_funcs; i++) {
-		const struct pstats_func *f = &src->funcs[i];
-		map[i] = pstats_intern(dst, f->file, f->line, f->name);
-		if (f->is_listed)
-			pstats_add_func(dst, map[i], f->cc, f->nc, f->tt, f->ct);
-	}
-	for (size_t i = 0; i < src->n_edges; i++) {
-		const struct pstats_edge *e = &src->edges[i];
-		pstats_add_edge(dst, map[e->caller], map[e->callee], e->cc, e->nc, e->tt, e->ct);
-	}
-	free(map);
-}
-
-void pstats_totals(const struct pstats *ps, struct pstats_totals *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < ps->n_funcs; i++) {
-		if (!ps->funcs[i].is_listed)
-			continue;
-		out->total_tt += ps->funcs[i].tt;
-		out->total_calls += ps->funcs[i].nc;
-		out->prim_calls += ps->funcs[i].cc;
-	}
-}
-
-/* ---- the writer ---- */
-
-struct writer {
-	struct strbuf *out;
-	const struct pstats *ps;
-	long *func_ref;     /* per func: ref index of its key tuple, -1 until written */
-	long *file_ref;     /* per func: ref index of its file string (via file_owner) */
-	size_t *file_hash;  /* open addressing: func index + 1 of the first func with a file */
-	size_t file_hash_size;
-	long n_refs;
-};
-
-static void w_u32(struct strbuf *out, uint32_t v)
-{
-	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 24) };
-	sb_add(out, b, 4);
-}
-
-static void w_int(struct strbuf *out, long long v)
-{
-	if (v >= INT32_MIN && v <= INT32_MAX) {
-		sb_addch(out, T_INT);
-		w_u32(out, (uint32_t)(int32_t)v);
-		return;
-	}
-	unsigned long long a = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	unsigned char digits[10];
-	int n = 0;
-	while (a) {
-		unsigned d = (unsigned)(a & 0x7fff);
-		digits[2 * n] = (unsigned char)d;
-		digits[2 * n + 1] = (unsigned char)(d >> 8);
-		n++;
-		a >>= 15;
-	}
-	sb_addch(out, T_LONG);
-	w_u32(out, (uint32_t)(int32_t)(v < 0 ? -n : n));
-	sb_add(out, digits, (size_t)(2 * n));
-}
-
-static void w_float(struct strbuf *out, double d)
-{
-	uint64_t bits;
-	memcpy(&bits, &d, sizeof(bits));
-	unsigned char b[9];
-	b[0] = T_BINARY_FLOAT;
-	for (int i = 0; i < 8; i++)
-		b[1 + i] = (unsigned char)(bits >> (8 * i));
-	sb_add(out, b, 9);
-}
-
-static void w_str(struct strbuf *out, const char *s, int flag)
-{
-	size_t n = strlen(s);
-	int is_ascii = 1;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			is_ascii = 0;
-	if (is_ascii && n < 256) {
-		sb_addch(out, (char)(T_SHORT_ASCII | flag));
-		sb_addch(out, (char)n);
-	} else {
-		sb_addch(out, (char)((is_ascii ? T_ASCII : T_UNICODE) | flag));
-		w_u32(out, (uint32_t)n);
-	}
-	sb_add(out, s, n);
-}
-
-static void w_key(struct writer *w, size_t fn)
-{
-	if (w->func_ref[fn] >= 0) {
-		sb_addch(w->out, T_REF);
-		w_u32(w->out, (uint32_t)w->func_ref[fn]);
-		return;
-	}
-	const struct pstats_func *f = &w->ps->funcs[fn];
-	sb_addch(w->out, (char)(T_SMALL_TUPLE | FLAG_REF));
-	sb_addch(w->out, 3);
-	w->func_ref[fn] = w->n_refs++;
-	/* the file string: once per distinct file, then back-references */
-	size_t mask = w->file_hash_size - 1;
-	size_t h = hash_key(f->file, 0, "") & mask;
-	while (w->file_hash[h] && strcmp(w->ps->funcs[w->file_hash[h] - 1].file, f->file))
-		h = (h + 1) & mask;
-	if (w->file_hash[h] && w->file_ref[w->file_hash[h] - 1] >= 0) {
-		sb_addch(w->out, T_REF);
-		w_u32(w->out, (uint32_t)w->file_ref[w->file_hash[h] - 1]);
-	} else {
-		w->file_hash[h] = fn + 1;
-		w->file_ref[fn] = w->n_refs++;
-		w_str(w->out, f->file, FLAG_REF);
-	}
-	w_int(w->out, f->line);
-	w_str(w->out, f->name, 0);
-}
-
-static int cmp_edge_by_callee(const void *a, const void *b)
-{
-	const struct pstats_edge *x = *(const struct pstats_edge *const *)a;
-	const struct pstats_edge *y = *(const struct pstats_edge *const *)b;
-	if (x->callee != y->callee)
-		return x->callee < y->callee ? -1 : 1;
-	return x < y ? -1 : x > y; /* stable: keep the original order */
-}
-
-void pstats_write_marshal(const struct pstats *ps, struct strbuf *out)
-{
-	size_t n = ps->n_funcs ? ps->n_funcs : 1;
-	struct writer w = { .out = out, .ps = ps };
-	w.func_ref = gb_malloc(n * sizeof(long));
-	w.file_ref = gb_malloc(n * sizeof(long));
-	for (size_t i = 0; i < ps->n_funcs; i++)
-		w.func_ref[i] = w.file_ref[i] = -1;
-	w.file_hash_size = 64;
-	while (w.file_hash_size < 2 * n)
-		w.file_hash_size *= 2;
-	w.file_hash = gb_calloc(w.file_hash_size, sizeof(size_t));
-
-	/* edges grouped by callee */
-	const struct pstats_edge **by = gb_malloc((ps->n_edges ? ps->n_edges : 1) * sizeof(*by));
-	for (size_t i = 0; i < ps->n_edges; i++)
-		by[i] = &ps->edges[i];
-	qsort(by, ps->n_edges, sizeof(*by), cmp_edge_by_callee);
-
-	sb_addch(out, (char)(T_DICT | FLAG_REF));
-	w.n_refs++;
-	size_t e = 0;
-	for (size_t i = 0; i < ps->n_funcs; i++) {
-		const struct pstats_func *f = &ps->funcs[i];
-		while (e < ps->n_edges && by[e]->callee < i)
-			e++;
-		if (!f->is_listed)
-			continue;
-		w_key(&w, i);
-		sb_addch(out, T_SMALL_TUPLE);
-		sb_addch(out, 5);
-		w_int(out, f->cc);
-		w_int(out, f->nc);
-		w_float(out, f->tt);
-		w_float(out, f->ct);
-		sb_addch(out, T_DICT);
-		for (; e < ps->n_edges && by[e]->callee == i; e++) {
-			w_key(&w, by[e]->caller);
-			sb_addch(out, T_SMALL_TUPLE);
-			sb_addch(out, 4);
-			w_int(out, by[e]->nc); /* cProfile writes callers as (nc, cc, tt, ct) */
-			w_int(out, by[e]->cc);
-			w_float(out, by[e]->tt);
-			w_float(out, by[e]->ct);
-		}
-		sb_addch(out, T_NULL);
-	}
-	sb_addch(out, T_NULL);
-	free(by);
-	free(w.func_ref);
-	free(w.file_ref);
-	free(w.file_hash);
-}
-
-void pstats_func_label(const struct pstats_func *f, struct strbuf *out)
-{
-	if (!strcmp(f->file, "~") && f->line == 0) {
-		size_t n = strlen(f->name);
-		if (n >= 2 && f->name[0] == '<' && f->name[n - 1] == '>')
-			sb_addf(out, "{%.*s}", (int)(n - 2), f->name + 1);
-		else
-			sb_addstr(out, f->name);
-		return;
-	}
-	sb_addf(out, "%s:%ld(%s)", f->file, f->line, f->name);
-}
-
-long pstats_find_target(const struct pstats *ps, const char *target)
-{
-	const char *colon = strchr(target, ':');
-	if (!colon || !colon[1])
-		return -1;
-	const char *name = strrchr(colon + 1, '.');
-	name = name ? name + 1 : colon + 1;
-	struct strbuf mod = STRBUF_INIT, pkg = STRBUF_INIT;
-	for (const char *p = target; p < colon; p++)
-		sb_addch(&mod, *p == '.' ? '/' : *p);
-	sb_addf(&pkg, "%s/__init__.py", sb_str(&mod));
-	sb_addstr(&mod, ".py");
-	long best = -1;
-	for (size_t i = 0; i < ps->n_funcs; i++) {
-		const struct pstats_func *f = &ps->funcs[i];
-		if (!f->is_listed || strcmp(f->name, name) != 0)
-			continue;
-		size_t fl = strlen(f->file);
-		int match = 0;
-		const struct strbuf *cands[2] = { &mod, &pkg };
-		for (int c = 0; c < 2 && !match; c++) {
-			size_t ml = cands[c]->len;
-			if (fl >= ml && !strcmp(f->file + fl - ml, cands[c]->buf) &&
-			    (fl == ml || f->file[fl - ml - 1] == '/'))
-				match = 1;
-		}
-		if (match && (best < 0 || f->ct > ps->funcs[best].ct))
-			best = (long)i;
-	}
-	sb_release(&mod);
-	sb_release(&pkg);
-	return best;
 }

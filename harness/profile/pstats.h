@@ -31,6 +31,21 @@ struct pstats_edge {
 	double tt, ct;
 };
 
+/* greenprof's trailer: a second marshal object (a dict with str keys) after the stats,
+ * which pstats and marshal.load never read. The profiled call's own times, in ns. */
+struct pstats_times {
+	int is_known;         /* 0: no trailer (cProfile, older greenprof): CPU unknown */
+	long long cpu_ns;     /* thread CPU time of the call's own execution */
+	long long wall_ns;    /* enable() .. disable() */
+	long long wait_ns;    /* switched out (greenlet waits); 0 in threads mode */
+	long long switches;   /* switches out of the call's greenlets */
+	char mode[16];        /* "eventlet" or "threads" */
+};
+
+/* Largest trailer accepted, and the largest time in it (one day). */
+#define PSTATS_MAX_TRAILER 4096u
+#define PSTATS_MAX_TRAILER_NS (86400LL * 1000000000LL)
+
 /* A whole profile. Create with pstats_new() or pstats_parse(); free with pstats_free(). */
 struct pstats {
 	struct pstats_func *funcs; /* listed functions and callers-only keys, in first-seen order */
@@ -38,6 +53,7 @@ struct pstats {
 	size_t n_listed;           /* how many funcs have is_listed (pstats' len(stats)) */
 	struct pstats_edge *edges; /* grouped by callee in dump order */
 	size_t n_edges;
+	struct pstats_times times; /* from the dump's trailer; pstats_merge() leaves it alone */
 	/* private: allocation sizes and the key and edge hash tables */
 	size_t funcs_alloc, edges_alloc;
 	size_t *key_hash, key_hash_size;
@@ -56,7 +72,8 @@ struct pstats_totals {
 #define PSTATS_MAX_DEPTH 8
 
 /*
- * Parse a cProfile dump (marshal versions 2..4, as written by CPython 3.x). `what`
+ * Parse a cProfile dump (marshal versions 2..4, as written by CPython 3.x), and the
+ * optional greenprof trailer after it (into ps->times; checked as strictly). `what`
  * names the input in errors ("x.prof"). On success *out is a new profile the caller
  * frees with pstats_free(); on error err says what and at which byte offset.
  */

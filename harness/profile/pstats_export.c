@@ -1,8 +1,10 @@
 /*
- * pstats_export.c - writes a struct pstats as callgrind, folded stacks or JSON (the
- * marshal writer lives in pstats.c). Output goes to a strbuf; never prints, never exits.
+ * pstats_export.c - writes a struct pstats back as marshal (cProfile's format, which
+ * pstats.Stats reads), and as callgrind, folded stacks or JSON. Output goes to a strbuf;
+ * never prints, never exits.
  */
 #include "profile/pstats.h"
+#include "profile/pstats_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -257,4 +259,164 @@ void pstats_write_json(const struct pstats *ps, struct strbuf *out)
 	}
 	json_decref(root);
 	free_index(&ix);
+}
+
+/* ---- the writer ---- */
+
+struct writer {
+	struct strbuf *out;
+	const struct pstats *ps;
+	long *func_ref;     /* per func: ref index of its key tuple, -1 until written */
+	long *file_ref;     /* per func: ref index of its file string (via file_owner) */
+	size_t *file_hash;  /* open addressing: func index + 1 of the first func with a file */
+	size_t file_hash_size;
+	long n_refs;
+};
+
+static void w_u32(struct strbuf *out, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 24) };
+	sb_add(out, b, 4);
+}
+
+static void w_int(struct strbuf *out, long long v)
+{
+	if (v >= INT32_MIN && v <= INT32_MAX) {
+		sb_addch(out, T_INT);
+		w_u32(out, (uint32_t)(int32_t)v);
+		return;
+	}
+	unsigned long long a = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	unsigned char digits[10];
+	int n = 0;
+	while (a) {
+		unsigned d = (unsigned)(a & 0x7fff);
+		digits[2 * n] = (unsigned char)d;
+		digits[2 * n + 1] = (unsigned char)(d >> 8);
+		n++;
+		a >>= 15;
+	}
+	sb_addch(out, T_LONG);
+	w_u32(out, (uint32_t)(int32_t)(v < 0 ? -n : n));
+	sb_add(out, digits, (size_t)(2 * n));
+}
+
+static void w_float(struct strbuf *out, double d)
+{
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof(bits));
+	unsigned char b[9];
+	b[0] = T_BINARY_FLOAT;
+	for (int i = 0; i < 8; i++)
+		b[1 + i] = (unsigned char)(bits >> (8 * i));
+	sb_add(out, b, 9);
+}
+
+static void w_str(struct strbuf *out, const char *s, int flag)
+{
+	size_t n = strlen(s);
+	int is_ascii = 1;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			is_ascii = 0;
+	if (is_ascii && n < 256) {
+		sb_addch(out, (char)(T_SHORT_ASCII | flag));
+		sb_addch(out, (char)n);
+	} else {
+		sb_addch(out, (char)((is_ascii ? T_ASCII : T_UNICODE) | flag));
+		w_u32(out, (uint32_t)n);
+	}
+	sb_add(out, s, n);
+}
+
+static void w_key(struct writer *w, size_t fn)
+{
+	if (w->func_ref[fn] >= 0) {
+		sb_addch(w->out, T_REF);
+		w_u32(w->out, (uint32_t)w->func_ref[fn]);
+		return;
+	}
+	const struct pstats_func *f = &w->ps->funcs[fn];
+	sb_addch(w->out, (char)(T_SMALL_TUPLE | FLAG_REF));
+	sb_addch(w->out, 3);
+	w->func_ref[fn] = w->n_refs++;
+	/* the file string: once per distinct file, then back-references */
+	size_t mask = w->file_hash_size - 1;
+	size_t h = pstats_hash_key(f->file, 0, "") & mask;
+	while (w->file_hash[h] && strcmp(w->ps->funcs[w->file_hash[h] - 1].file, f->file))
+		h = (h + 1) & mask;
+	if (w->file_hash[h] && w->file_ref[w->file_hash[h] - 1] >= 0) {
+		sb_addch(w->out, T_REF);
+		w_u32(w->out, (uint32_t)w->file_ref[w->file_hash[h] - 1]);
+	} else {
+		w->file_hash[h] = fn + 1;
+		w->file_ref[fn] = w->n_refs++;
+		w_str(w->out, f->file, FLAG_REF);
+	}
+	w_int(w->out, f->line);
+	w_str(w->out, f->name, 0);
+}
+
+static int cmp_edge_by_callee(const void *a, const void *b)
+{
+	const struct pstats_edge *x = *(const struct pstats_edge *const *)a;
+	const struct pstats_edge *y = *(const struct pstats_edge *const *)b;
+	if (x->callee != y->callee)
+		return x->callee < y->callee ? -1 : 1;
+	return x < y ? -1 : x > y; /* stable: keep the original order */
+}
+
+void pstats_write_marshal(const struct pstats *ps, struct strbuf *out)
+{
+	size_t n = ps->n_funcs ? ps->n_funcs : 1;
+	struct writer w = { .out = out, .ps = ps };
+	w.func_ref = gb_malloc(n * sizeof(long));
+	w.file_ref = gb_malloc(n * sizeof(long));
+	for (size_t i = 0; i < ps->n_funcs; i++)
+		w.func_ref[i] = w.file_ref[i] = -1;
+	w.file_hash_size = 64;
+	while (w.file_hash_size < 2 * n)
+		w.file_hash_size *= 2;
+	w.file_hash = gb_calloc(w.file_hash_size, sizeof(size_t));
+
+	/* edges grouped by callee */
+	const struct pstats_edge **by = gb_malloc((ps->n_edges ? ps->n_edges : 1) * sizeof(*by));
+	for (size_t i = 0; i < ps->n_edges; i++)
+		by[i] = &ps->edges[i];
+	qsort(by, ps->n_edges, sizeof(*by), cmp_edge_by_callee);
+
+	sb_addch(out, (char)(T_DICT | FLAG_REF));
+	w.n_refs++;
+	size_t e = 0;
+	for (size_t i = 0; i < ps->n_funcs; i++) {
+		const struct pstats_func *f = &ps->funcs[i];
+		while (e < ps->n_edges && by[e]->callee < i)
+			e++;
+		if (!f->is_listed)
+			continue;
+		w_key(&w, i);
+		sb_addch(out, T_SMALL_TUPLE);
+		sb_addch(out, 5);
+		w_int(out, f->cc);
+		w_int(out, f->nc);
+		w_float(out, f->tt);
+		w_float(out, f->ct);
+		sb_addch(out, T_DICT);
+		for (; e < ps->n_edges && by[e]->callee == i; e++) {
+			w_key(&w, by[e]->caller);
+			sb_addch(out, T_SMALL_TUPLE);
+			sb_addch(out, 4);
+			w_int(out, by[e]->nc); /* cProfile writes callers as (nc, cc, tt, ct) */
+			w_int(out, by[e]->cc);
+			w_float(out, by[e]->tt);
+			w_float(out, by[e]->ct);
+		}
+		sb_addch(out, T_NULL);
+	}
+	sb_addch(out, T_NULL);
+	free(by);
+	free(w.func_ref);
+	free(w.file_ref);
+	free(w.file_hash);
 }

@@ -107,16 +107,30 @@ static void run_list(const long long *ids, size_t n, struct strbuf *out)
 
 const char *report_compare_word(const struct compare_verdict *v)
 {
-	return v->is_regression ? "slower" : v->is_improvement ? "faster" : "no significant change";
+	return v->is_regression ? "slower" : v->is_improvement ? "faster"
+	       : v->is_inconclusive ? "inconclusive" : "no change";
+}
+
+/* Does row r decide the answer? The primary rows and the latencies do; the call's wall
+ * and busy time beside its CPU time do not. */
+static int decides(const struct compare_row *r)
+{
+	return r->is_primary || !r->is_target;
 }
 
 static const char *headline_metric(const struct compare_verdict *v)
 {
 	for (size_t i = 0; i < v->n_metrics; i++)
-		if (v->metrics[i].v.kind == VERDICT_SLOWER)
+		if (decides(&v->metrics[i]) && v->metrics[i].v.kind == VERDICT_SLOWER)
 			return v->metrics[i].name;
 	for (size_t i = 0; i < v->n_metrics; i++)
-		if (v->metrics[i].v.kind == VERDICT_FASTER)
+		if (decides(&v->metrics[i]) && v->metrics[i].v.kind == VERDICT_FASTER)
+			return v->metrics[i].name;
+	/* inconclusive: the primary row that is not settled */
+	for (size_t i = 0; v->is_inconclusive && i < v->n_metrics; i++)
+		if (v->metrics[i].is_primary &&
+		    (v->metrics[i].v.kind == VERDICT_INCONCLUSIVE ||
+		     v->metrics[i].v.kind == VERDICT_INSUFFICIENT_DATA))
 			return v->metrics[i].name;
 	return v->n_metrics ? v->metrics[0].name : NULL;
 }
@@ -177,9 +191,13 @@ void report_compare_text(const struct compare_verdict *v, struct strbuf *out)
 	const char *hm = headline_metric(v);
 	int thin = !v->is_regression && !v->is_improvement && v->n_metrics &&
 		   v->metrics[0].v.kind == VERDICT_INSUFFICIENT_DATA;
+	char within[64];
+	snprintf(within, sizeof(within), "NO CHANGE (within +-%g%%)", 100 * v->min_effect);
 	sb_addf(out, "VERDICT: %s", v->is_regression ? "SLOWER (B regressed)"
 				  : v->is_improvement ? "FASTER"
-				  : thin ? "not enough data for a verdict" : "no significant change");
+				  : thin ? "INCONCLUSIVE (not enough data for a verdict)"
+				  : v->is_inconclusive ? "INCONCLUSIVE (not enough evidence either way)"
+				  : within);
 	for (size_t i = 0; i < v->n_metrics; i++)
 		if (hm && !strcmp(v->metrics[i].name, hm)) {
 			sb_addf(out, " - %s: %s\n", hm, v->metrics[i].v.reason);
@@ -252,6 +270,7 @@ static json_t *row_json(const struct compare_row *r, int is_func)
 	} else {
 		json_object_set_new(o, "metric", json_string(r->name));
 		json_object_set_new(o, "is_target", json_boolean(r->is_target));
+		json_object_set_new(o, "is_primary", json_boolean(r->is_primary));
 	}
 	json_object_set_new(o, "n_a", json_integer((json_int_t)r->v.n_a));
 	json_object_set_new(o, "n_b", json_integer((json_int_t)r->v.n_b));
@@ -266,6 +285,8 @@ static json_t *row_json(const struct compare_row *r, int is_func)
 	json_object_set_new(o, "is_fact", json_boolean(r->v.is_count_fact));
 	json_object_set_new(o, "verdict", json_string(verdict_kind_name(r->v.kind)));
 	json_object_set_new(o, "reason", json_string(r->v.reason));
+	json_object_set_new(o, "more_per_side", r->v.kind == VERDICT_INCONCLUSIVE && r->v.n_more
+							 ? json_integer((json_int_t)r->v.n_more) : json_null());
 	if (is_func) {
 		json_t *c = json_array();
 		for (size_t i = 0; i < r->n_callers; i++)
@@ -292,6 +313,11 @@ static json_t *compare_json(const struct compare_verdict *v)
 	json_object_set_new(o, "scenario", json_string(v->scenario_b ? v->scenario_b : ""));
 	json_object_set_new(o, "verdict", json_string(report_compare_word(v)));
 	json_object_set_new(o, "regression", json_boolean(v->is_regression));
+	json_object_set_new(o, "inconclusive", json_boolean(v->is_inconclusive && !v->is_regression));
+	json_object_set_new(o, "min_effect", jnum(v->min_effect));
+	json_object_set_new(o, "alpha", jnum(v->alpha));
+	json_object_set_new(o, "more_per_side", v->is_inconclusive && v->n_more
+							 ? json_integer((json_int_t)v->n_more) : json_null());
 	json_object_set_new(o, "refused", v->refused[0] ? json_string(v->refused) : json_null());
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->n_notes; i++)
@@ -336,6 +362,7 @@ static void tap_text(const char *s, struct strbuf *out)
 void report_compare_tap(const struct compare_verdict *v, struct strbuf *out)
 {
 	sb_addf(out, "TAP version 13\n1..%zu\n", v->n_metrics);
+	sb_addf(out, "# verdict: %s\n", report_compare_word(v));
 	for (size_t i = 0; i < v->n_notes; i++) {
 		sb_addstr(out, "# note: ");
 		tap_text(v->notes[i], out);
@@ -347,6 +374,12 @@ void report_compare_tap(const struct compare_verdict *v, struct strbuf *out)
 		tap_text(r->name, out);
 		sb_addstr(out, ": ");
 		tap_text(r->v.reason, out);
+		/* neither a pass nor a failure: TAP's SKIP directive, with the word; a row beside
+		 * the CPU time that moved is reported, not failed: TODO */
+		if (r->v.kind == VERDICT_INCONCLUSIVE || r->v.kind == VERDICT_INSUFFICIENT_DATA)
+			sb_addf(out, " # SKIP %s", verdict_kind_name(r->v.kind));
+		else if (r->v.kind == VERDICT_SLOWER && !decides(r))
+			sb_addstr(out, " # TODO beside the CPU time, which decides");
 		sb_addch(out, '\n');
 	}
 	for (size_t i = 0; i < v->n_funcs; i++) {
@@ -365,8 +398,10 @@ void report_compare_tap(const struct compare_verdict *v, struct strbuf *out)
 	}
 }
 
+/* A testcase: failure set: <failure>; else skipped set: <skipped> (inconclusive, cannot
+ * judge: neither passed nor failed); else a pass, detail as its output. */
 static void junit_case(const char *classname, const char *name, const char *failure,
-		       const char *detail, struct strbuf *out)
+			    const char *skipped, const char *detail, struct strbuf *out)
 {
 	sb_addstr(out, "  <testcase classname=\"");
 	report_xml_escape(classname, out);
@@ -379,6 +414,15 @@ static void junit_case(const char *classname, const char *name, const char *fail
 		sb_addstr(out, "\">");
 		report_xml_escape(detail ? detail : failure, out);
 		sb_addstr(out, "</failure>\n");
+	} else if (skipped) {
+		sb_addstr(out, "    <skipped message=\"");
+		report_xml_escape(skipped, out);
+		sb_addstr(out, "\"/>\n");
+		if (detail) {
+			sb_addstr(out, "    <system-out>");
+			report_xml_escape(detail, out);
+			sb_addstr(out, "</system-out>\n");
+		}
 	} else if (detail) {
 		sb_addstr(out, "    <system-out>");
 		report_xml_escape(detail, out);
@@ -400,25 +444,35 @@ static void funcs_detail(const struct compare_verdict *v, struct strbuf *d)
 
 void report_compare_junit(const struct compare_verdict *v, const char *suite, struct strbuf *out)
 {
-	size_t fails = 0;
-	for (size_t i = 0; i < v->n_metrics; i++)
-		fails += v->metrics[i].v.kind == VERDICT_SLOWER;
+	size_t fails = 0, skips = 0;
+	for (size_t i = 0; i < v->n_metrics; i++) {
+		fails += v->metrics[i].v.kind == VERDICT_SLOWER && decides(&v->metrics[i]);
+		skips += v->metrics[i].v.kind == VERDICT_INCONCLUSIVE ||
+			 v->metrics[i].v.kind == VERDICT_INSUFFICIENT_DATA;
+	}
 	sb_addstr(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"");
 	report_xml_escape(suite ? suite : "greenbench compare", out);
-	sb_addf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", v->n_metrics, fails);
+	sb_addf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", v->n_metrics,
+		fails, skips);
 	struct strbuf d = STRBUF_INIT;
 	for (size_t i = 0; i < v->n_metrics; i++) {
 		const struct compare_row *r = &v->metrics[i];
 		sb_reset(&d);
+		int is_fail = r->v.kind == VERDICT_SLOWER && decides(r);
+		if (!decides(r))
+			sb_addstr(&d, "beside the CPU time, which decides: ");
 		sb_addstr(&d, r->v.reason);
-		if (r->v.kind == VERDICT_SLOWER)
+		if (is_fail)
 			funcs_detail(v, &d);
+		int is_open = r->v.kind == VERDICT_INCONCLUSIVE || r->v.kind == VERDICT_INSUFFICIENT_DATA;
 		junit_case(v->scenario_b ? v->scenario_b : "greenbench", r->name,
-			   r->v.kind == VERDICT_SLOWER ? r->v.reason : NULL, sb_str(&d), out);
+				is_fail ? r->v.reason : NULL, is_open ? r->v.reason : NULL,
+				sb_str(&d), out);
 	}
 	sb_reset(&d);
+	sb_addf(&d, "verdict: %s", report_compare_word(v));
 	for (size_t i = 0; i < v->n_notes; i++)
-		sb_addf(&d, "%snote: %s", i ? "\n" : "", v->notes[i]);
+		sb_addf(&d, "\nnote: %s", v->notes[i]);
 	funcs_detail(v, &d);
 	sb_addstr(out, "  <system-out>");
 	report_xml_escape(sb_str(&d), out);
@@ -441,7 +495,8 @@ static long long step_run(const struct history_judgement *j)
 void report_nightly_text(const struct history_judgement *j, struct strbuf *out)
 {
 	char b1[32];
-	const char *word = j->is_regression ? "REGRESSION" : changepoint_kind_name(j->cp.kind);
+	const char *word = j->is_regression ? "REGRESSION"
+			   : j->is_inconclusive ? "CANNOT JUDGE" : changepoint_kind_name(j->cp.kind);
 	sb_addf(out, "nightly %s: run %lld, %s = %s against %zu earlier run%s%s: %s\n", j->scenario,
 		j->run_id, j->metric ? j->metric : "?", secs(j->value, b1, sizeof(b1)), j->n_history,
 		j->n_history == 1 ? "" : "s", j->baseline_id ? " (from the baseline)" : "", word);
@@ -488,8 +543,12 @@ static json_t *nightly_json(const struct history_judgement *j)
 	json_object_set_new(o, "run", json_integer(j->run_id));
 	json_object_set_new(o, "metric", json_string(j->metric ? j->metric : ""));
 	json_object_set_new(o, "value", jnum(j->value));
-	json_object_set_new(o, "judgement", json_string(changepoint_kind_name(j->cp.kind)));
+	json_object_set_new(o, "judgement", json_string(j->is_inconclusive ? "cannot judge"
+									: changepoint_kind_name(j->cp.kind)));
 	json_object_set_new(o, "regression", json_boolean(j->is_regression));
+	json_object_set_new(o, "inconclusive", json_boolean(j->is_inconclusive));
+	json_object_set_new(o, "ci_low", jnum(j->ci_low));
+	json_object_set_new(o, "ci_high", jnum(j->ci_high));
 	json_object_set_new(o, "is_new", json_boolean(j->cp.is_new));
 	json_object_set_new(o, "change", jnum(j->cp.rel_change));
 	json_object_set_new(o, "reason", json_string(j->cp.reason));
@@ -520,11 +579,14 @@ void report_nightly_json(const struct history_judgement *j, struct strbuf *out)
 void report_nightly_junit(const struct history_judgement *const *j, size_t n,
 			  const struct report_nightly_error *errors, size_t n_errors, struct strbuf *out)
 {
-	size_t fails = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t fails = 0, skips = 0;
+	for (size_t i = 0; i < n; i++) {
 		fails += j[i]->is_regression;
+		skips += !j[i]->is_regression && j[i]->is_inconclusive;
+	}
 	sb_addf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"greenbench nightly\" "
-		     "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n + n_errors, fails, n_errors);
+		     "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n", n + n_errors, fails,
+		n_errors, skips);
 	for (size_t i = 0; i < n_errors; i++) {
 		sb_addstr(out, "  <testcase classname=\"greenbench.nightly\" name=\"");
 		report_xml_escape(errors[i].scenario, out);
@@ -541,8 +603,11 @@ void report_nightly_junit(const struct history_judgement *const *j, size_t n,
 		sb_addstr(&name, j[i]->scenario);
 		if (j[i]->metric && !strncmp(j[i]->metric, COMPARE_BUSY_PREFIX " ", strlen(COMPARE_BUSY_PREFIX) + 1))
 			sb_addstr(&name, " (busy time)");
+		else if (j[i]->metric && !strncmp(j[i]->metric, COMPARE_CPU_PREFIX " ", strlen(COMPARE_CPU_PREFIX) + 1))
+			sb_addstr(&name, " (CPU time)");
 		junit_case("greenbench.nightly", sb_str(&name), j[i]->is_regression ? j[i]->cp.reason : NULL,
-			   sb_str(&d), out);
+				!j[i]->is_regression && j[i]->is_inconclusive ? j[i]->cp.reason : NULL,
+				sb_str(&d), out);
 		sb_release(&name);
 	}
 	sb_release(&d);
@@ -684,6 +749,9 @@ int report_run_text(struct store *db, long long run, long long other, struct str
 		sb_addf(out, "%-48.48s %5zu %10s %10s %10s\n", s.series[i].name, d.n, secs(d.median, b1, sizeof(b1)),
 			secs(d.p95, b2, sizeof(b2)), secs(d.max, b4, sizeof(b4)));
 	}
+	if (s.n_profiles && compare_find_series(&s, "cpu") < 0)
+		sb_addstr(out, "note: the profiled call's CPU time is unknown (dumps without greenprof's "
+			       "times); its busy time also counts time other processes took from its core\n");
 	/* the functions with most own time per profiled call */
 	if (s.n_funcs && s.n_profiles) {
 		size_t *idx = gb_malloc(s.n_funcs * sizeof(size_t));

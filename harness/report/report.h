@@ -24,7 +24,7 @@ void report_compare_tap(const struct compare_verdict *v, struct strbuf *out);
 /* JUnit XML: a testsuite with a testcase per metric, <failure> when slower. */
 void report_compare_junit(const struct compare_verdict *v, const char *suite, struct strbuf *out);
 
-/* "slower", "faster" or "no significant change" for the whole compare. */
+/* "slower", "faster", "inconclusive" or "no change" for the whole compare. */
 const char *report_compare_word(const struct compare_verdict *v);
 
 /* ---- a nightly judgement ---- */

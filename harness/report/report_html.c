@@ -279,7 +279,7 @@ static int flame(struct store *db, long long run, struct strbuf *out, struct gb_
 		     "caller edges (an approximation).</p>\n", n_prof, t.nodes[0].value / 1e3);
 	sb_addf(out, "<svg class=\"fl\" width=\"%d\" height=\"%d\" "
 		     "role=\"img\" aria-label=\"flame graph\">\n", W, (max_depth + 1) * 16 + 4);
-	sb_add(out, body.buf ? body.buf : "", body.len);
+	sb_add(out, body.buf, body.len);
 	sb_addstr(out, "</svg>\n");
 	sb_release(&body);
 	for (size_t i = 0; i < t.n; i++) {

@@ -85,9 +85,16 @@ int ab_execute(struct store *db, long long ab_id, const char *order, ab_block_fn
 	       void (*progress)(void *parg, const char *line), void *parg, struct ab_outcome *out,
 	       struct gb_err *err)
 {
+	return ab_execute_until(db, ab_id, order, fn, arg, progress, parg, NULL, NULL, out, err);
+}
+
+int ab_execute_until(struct store *db, long long ab_id, const char *order, ab_block_fn fn,
+		     void *arg, void (*progress)(void *parg, const char *line), void *parg,
+		     ab_look_fn look, void *look_arg, struct ab_outcome *out, struct gb_err *err)
+{
 	memset(out, 0, sizeof(*out));
 	out->ab_id = ab_id;
-	size_t n = strlen(order);
+	size_t n = strlen(order), n_a = 0, n_b = 0;
 	for (size_t i = 0; i < n; i++) {
 		char line[160];
 		snprintf(line, sizeof(line), "block %zu/%zu: %s", i + 1, n,
@@ -111,6 +118,11 @@ int ab_execute(struct store *db, long long ab_id, const char *order, ab_block_fn
 			return gb_errf(err, out->stopped_by, "%s", out->stop_reason);
 		}
 		out->n_done++;
+		*(order[i] == 'B' ? &n_b : &n_a) += 1;
+		if (look && look(look_arg, n_a, n_b)) {
+			out->is_stopped_early = i + 1 < n;
+			break;
+		}
 	}
 	return 0;
 }

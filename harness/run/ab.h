@@ -39,6 +39,7 @@ struct ab_outcome {
 	size_t n_done;       /* blocks that stored a good run */
 	size_t n_failed;     /* blocks that failed (the experiment stops at the first) */
 	int stopped_by;      /* 0, or the exit code of the block that stopped it */
+	int is_stopped_early; /* 1: the look function ended it before the last planned block */
 	char stop_reason[1024];
 };
 
@@ -49,5 +50,16 @@ struct ab_outcome {
 int ab_execute(struct store *db, long long ab_id, const char *order, ab_block_fn fn, void *arg,
 	       void (*progress)(void *parg, const char *line), void *parg, struct ab_outcome *out,
 	       struct gb_err *err);
+
+/* After a block: n_a, n_b good blocks per side so far; return 1 to end the experiment
+ * there (decided, or the budget is spent), 0 to go on. */
+typedef int (*ab_look_fn)(void *arg, size_t n_a, size_t n_b);
+
+/* ab_execute() that asks look (may be NULL) after every good block whether to stop:
+ * the adaptive experiment (blocks of `order` are the most it may run). out->n_done
+ * says how many ran; out->is_stopped_early is 1 when look ended it. */
+int ab_execute_until(struct store *db, long long ab_id, const char *order, ab_block_fn fn,
+		     void *arg, void (*progress)(void *parg, const char *line), void *parg,
+		     ab_look_fn look, void *look_arg, struct ab_outcome *out, struct gb_err *err);
 
 #endif

@@ -180,7 +180,7 @@ static void check_python(struct doctor_ctx *c)
 	int status = -1;
 	int rc = proc_run(argv, envp, "/", &out, 60, &status, &err);
 	free(envp);
-	char *version = probe_line(out.buf ? out.buf : (char *)"", "version");
+	char *version = probe_line(out.buf, "version");
 	if (rc != 0 || status != 0 || !version) {
 		const char *said = sb_str(&out);
 		int first = (int)strcspn(said, "\n");

@@ -27,6 +27,7 @@
 #include "judge/stats.h"
 #include "store/store.h"
 #include "cloud/workload.h"
+#include "run/wait_calls.h"
 
 /* How long to wait for dumps still being written after a repeat's servers are done. */
 #define RUNNER_DUMP_WAIT 10.0
@@ -48,6 +49,7 @@ struct run_ctx {
 	size_t *n_target_ct;                /* samples so far */
 	double **target_samples_by_profile; /* the target's cumtime in each dump */
 	double **target_tt, **target_nc;    /* its tottime and ncalls (tt NAN: not in the dump) */
+	struct dump_seen seen;              /* dump names already stored, never counted twice */
 };
 
 static void say(const struct run_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -143,6 +145,29 @@ static long target_index(const struct scenario *sc, const char *target)
 	return -1;
 }
 
+/* Store the dumps of cr for repeat, one target sample each; returns how many were stored. */
+static size_t record_dumps(struct run_ctx *c, int repeat, const struct collect_result *cr)
+{
+	size_t added = 0;
+	for (size_t i = 0; i < cr->n_dumps; i++) {
+		struct collect_dump *d = &cr->dumps[i];
+		struct gb_err perr = { 0, "" };
+		const char *slash = strrchr(d->path, '/');
+		dump_seen_add(&c->seen, slash ? slash + 1 : d->path);
+		if (run_record_add_profile(c->rec, repeat, d->target, d->request_id, d->pid, d->raw,
+					   d->raw_len, &perr) != 0) {
+			say(c, "collect: %s", perr.msg);
+			c->res->n_dump_problems++;
+			continue;
+		}
+		long ti = target_index(c->sc, d->target);
+		if (ti >= 0)
+			add_target_sample(c, (size_t)ti, d->stats);
+		added++;
+	}
+	return added;
+}
+
 /* Collect the dumps named by ids (the create POSTs of this repeat) into the record.
  * Waits up to RUNNER_DUMP_WAIT for the expected number to appear. */
 static int collect_repeat(struct run_ctx *c, int repeat, const char *const *ids, size_t n_ids,
@@ -150,7 +175,10 @@ static int collect_repeat(struct run_ctx *c, int repeat, const char *const *ids,
 {
 	const struct scenario *sc = c->sc;
 	const char *dir = hostchange_dumps_dir(c->hc);
-	if (!sc->n_profiles || !n_ids || !dir)
+	size_t n_request_targets = 0; /* targets a wait_calls step waits for have other names */
+	for (size_t i = 0; i < sc->n_profiles; i++)
+		n_request_targets += !scenario_target_is_waited(sc, i);
+	if (!n_request_targets || !n_ids || !dir)
 		return 0;
 	struct stat st;
 	if (stat(dir, &st) != 0) {
@@ -158,7 +186,7 @@ static int collect_repeat(struct run_ctx *c, int repeat, const char *const *ids,
 		c->res->n_dump_problems += n_ids;
 		return 0;
 	}
-	size_t want = n_ids * sc->n_profiles;
+	size_t want = n_ids * n_request_targets;
 	struct collect_result cr = { 0 };
 	double deadline = gb_now() + RUNNER_DUMP_WAIT;
 	for (;;) {
@@ -170,21 +198,7 @@ static int collect_repeat(struct run_ctx *c, int repeat, const char *const *ids,
 			break;
 		usleep(200 * 1000);
 	}
-	size_t added = 0;
-	for (size_t i = 0; i < cr.n_dumps; i++) {
-		struct collect_dump *d = &cr.dumps[i];
-		struct gb_err perr = { 0, "" };
-		if (run_record_add_profile(c->rec, repeat, d->target, d->request_id, d->pid, d->raw,
-					   d->raw_len, &perr) != 0) {
-			say(c, "collect: %s", perr.msg);
-			c->res->n_dump_problems++;
-			continue;
-		}
-		long ti = target_index(sc, d->target);
-		if (ti >= 0)
-			add_target_sample(c, (size_t)ti, d->stats);
-		added++;
-	}
+	size_t added = record_dumps(c, repeat, &cr);
 	for (size_t i = 0; i < cr.n_problems; i++)
 		say(c, "collect: %s", cr.problems[i]);
 	c->res->n_dump_problems += cr.n_problems;
@@ -198,6 +212,54 @@ static int collect_repeat(struct run_ctx *c, int repeat, const char *const *ids,
 }
 
 /* ---- the workload step ---- */
+
+static void wait_progress(void *arg, size_t seen, int count)
+{
+	struct run_ctx *c = arg;
+	if (c->o->live) {
+		char line[160];
+		snprintf(line, sizeof(line), "repeat %d/%d: %zu/%d calls profiled", c->live_repeat + 1,
+			 c->sc->repeat, seen, count);
+		c->o->live(c->o->progress_arg, line);
+	}
+}
+
+/* A wait_calls step of repeat r: the next st->count calls of its target, stored. */
+static int step_wait_calls(struct run_ctx *c, int r, size_t index, const struct sc_step *st,
+			   struct gb_err *err)
+{
+	const struct scenario *sc = c->sc;
+	const char *target = sc->profiles[st->profile_index].target;
+	const char *dir = hostchange_dumps_dir(c->hc);
+	char where[600];
+	snprintf(where, sizeof(where), "%s:%d: workload[%zu].wait_calls", sc->path, st->line, index);
+	say(c, "repeat %d/%d: waiting for %d calls of %s (at most %g s)", r + 1, sc->repeat, st->count,
+	    scenario_target_function(target), st->timeout);
+	if (!dir)
+		return gb_errf(err, GB_EXIT_ENV, "%s: no dump directory for this run", where);
+	struct wait_calls_req rq = { .dir = dir, .target = target, .where = where, .count = st->count,
+				     .timeout = st->timeout, .progress = wait_progress, .arg = c };
+	struct collect_result cr = { 0 };
+	double t0 = gb_now();
+	c->live_repeat = r;
+	if (wait_calls_run(&rq, &c->seen, &cr, err) != 0) {
+		c->res->n_dump_problems++;
+		return -1;
+	}
+	size_t added = record_dumps(c, r, &cr);
+	for (size_t i = 0; i < cr.n_problems; i++)
+		say(c, "collect: %s", cr.problems[i]);
+	c->res->n_dump_problems += cr.n_problems;
+	c->res->n_profiles += added;
+	say(c, "repeat %d/%d: %zu of %d calls of %s profiled in %.1f s", r + 1, sc->repeat, added,
+	    st->count, scenario_target_function(target), gb_now() - t0);
+	collect_result_release(&cr);
+	if (added < (size_t)st->count)
+		return gb_errf(err, GB_EXIT_ENV, "%s: %zu of the %d dumps of %s could not be read (see "
+			       "the collect: lines)", where, (size_t)st->count - added, st->count, target);
+	return interrupt_requested()
+		? gb_errf(err, GB_EXIT_INTERRUPTED, "interrupted during repeat %d", r + 1) : 0;
+}
 
 static void record_calls(struct run_ctx *c, int repeat, const struct osapi_call *calls, size_t n)
 {
@@ -264,6 +326,11 @@ static int step_workload(struct hostchange *hc, void *arg, struct gb_err *err)
 	for (int r = 0; r < sc->repeat; r++) {
 		for (size_t s = 0; s < sc->n_steps; s++) {
 			const struct sc_step *st = &sc->steps[s];
+			if (st->kind == SC_STEP_WAIT_CALLS) {
+				if (step_wait_calls(c, r, s, st, err) != 0)
+					return -1;
+				continue;
+			}
 			say(c, "repeat %d/%d: creating %d servers, %d at a time", r + 1, sc->repeat,
 			    st->count, st->concurrency);
 			struct workload_result wr = { 0 };
@@ -525,7 +592,7 @@ static void summarize(struct run_ctx *c)
 	sb_addstr(s, "steps:\n");
 	for (size_t i = 0; i < n_t; i++)
 		sb_addf(s, "  %-28s %8.2f s\n", t[i].name, t[i].secs);
-	if (c->sc->n_steps) {
+	if (scenario_has_create_servers(c->sc)) {
 		sb_addf(s, "servers: %zu created, %zu ACTIVE and deleted, %zu failed\n", res->n_servers,
 			res->n_active, res->n_errors);
 		double *x = gb_calloc(c->rec->n_servers + 1, sizeof(double));
@@ -584,7 +651,7 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	/* 1. everything that can fail without touching the host: the store, the cloud */
 	if (!o->dry_run && store_open_default(o->db, 1, &db, err) != 0)
 		goto out;
-	if (eff.n_steps && !o->dry_run) {
+	if (scenario_has_create_servers(&eff) && !o->dry_run) {
 		struct os_creds creds = { 0 };
 		if (clouds_resolve(eff.cloud, eff.has_auth ? &eff.auth : NULL, &creds, err) != 0)
 			goto out;
@@ -682,6 +749,7 @@ out:
 	free(c.target_tt);
 	free(c.target_nc);
 	free(c.n_target_ct);
+	dump_seen_free(&c.seen);
 	if (eff.patches != sc->patches)
 		free(eff.patches);
 	return rc;

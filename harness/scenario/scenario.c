@@ -13,6 +13,7 @@
 
 #include "base/yamltree.h"
 #include "scenario/scenario_read.h"
+#include "scenario/scenario_workload.h"
 
 #define MAX_STRING SC_MAX_STRING
 #define SCENARIO_MAX_BYTES (1024 * 1024) /* a scenario is small; refuse more */
@@ -36,8 +37,7 @@ static bool is_target(const char *s)
 	       sc_is_dotted(colon + 1, s + strlen(s));
 }
 
-/* The function name an SLA uses for a target: its last component. */
-static const char *target_function(const char *target)
+const char *scenario_target_function(const char *target)
 {
 	const char *dot = strrchr(target, '.'), *colon = strchr(target, ':');
 	if (dot && dot > colon)
@@ -168,6 +168,26 @@ static int parse_config(struct sc_ctx *c, const struct yt_node *n)
 						free(item);
 					}
 					s.value = sb_detach(&joined);
+				} else if (ov->kind == YT_MAP) {
+					/* {copy_from: FILE}: the same option's value in another file */
+					static const char *const ckeys[] = { "copy_from", NULL };
+					char cpath[1100];
+					sc_join_key(cpath, sizeof(cpath), opath, "copy_from");
+					if (sc_check_map(c, ov, opath, ckeys, "a value, a list, or "
+							 "{copy_from: $NOVA_CONF}"))
+						return -1;
+					const struct yt_node *cf = sc_map_get(ov, "copy_from");
+					if (!cf)
+						return sc_missing(c, ov, opath, "copy_from", " (the config "
+								  "file to copy the value from, e.g. "
+								  "copy_from: $NOVA_CONF)");
+					if (sc_get_str(c, cf, cpath, MAX_STRING, 0, &s.copy_from))
+						return -1;
+					if (!is_config_file(s.copy_from)) {
+						free(s.copy_from);
+						return sc_expect(c, cf, cpath, "a config file like "
+								 "'$NOVA_CONF' or an absolute path");
+					}
 				} else if (sc_get_str(c, ov, opath, MAX_STRING, STR_EMPTY_OK, &s.value)) {
 					return -1;
 				}
@@ -284,107 +304,6 @@ static int parse_restart(struct sc_ctx *c, const struct yt_node *n)
 	return 0;
 }
 
-static int parse_create_servers(struct sc_ctx *c, const struct yt_node *n, const char *path,
-				struct sc_step *s)
-{
-	static const char *const keys[] = { "count", "concurrency", "image", "flavor", "networks",
-					    "wait", "timeout", "delete", "delete_timeout",
-					    "name_prefix", NULL };
-	static const char *const waits[] = { "ACTIVE", "none", NULL };
-	char sub[96];
-	const struct yt_node *v;
-	s->kind = SC_STEP_CREATE_SERVERS;
-	s->count = 1;
-	s->concurrency = 1;
-	s->networks = gb_strdup("none");
-	s->wait = gb_strdup("ACTIVE");
-	s->timeout = 120;
-	s->do_delete = true;
-	s->delete_timeout = 120;
-	s->name_prefix = gb_strdup("greenbench");
-	if (yamltree_is_null(n))
-		return sc_missing(c, n, path, "image", " (a glance image name or id, e.g. image: cirros)");
-	if (sc_check_map(c, n, path, keys, "a mapping like {count: 10, image: cirros, flavor: c1}"))
-		return -1;
-#define SUB(key) (sc_join_key(sub, sizeof(sub), path, key), sub)
-	if ((v = sc_map_opt(n, "count")) && sc_get_int(c, v, SUB("count"), 1, 10000, &s->count))
-		return -1;
-	if ((v = sc_map_opt(n, "concurrency"))) {
-		if (sc_get_int(c, v, SUB("concurrency"), 1, 10000, &s->concurrency))
-			return -1;
-		if (s->concurrency > s->count) {
-			char what[64];
-			snprintf(what, sizeof(what), "an integer 1..%d (at most count)", s->count);
-			return sc_expect(c, v, sub, what);
-		}
-	}
-	if (!(v = sc_map_get(n, "image")))
-		return sc_missing(c, n, path, "image", " (a glance image name or id, e.g. image: cirros)");
-	if (sc_get_str(c, v, SUB("image"), 255, 0, &s->image))
-		return -1;
-	if (!(v = sc_map_get(n, "flavor")))
-		return sc_missing(c, n, path, "flavor", " (a nova flavor name or id, e.g. flavor: c1)");
-	if (sc_get_str(c, v, SUB("flavor"), 255, 0, &s->flavor))
-		return -1;
-	if ((v = sc_map_opt(n, "networks")) && sc_get_str(c, v, SUB("networks"), 255, 0, &s->networks))
-		return -1;
-	if ((v = sc_map_opt(n, "wait")) &&
-	    sc_get_choice(c, v, SUB("wait"), waits, "ACTIVE or none", &s->wait))
-		return -1;
-	if ((v = sc_map_opt(n, "timeout")) && sc_get_duration(c, v, SUB("timeout"), 86400, false, STEP_DURATION, &s->timeout))
-		return -1;
-	if ((v = sc_map_opt(n, "delete")) && sc_get_bool(c, v, SUB("delete"), &s->do_delete))
-		return -1;
-	if ((v = sc_map_opt(n, "delete_timeout")) &&
-	    sc_get_duration(c, v, SUB("delete_timeout"), 86400, false, STEP_DURATION,
-	    &s->delete_timeout))
-		return -1;
-	if ((v = sc_map_opt(n, "name_prefix"))) {
-		if (sc_get_str(c, v, SUB("name_prefix"), MAX_STRING, 0, &s->name_prefix))
-			return -1;
-		if (!sc_is_name(s->name_prefix, 32, "_.-"))
-			return sc_expect(c, v, sub, "1-32 characters from A-Z a-z 0-9 _ . - (starting with "
-					 "a letter or digit)");
-	}
-#undef SUB
-	return 0;
-}
-
-static int parse_workload(struct sc_ctx *c, const struct yt_node *n)
-{
-	static const char *const kinds[] = { "create_servers", NULL };
-	struct scenario *sc = c->sc;
-	if (n->kind != YT_SEQ)
-		return sc_expect(c, n, "workload", "a list of steps like '- create_servers: {...}'");
-	sc->steps = gb_calloc(n->n_kids, sizeof(*sc->steps));
-	for (size_t i = 0; i < n->n_kids; i++) {
-		const struct yt_node *item = n->kids[i];
-		struct sc_step *s = &sc->steps[sc->n_steps++];
-		char path[64], sub[96];
-		sc_join_index(path, sizeof(path), "workload", i);
-		s->line = item->line;
-		if (sc_check_map(c, item, path, NULL, "a step like 'create_servers: {...}'"))
-			return -1;
-		if (item->n_kids != 2)
-			return sc_fail(c, item, path, "a step has exactly one key, its kind (e.g. "
-				       "create_servers), got %zu; start each step with '- '",
-				       item->n_kids / 2);
-		const struct yt_node *k = item->kids[0];
-		if (strcmp(k->str, "create_servers")) {
-			char got[256];
-			const char *s2 = k->len <= 64 ? gb_suggest(k->str, kinds) : NULL;
-			sc_describe(k, got, sizeof(got));
-			if (s2)
-				return sc_fail(c, k, path, "unknown step %s; did you mean '%s'?", got, s2);
-			return sc_fail(c, k, path, "unknown step %s; v1 knows: create_servers", got);
-		}
-		sc_join_key(sub, sizeof(sub), path, k->str);
-		if (parse_create_servers(c, item->kids[1], sub, s))
-			return -1;
-	}
-	return 0;
-}
-
 /* ---- SLAs ---- */
 
 static const char *const cs_measures[] = { "post", "active", "delete", "latency", NULL };
@@ -415,7 +334,7 @@ static char **all_metrics(const struct scenario *sc)
 	for (size_t p = 0; p < sc->n_profiles; p++)
 		for (size_t m = 0; prof_measures[m]; m++)
 			for (size_t s = 0; prof_stats[s]; s++) {
-				sb_addf(&sb, "profile.%s.%s.%s", target_function(sc->profiles[p].target),
+				sb_addf(&sb, "profile.%s.%s.%s", scenario_target_function(sc->profiles[p].target),
 					prof_measures[m], prof_stats[s]);
 				v[k++] = sb_detach(&sb);
 			}
@@ -482,7 +401,7 @@ static int link_metric(struct sc_ctx *c, const struct yt_node *k, struct sc_sla 
 		return 0;
 	size_t matches = 0;
 	for (size_t i = 0; i < sc->n_profiles; i++) {
-		if (strcmp(target_function(sc->profiles[i].target), function))
+		if (strcmp(scenario_target_function(sc->profiles[i].target), function))
 			continue;
 		if (matches++ && strcmp(sc->profiles[i].target, sc->profiles[s->profile_index].target))
 			return sc_fail(c, k, "sla", "metric '%s': '%s' names two profile targets (%s, %s); "
@@ -498,7 +417,7 @@ static int link_metric(struct sc_ctx *c, const struct yt_node *k, struct sc_sla 
 			       "scenario profiles nothing; add it under 'profile:'", s->metric, function);
 	struct strbuf names = STRBUF_INIT;
 	for (size_t i = 0; i < sc->n_profiles; i++)
-		sb_addf(&names, "%s%s", i ? ", " : "", target_function(sc->profiles[i].target));
+		sb_addf(&names, "%s%s", i ? ", " : "", scenario_target_function(sc->profiles[i].target));
 	sc_fail(c, k, "sla", "metric '%s': no profile target is named '%s'; profiled: %s", s->metric,
 		function, sb_str(&names));
 	sb_release(&names);
@@ -628,7 +547,7 @@ static int parse_root(struct sc_ctx *c, const struct yt_node *root)
 				rc = parse_restart(c, v);
 		} else if (!strcmp(key, "workload")) {
 			if (!is_null)
-				rc = parse_workload(c, v);
+				rc = scenario_parse_workload(c, v);
 		} else if (!strcmp(key, "repeat")) {
 			if (!is_null)
 				rc = sc_get_int(c, v, "repeat", 1, 1000, &sc->repeat);
@@ -660,6 +579,9 @@ static int parse_root(struct sc_ctx *c, const struct yt_node *root)
 				       sc->profiles[i].unit);
 		}
 	}
+	const struct yt_node *wl = sc_map_opt(root, "workload");
+	if (wl && scenario_link_workload(c, wl))
+		return -1;
 	const struct yt_node *sla = sc_map_opt(root, "sla");
 	if (sla && parse_sla(c, sla))
 		return -1;
@@ -750,6 +672,7 @@ void scenario_free(struct scenario *sc)
 		free(sc->settings[i].section);
 		free(sc->settings[i].key);
 		free(sc->settings[i].value);
+		free(sc->settings[i].copy_from);
 	}
 	free(sc->settings);
 	for (size_t i = 0; i < sc->n_patches; i++) {
@@ -771,6 +694,7 @@ void scenario_free(struct scenario *sc)
 		free(sc->steps[i].networks);
 		free(sc->steps[i].wait);
 		free(sc->steps[i].name_prefix);
+		free(sc->steps[i].target);
 	}
 	free(sc->steps);
 	for (size_t i = 0; i < sc->n_slas; i++) {

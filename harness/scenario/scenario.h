@@ -37,8 +37,11 @@ struct sc_setting {
 	char *file;    /* "$NOVA_CONF" or a path as written */
 	char *section; /* "filter_scheduler" */
 	char *key;     /* "enabled_filters" */
-	char *value;   /* "" allowed */
+	char *value;   /* "" allowed; NULL when copy_from is set */
 	int line;      /* line in the scenario, for errors from the merge */
+	char *copy_from; /* {copy_from: $NOVA_CONF}: the value of the same [section] key in
+			    that file, read when the run applies the config (so a secret such
+			    as a database URL never sits in the scenario); else NULL */
 };
 
 struct sc_patch {
@@ -53,21 +56,30 @@ struct sc_profile {
 	int line;
 };
 
-enum sc_step_kind { SC_STEP_CREATE_SERVERS = 0 };
+enum sc_step_kind {
+	SC_STEP_CREATE_SERVERS = 0, /* create (and delete) servers through the API */
+	SC_STEP_WAIT_CALLS,         /* wait until a profiled target has been called N times */
+};
 
 struct sc_step {
 	enum sc_step_kind kind;
 	int line;
-	int count;            /* servers per repeat, 1..10000, default 1 */
+	int count;            /* create_servers: servers per repeat, 1..10000, default 1;
+				 wait_calls: calls to wait for per repeat, 1..10000, required */
 	int concurrency;      /* in-flight creates, 1..count */
 	char *image;          /* name or id */
 	char *flavor;         /* name or id */
 	char *networks;       /* "none" (default), "auto", or a network name/id */
 	char *wait;           /* "ACTIVE" (default) or "none" */
-	double timeout;       /* seconds to reach `wait`, default 120 */
+	double timeout;       /* seconds to reach `wait` (default 120), or for wait_calls
+				 to see `count` calls (default 300) */
 	bool do_delete;       /* delete after the step (default true) */
 	double delete_timeout; /* seconds to be gone, default 120 */
 	char *name_prefix;    /* default "greenbench" */
+	/* wait_calls only */
+	char *target;         /* as written: "module:Qual.name" or its function name */
+	int profile_index;    /* the profile target it names (index into scenario.profiles);
+				 -1 for create_servers */
 };
 
 enum sc_sla_op { SC_SLA_MAX = 1, SC_SLA_MIN = 2 };
@@ -141,6 +153,17 @@ int scenario_load(const char *path, struct scenario **out, struct gb_err *err);
  */
 int scenario_load_buffer(const char *name, const char *dir, const char *data, size_t len,
 			 struct scenario **out, struct gb_err *err);
+
+/* The function name an SLA or a wait_calls step uses for a target: its last component
+ * ("select_destinations" for "nova.scheduler.manager:SchedulerManager.select_destinations"). */
+const char *scenario_target_function(const char *target);
+
+/* True when profile target i is waited for by a wait_calls step: its dumps are not tied
+ * to the create requests' ids (a periodic task, an internal call). */
+bool scenario_target_is_waited(const struct scenario *sc, size_t i);
+
+/* True when the workload has a create_servers step (it needs the cloud's API). */
+bool scenario_has_create_servers(const struct scenario *sc);
 
 /* Free sc and everything in it; NULL is fine. */
 void scenario_free(struct scenario *sc);

@@ -16,7 +16,10 @@
 
 /* ---- schema ---- */
 
-/* migrations[i] takes the schema from version i to i + 1. Append only; never edit. */
+/* migrations[i] takes the schema from version i to i + 1: an ordered list of steps, each
+ * one SQL text in one transaction with its user_version bump. Append only (a new step
+ * goes at the end, with its own "N -> N+1" comment and STORE_SCHEMA_VERSION + 1); never
+ * edit a step that has shipped. STORE.md lists them. */
 static const char *const migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE runs (\n"
@@ -149,7 +152,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX zdicts_target ON zdicts(target, id);\n"
 	"ALTER TABLE profiles ADD COLUMN raw_codec INTEGER NOT NULL DEFAULT 0;\n"
 	"ALTER TABLE profiles ADD COLUMN zdict_id INTEGER REFERENCES zdicts(id);\n",
+	/* 3 -> 4 (owner: profile times): the profiled call's own times from greenprof's
+	 * trailer, ns; NULL when the dump has none (cProfile, older greenprof) */
+	"ALTER TABLE profiles ADD COLUMN cpu_ns INTEGER;\n"
+	"ALTER TABLE profiles ADD COLUMN wall_ns INTEGER;\n"
+	"ALTER TABLE profiles ADD COLUMN wait_ns INTEGER;\n"
+	"ALTER TABLE profiles ADD COLUMN switches INTEGER;\n"
+	"ALTER TABLE profiles ADD COLUMN mode TEXT;\n",
 };
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
+	       "one migration step per schema version");
 
 /* ---- small helpers ---- */
 

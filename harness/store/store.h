@@ -15,7 +15,7 @@
 #include "base/gb.h"
 #include "profile/pstats.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store; /* an open store; store_close() frees it */
 
@@ -143,7 +143,8 @@ int store_resolve_run(struct store *db, const char *ref, long long *run_id, stru
  * those whose target contains `target`, or only profile number `profile_no` (1-based,
  * 0 = all)). with_edges 0: functions only, from the func_stats rows (fast; times rounded
  * to the nanosecond, which is cProfile's own resolution); 1: functions and caller edges,
- * from the raw dumps (exact). n_profiles gets how many were summed. Caller frees *out. */
+ * from the raw dumps (exact). (*out)->times: the profiles' own times summed, known only
+ * when every one has them. n_profiles gets how many were summed. Caller frees *out. */
 int store_run_pstats(struct store *db, long long run_id, const char *target, int profile_no,
 		     int with_edges, struct pstats **out, int *n_profiles, struct gb_err *err);
 
@@ -202,14 +203,15 @@ enum store_query {
 	STORE_Q_RUN_SERVERS,         /* run: the servers */
 	STORE_Q_RUN_SERVER_TIMELINE, /* run: name, POST start, post, active, status */
 	STORE_Q_RUN_PROFILE_TARGETS, /* run: per target: profiles, mean/max wall, funcs, calls */
-	STORE_Q_RUN_PROFILES,        /* run: the profiles */
+	STORE_Q_RUN_PROFILES,        /* run: the profiles (cpu, wall, wait in s; NULL unknown) */
 	STORE_Q_RUN_SLA,             /* run: metric, value, limit, passed */
 	STORE_Q_RUN_REQUEST_LATENCIES, /* run: method, path, latency */
 	STORE_Q_RUN_SERVER_ACTIVE,   /* run: name, '', time to ACTIVE */
 	STORE_Q_RUN_SERVER_DELETED,  /* run: name, '', time to deleted */
 	STORE_Q_RUN_PROFILE_WALL,    /* run: 'profile T wall', '', largest cumtime */
 	STORE_Q_RUN_PROFILE_BUSY,    /* run: 'profile T busy', '', own times without waits */
-	STORE_Q_RUN_PROFILE_IDS,     /* run, target substring or NULL: id, target */
+	STORE_Q_RUN_PROFILE_CPU,     /* run: 'profile T cpu', '', the call's CPU seconds or NULL */
+	STORE_Q_RUN_PROFILE_IDS,     /* run, target substring or NULL: id, target, cpu_ns or NULL */
 	STORE_Q_RUN_FUNC_STATS,      /* run, target or NULL: profile id, file, line, name, nc, tt_ns, ct_ns */
 	STORE_Q_RUNS_LIST,           /* scenario or NULL, limit (-1 all): what list prints */
 	STORE_Q_SCENARIO_GOOD_RUNS,  /* scenario, limit: id, started, label, revision, baseline */

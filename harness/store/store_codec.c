@@ -16,6 +16,7 @@
 #define CODEC_VERSION 'S'   /* first byte of a split stream; never zstd's dictionary magic */
 #define CODEC_LEVEL 3       /* zstd level: against a dictionary, 3 beat 9 and was near 19 on nova dumps */
 #define CODEC_MAX_DEPTH 64
+#define CODEC_MAX_OBJECTS 4 /* the marshal objects one dump may hold in a row */
 
 /* numbers: (n << 2) | kind as a varint; kind 0: 1e-9 * n, 1: n / 1e9, 3: 8 raw bytes follow */
 #define NUM_MUL 0
@@ -185,6 +186,18 @@ static int walk_obj(struct walk *w, int depth)
 	return 0;
 }
 
+/* The marshal objects of a dump, one after another to its end: cProfile's stats dict, then
+ * greenprof's trailer when there is one (profile/pstats.h), at most CODEC_MAX_OBJECTS. */
+static int walk_all(struct walk *w)
+{
+	int n = 0;
+	do {
+		if (++n > CODEC_MAX_OBJECTS || walk_obj(w, 0))
+			return -1;
+	} while (w->p < w->end);
+	return 0;
+}
+
 int store_codec_split(const unsigned char *raw, size_t len, struct strbuf *out)
 {
 	const uint16_t one = 1;
@@ -192,7 +205,7 @@ int store_codec_split(const unsigned char *raw, size_t len, struct strbuf *out)
 		return -1; /* the numbers are read as this machine's doubles: little-endian only */
 	struct strbuf skel = STRBUF_INIT, nums = STRBUF_INIT;
 	struct walk w = { .p = raw, .end = raw + len, .out = &skel, .nums = &nums };
-	int rc = walk_obj(&w, 0) == 0 && w.p == w.end ? 0 : -1;
+	int rc = walk_all(&w) == 0 && w.p == w.end ? 0 : -1;
 	if (rc == 0) {
 		sb_reset(out);
 		sb_addch(out, CODEC_VERSION);
@@ -215,7 +228,7 @@ int store_codec_join(const unsigned char *s, size_t len, struct strbuf *out, str
 	sb_reset(out);
 	struct walk w = { .p = p, .end = p + skel_len, .out = out, .is_join = true,
 			  .np = p + skel_len, .nend = end };
-	if (walk_obj(&w, 0) != 0 || w.p != w.end || w.np != w.nend)
+	if (walk_all(&w) != 0 || w.p != w.end || w.np != w.nend)
 		return gb_errf(err, GB_EXIT_ENV, "a stored dump's split stream is damaged");
 	return 0;
 }

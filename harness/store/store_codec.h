@@ -20,7 +20,8 @@
 
 /* Split a marshal dump into out (a version byte, the skeleton's length, the skeleton,
  * the numbers). -1 when the dump holds something the splitter does not know (a code
- * object, a nesting deeper than 64, a truncated object): store it with zlib then. */
+ * object, a nesting deeper than 64, a truncated object, more than 4 objects in a row: a
+ * dump and greenprof's trailer are two): store it with zlib then. */
 int store_codec_split(const unsigned char *raw, size_t len, struct strbuf *out);
 
 /* The inverse: the dump's bytes back from a split stream; -1 with err on a damaged one. */

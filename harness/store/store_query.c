@@ -13,7 +13,9 @@
 	"avg((SELECT max(ct_ns) FROM func_stats s WHERE s.profile_id = p.id)) * 1e-9 AS mean_wall, " \
 	"max((SELECT max(ct_ns) FROM func_stats s WHERE s.profile_id = p.id)) * 1e-9 AS max_wall, " \
 	"avg(p.n_functions) AS mean_functions, avg(p.n_calls) AS mean_calls, " \
-	"avg(p.raw_size) AS mean_raw_size, count(DISTINCT p.pid) AS n_pids " \
+	"avg(p.raw_size) AS mean_raw_size, count(DISTINCT p.pid) AS n_pids, " \
+	"avg(p.cpu_ns) * 1e-9 AS mean_cpu, count(p.cpu_ns) AS n_with_cpu, " \
+	"avg(p.wait_ns) * 1e-9 AS mean_wait " \
 	"FROM profiles p WHERE p.run_id = ?1 GROUP BY p.target ORDER BY p.target"
 
 static const char *const queries[STORE_Q_COUNT] = {
@@ -54,7 +56,8 @@ static const char *const queries[STORE_Q_COUNT] = {
 	[STORE_Q_RUN_PROFILE_TARGETS] = PROFILES_SQL,
 	[STORE_Q_RUN_PROFILES] =
 		"SELECT id, repeat, target, request_id, pid, total_tt, n_functions, n_calls, "
-		"raw_size, raw_sha256 FROM profiles WHERE run_id = ?1 ORDER BY id",
+		"raw_size, raw_sha256, cpu_ns * 1e-9 AS cpu, wall_ns * 1e-9 AS wall, "
+		"wait_ns * 1e-9 AS wait, switches, mode FROM profiles WHERE run_id = ?1 ORDER BY id",
 	[STORE_Q_RUN_SLA] =
 		"SELECT metric, value, limit_value, passed FROM sla WHERE run_id = ?1 ORDER BY id",
 	[STORE_Q_RUN_REQUEST_LATENCIES] =
@@ -76,8 +79,12 @@ static const char *const queries[STORE_Q_COUNT] = {
 		"(SELECT sum(s.tt_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id "
 		" WHERE s.profile_id = p.id AND NOT (f.file = '~' AND f.name = '<greenlet switch>')) * 1e-9 "
 		"FROM profiles p WHERE p.run_id = ?1 ORDER BY p.id",
+	/* cpu: the call's own thread CPU time (greenprof's trailer); NULL when unknown */
+	[STORE_Q_RUN_PROFILE_CPU] =
+		"SELECT 'profile ' || target || ' cpu', '', cpu_ns * 1e-9 FROM profiles "
+		"WHERE run_id = ?1 ORDER BY id",
 	[STORE_Q_RUN_PROFILE_IDS] =
-		"SELECT id, target FROM profiles WHERE run_id = ?1 "
+		"SELECT id, target, cpu_ns FROM profiles WHERE run_id = ?1 "
 		"AND (?2 IS NULL OR instr(target, ?2) > 0) ORDER BY id",
 	[STORE_Q_RUN_FUNC_STATS] =
 		"SELECT s.profile_id, f.file, f.line, f.name, s.nc, s.tt_ns, s.ct_ns "

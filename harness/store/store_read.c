@@ -247,6 +247,44 @@ static int sum_rows(struct store *db, const long long *ids, size_t n, struct pst
 	return rc;
 }
 
+/* The profiles' own times summed into t (known only when every one has them). */
+static int sum_times(struct store *db, const long long *ids, size_t n, struct pstats_times *t,
+		     struct gb_err *err)
+{
+	memset(t, 0, sizeof(*t));
+	sqlite3_stmt *st = store_prep(db, "SELECT cpu_ns, wall_ns, wait_ns, switches, mode FROM profiles "
+				    "WHERE id = ?", err);
+	if (!st)
+		return -1;
+	int known = n > 0, rc = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			rc = store_db_err(db, err, "reading a profile's times");
+			break;
+		}
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_type(st, 1) == SQLITE_NULL) {
+			known = 0;
+		} else {
+			t->cpu_ns += sqlite3_column_int64(st, 0);
+			t->wall_ns += sqlite3_column_int64(st, 1);
+			t->wait_ns += sqlite3_column_int64(st, 2);
+			t->switches += sqlite3_column_int64(st, 3);
+			const char *mode = (const char *)sqlite3_column_text(st, 4);
+			if (mode && !t->mode[0])
+				snprintf(t->mode, sizeof(t->mode), "%s", mode);
+			else if (mode && strcmp(mode, t->mode))
+				snprintf(t->mode, sizeof(t->mode), "mixed");
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (!known)
+		memset(t, 0, sizeof(*t));
+	t->is_known = known;
+	return rc;
+}
+
 int store_run_pstats(struct store *db, long long run_id, const char *target, int profile_no,
 		     int with_edges, struct pstats **out, int *n_profiles, struct gb_err *err)
 {
@@ -276,6 +314,8 @@ int store_run_pstats(struct store *db, long long run_id, const char *target, int
 		}
 		sb_release(&raw);
 	}
+	if (!rc)
+		rc = sum_times(db, ids, n, &ps->times, err);
 	free(ids);
 	if (rc) {
 		pstats_free(ps);

@@ -354,6 +354,16 @@ static int save_profile(struct saver *s, long long run_id, const struct store_pr
 		sqlite3_bind_int64(prof_put, 13, dict_id);
 	else
 		sqlite3_bind_null(prof_put, 13);
+	const struct pstats_times *tm = &p->stats->times; /* NULL columns when unknown */
+	for (int c = 14; c <= 18; c++)
+		sqlite3_bind_null(prof_put, c);
+	if (tm->is_known) {
+		sqlite3_bind_int64(prof_put, 14, tm->cpu_ns);
+		sqlite3_bind_int64(prof_put, 15, tm->wall_ns);
+		sqlite3_bind_int64(prof_put, 16, tm->wait_ns);
+		sqlite3_bind_int64(prof_put, 17, tm->switches);
+		store_bind_text(prof_put, 18, tm->mode[0] ? tm->mode : NULL);
+	}
 	sb_release(&z);
 	if (step_done(s->db, prof_put, s->err, "storing a profile"))
 		return -1;
@@ -491,8 +501,9 @@ static int save_all(struct store *db, const struct run_record *rec, long long *r
 	struct saver s = { .db = db, .err = err, .known = pstats_new() };
 	sqlite3_stmt *prof_put = store_prep(db,
 		"INSERT INTO profiles (run_id, repeat, target, request_id, pid, total_tt, "
-		"n_functions, n_calls, raw_size, raw_sha256, raw_zlib, raw_codec, zdict_id) "
-		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		"n_functions, n_calls, raw_size, raw_sha256, raw_zlib, raw_codec, zdict_id, "
+		"cpu_ns, wall_ns, wait_ns, switches, mode) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		err);
 	s.fn_get = store_prep(db, "SELECT id FROM functions WHERE file = ? AND line = ? AND name = ?", err);
 	s.fn_put = store_prep(db, "INSERT INTO functions (file, line, name) VALUES (?,?,?)", err);

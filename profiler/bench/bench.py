@@ -4,7 +4,8 @@ Runs every workload unprofiled and under greenprof (trace and poll switch detect
 cProfile, eventlet.green.profile and yappi (greenlet context backend), interleaved in one
 process, and prints median(profiled)/median(unprofiled). Then the accuracy errors on the
 interleaved-greenlets workload, then memory per 10k distinct functions (subprocesses).
-Writes nothing but stdout; never needs the network.
+Also the cost of a custom timer (Profile(time.perf_counter)) for greenprof and cProfile;
+BENCH_ONLY=timer prints only that table. Writes nothing but stdout; never needs the network.
 """
 import gc
 import os
@@ -50,6 +51,12 @@ class Runner:
         elif k == "cProfile":
             self.prof = cProfile.Profile()
             self.prof.enable()
+        elif k == "greenprof-timer":
+            self.prof = greenprof.Profile(time.perf_counter, scope="all")
+            self.prof.enable()
+        elif k == "cProfile-timer":
+            self.prof = cProfile.Profile(time.perf_counter)
+            self.prof.enable()
         elif k == "eventlet":
             self.prof = eventlet_profile.Profile()
             self.prof.start()
@@ -61,7 +68,7 @@ class Runner:
 
     def stop(self):
         k = self.kind
-        if k in ("greenprof", "greenprof-poll", "cProfile"):
+        if k in ("greenprof", "greenprof-poll", "cProfile", "greenprof-timer", "cProfile-timer"):
             self.prof.disable()
         elif k == "eventlet":
             self.prof.stop()
@@ -95,24 +102,28 @@ def time_once(kind, fn, size):
     return time.process_time() - t0
 
 
-def overhead():
-    print("== overhead: median of %d runs, ratio = profiled / unprofiled CPU time (lower is better)" % REPEATS)
-    head = "%-14s %9s" % ("workload", "base cpu ms") + "".join(" %14s" % k for k in KINDS[1:])
+def overhead(kinds=KINDS, title="overhead"):
+    print("== %s: median of %d runs, ratio = profiled / unprofiled CPU time (lower is better)" % (title, REPEATS))
+    head = "%-14s %9s" % ("workload", "base cpu ms") + "".join(" %15s" % k for k in kinds[1:])
     print(head)
     results = {}
     for name, fn, size in WORKLOADS:
         fn(size)  # warm up imports and the hub
-        times = {k: [] for k in KINDS}
+        times = {k: [] for k in kinds}
         for rep in range(REPEATS):
-            order = KINDS[rep % len(KINDS):] + KINDS[:rep % len(KINDS)]  # rotate: no order bias
+            order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]  # rotate: no order bias
             for k in order:
                 gc.collect()
                 times[k].append(time_once(k, fn, size))
         base = statistics.median(times["none"])
-        ratios = {k: statistics.median(times[k]) / base for k in KINDS[1:]}
+        ratios = {k: statistics.median(times[k]) / base for k in kinds[1:]}
         results[name] = ratios
-        print("%-14s %9.1f" % (name, base * 1e3) + "".join(" %14.2f" % ratios[k] for k in KINDS[1:]))
+        print("%-14s %9.1f" % (name, base * 1e3) + "".join(" %15.2f" % ratios[k] for k in kinds[1:]))
     return results
+
+
+# a custom timer (a Python-level callable, time.perf_counter) against the built-in clock
+TIMER_KINDS = ["none", "greenprof", "greenprof-timer", "cProfile", "cProfile-timer"]
 
 
 def accuracy():
@@ -194,7 +205,11 @@ def main():
           % (sys.version.split()[0], workloads.greenlet.__version__, eventlet.__version__,
              getattr(yappi, "__version__", "1.4"), os.cpu_count(),
              os.getloadavg()[0]))
+    if os.environ.get("BENCH_ONLY") == "timer":
+        overhead(TIMER_KINDS, "custom timer (time.perf_counter) overhead")
+        return
     overhead()
+    overhead(TIMER_KINDS, "custom timer (time.perf_counter) overhead")
     accuracy()
     memory()
 

@@ -8,10 +8,24 @@ import argparse
 import os
 import runpy
 import sys
+import types
 
 import greenprof
 
 FORMATS = ("pstats", "callgrind", "collapsed")
+
+
+class _SortKey(argparse.Action):
+    """-s: a pstats sort key or a number, checked when read (before the script is looked
+    for), with cProfile's wording so that callers checking its message see the same."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        import pstats
+        keys = sorted(pstats.Stats.sort_arg_dict_default)
+        if value not in keys and not value.lstrip("-").isdigit():
+            parser.error("option -s: invalid choice: %r (choose from %s)"
+                         % (value, ", ".join(repr(k) for k in keys)))
+        setattr(namespace, self.dest, value)
 
 
 def main(argv=None):
@@ -20,7 +34,7 @@ def main(argv=None):
         usage="python3 -m greenprof [-o FILE] [-s SORT] [--scope default|all] "
               "[--format pstats|callgrind|collapsed] [-m module | script.py] [args ...]")
     parser.add_argument("-o", "--outfile", help="write the profile to FILE instead of printing it")
-    parser.add_argument("-s", "--sort", default=-1,
+    parser.add_argument("-s", "--sort", default=-1, action=_SortKey,
                         help="sort order when printing (cumulative, tottime, calls, ...)")
     parser.add_argument("--scope", default="all", choices=("default", "all"),
                         help="greenlets to profile (default here: all greenlets of the main thread)")
@@ -48,8 +62,13 @@ def main(argv=None):
         sys.path.insert(0, os.path.dirname(os.path.abspath(opts.target)))
         with open(opts.target, "rb") as f:
             code = compile(f.read(), opts.target, "exec")
-        globs = {"__file__": opts.target, "__name__": "__main__", "__package__": None,
-                 "__cached__": None, "__builtins__": __builtins__}
+        # the script runs in a module that is sys.modules["__main__"], so `import __main__`
+        # in it (pickle, multiprocessing's spawn) finds its own namespace, not this file's
+        main_mod = types.ModuleType("__main__")
+        main_mod.__dict__.update({"__file__": opts.target, "__package__": None, "__cached__": None,
+                                  "__spec__": None, "__builtins__": __builtins__})
+        sys.modules["__main__"] = main_mod
+        globs = main_mod.__dict__
 
     prof = greenprof.Profile(scope=opts.scope)
     status = 0

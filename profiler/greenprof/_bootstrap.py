@@ -113,7 +113,7 @@ def _begin(target, scope):
         if _greenprof.is_profiled():
             return None  # recursion, or a target inside a profiled call: already in a dump
         other = sys.getprofile()
-        if other is not None and not isinstance(other, _greenprof.Profiler):
+        if other is not None and not isinstance(other, _greenprof.Probe):
             _warn("%s: another profiler (%r) is active in this thread; calling through" % (target, type(other)))
             return None
         mon = getattr(sys, "monitoring", None)  # 3.12+: cProfile/profile register as a PEP 669 tool
@@ -154,6 +154,26 @@ def dump_name(target, rid, pid):
     return "%s__%s__%d.prof" % (target.replace(":", "-"), rid, pid)
 
 
+def concurrency_mode():
+    """'eventlet' when eventlet has monkey-patched threads in this process, else 'threads'.
+    Reads sys.modules only: never imports eventlet (nova forbids it in threading mode)."""
+    patcher = sys.modules.get("eventlet.patcher")
+    try:
+        if patcher is not None and patcher.is_monkey_patched("thread"):
+            return "eventlet"
+    except Exception:
+        pass
+    return "threads"
+
+
+def trailer(prof):
+    """The dict written after the stats: the call's own CPU, wall and wait times (ns).
+    marshal.load and pstats read only the first object, so the dump stays cProfile's."""
+    t = prof.times()
+    return {"greenprof": 1, "cpu_ns": t["cpu_ns"], "wall_ns": t["wall_ns"],
+            "wait_ns": t["wait_ns"], "switches": t["switches"], "mode": concurrency_mode()}
+
+
 def _end(prof, target, out, args):
     try:
         try:
@@ -162,7 +182,8 @@ def _end(prof, target, out, args):
             _warn("%s: %s" % (target, e))
         import marshal
         prof.snapshot_stats()
-        write_atomic(out, dump_name(target, request_id(args), os.getpid()), marshal.dumps(prof.stats))
+        data = marshal.dumps(prof.stats) + marshal.dumps(trailer(prof))
+        write_atomic(out, dump_name(target, request_id(args), os.getpid()), data)
     except Exception as e:
         _warn("%s: cannot write the profile to %s (%s: %s)" % (target, out, type(e).__name__, e))
 

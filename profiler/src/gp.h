@@ -63,6 +63,10 @@ struct gp_gstate {
 	struct gp_ctx *top;         /* innermost open call */
 	int is_suspended;           /* switched out: levels released, switch context pushed */
 	int is_greenlet;            /* keyed by a greenlet (else the thread without greenlet) */
+	gp_time run_t0;             /* while running for its owner: when it began to run (ticks) */
+	int64_t cpu_t0;             /* ... and the thread CPU clock then (ns); while switched out:
+				     * the thread CPU clock when it switched out */
+	int64_t cpu_excluded;       /* clock="cpu": thread CPU used while it was switched out */
 };
 
 /* Per-thread router: one C profile hook for all sessions of the thread. */
@@ -75,12 +79,17 @@ struct gp_hub {
 	int n_sessions;
 	int has_gtrace;                /* our greenlet.settrace callback is installed */
 	int poll;                      /* detect switches by polling getcurrent() per event */
+	int in_timer;                  /* a session's custom timer is running: events are ignored,
+				        * enable()/disable() refused */
 	PyObject *prev_gtrace;         /* greenlet tracer we replaced (strong ref or NULL) */
 };
 
 #define GP_BUILTINS 1
 #define GP_SUBCALLS 2
 #define GP_SCOPE_ALL 4
+
+/* What a session's contexts are timed with (struct gp_profiler.clock). */
+enum gp_clock { GP_CLOCK_WALL = 0, GP_CLOCK_CPU, GP_CLOCK_TIMER };
 
 /* Bump allocator for entries and edges: freed all at once by clear(). */
 struct gp_slab {
@@ -99,16 +108,33 @@ struct gp_profiler {
 	struct gp_ctx *freelist;       /* recycled contexts */
 	int flags;                     /* GP_BUILTINS | GP_SUBCALLS | GP_SCOPE_ALL */
 	int is_enabled;
+	int clock;                     /* enum gp_clock: wall ticks, the greenlet's own CPU (ns),
+				        * or the custom timer's values */
+	PyObject *timer;               /* GP_CLOCK_TIMER: the callable (strong ref) */
+	double timeunit;               /* > 0: the timer returns ints of this many seconds;
+				        * 0: it returns seconds, kept as ns */
+	gp_time timer_last;            /* the timer's last good value (used when it fails) */
 	int has_oom;                   /* an allocation failed while profiling: stats incomplete */
 	struct gp_hub *hub;            /* hub of the enabling thread while enabled */
 	struct gp_profiler *next;      /* next session on the hub */
 	long n_contexts;               /* contexts allocated (memory report) */
+	/* the call's own execution, summed over enable()..disable() periods and over the
+	 * greenlets it owns: a greenlet's share ends at each switch out and restarts at
+	 * each switch back in, so other greenlets and other processes are not counted */
+	int64_t cpu_ns;                /* thread CPU time (CLOCK_THREAD_CPUTIME_ID) while running */
+	gp_time run_ticks;             /* wall time while one of its greenlets was running */
+	gp_time wall_ticks;            /* wall time between enable() and disable() */
+	gp_time enabled_at;            /* when the current enable() began */
+	long n_switches;               /* switches out of its greenlets */
 };
 
 /* gp_core.c */
 extern int gp_has_greenlet;            /* the greenlet C API is loaded */
 extern _Thread_local struct gp_hub *gp_tls_hub;
 gp_time gp_now(void);
+gp_time gp_timer_now(struct gp_profiler *p); /* call p's custom timer (never raises) */
+int64_t gp_thread_cpu_ns(void);      /* CLOCK_THREAD_CPUTIME_ID of the calling thread */
+void gp_run_begin(struct gp_gstate *gs, gp_time now); /* gs starts running for its owner */
 void gp_clock_init(int allow_tsc);   /* once, before the first profile */
 double gp_seconds_per_tick(void);    /* conversion for statistics */
 int gp_profile_cb(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <time.h>
+#include <math.h>
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
@@ -53,6 +54,14 @@ gp_time gp_now(void)
 	return mono_ns();
 }
 
+int64_t gp_thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void gp_clock_init(int allow_tsc)
 {
 	if (cal_ns0)
@@ -75,6 +84,54 @@ void gp_clock_init(int allow_tsc)
 	cal_ticks0 = gp_now();
 }
 
+/* A custom timer, like cProfile's Profile(timer, timeunit): with timeunit > 0 it returns
+ * integers counted in timeunit seconds, else seconds (int or float), kept here as ns. It is
+ * Python code run from the profile hook or the greenlet tracer: while it runs the hub
+ * ignores events (its own calls are not profiled) and refuses enable()/disable(); the
+ * exception state of the profiled code is saved around it; a failure is reported as
+ * unraisable and the last good value is used, so time never runs backwards into garbage. */
+gp_time gp_timer_now(struct gp_profiler *p)
+{
+	struct gp_hub *h = p->hub;
+	if (!p->timer || (h && h->in_timer))
+		return p->timer_last;
+	if (h)
+		h->in_timer = 1;
+#if PY_VERSION_HEX >= 0x030C0000
+	PyObject *saved = PyErr_GetRaisedException();
+#else
+	PyObject *st, *sv, *stb;
+	PyErr_Fetch(&st, &sv, &stb);
+#endif
+	gp_time t = p->timer_last;
+	PyObject *r = PyObject_CallNoArgs(p->timer);
+	if (r && p->timeunit > 0) {
+		long long v = PyLong_AsLongLong(r);
+		if (!(v == -1 && PyErr_Occurred()))
+			t = (gp_time)v;
+	} else if (r) {
+		double d = PyFloat_AsDouble(r);
+		if (!(d == -1.0 && PyErr_Occurred())) {
+			if (isfinite(d) && fabs(d) < 9.2e9)
+				t = (gp_time)floor(d * 1e9);
+			else
+				PyErr_Format(PyExc_OverflowError, "greenprof: the timer returned %R, not a time in seconds", r);
+		}
+	}
+	Py_XDECREF(r);
+	if (PyErr_Occurred())
+		PyErr_WriteUnraisable(p->timer);
+#if PY_VERSION_HEX >= 0x030C0000
+	PyErr_SetRaisedException(saved);
+#else
+	PyErr_Restore(st, sv, stb);
+#endif
+	if (h)
+		h->in_timer = 0;
+	p->timer_last = t;
+	return t;
+}
+
 double gp_seconds_per_tick(void)
 {
 	if (!use_tsc)
@@ -89,20 +146,22 @@ double gp_seconds_per_tick(void)
 
 /* ---- greenlet C API ---------------------------------------------------- */
 
+/* Loads greenlet's C API if the program has imported greenlet (never imports it: a
+ * service in native-thread mode must not get greenlet or eventlet from its profiler, and
+ * without greenlet imported there are no greenlets to follow). Tried again at each
+ * enable() until the program imports it; loaded once for the process. */
 int gp_greenlet_load(void)
 {
-	static int tried;
-	if (!tried) {
-		tried = 1;
-		PyObject *m = PyImport_ImportModule("greenlet");
-		if (m) {
-			Py_DECREF(m);
-			PyGreenlet_Import();
-		}
-		if (_PyGreenlet_API)
-			gp_has_greenlet = 1;
-		PyErr_Clear();
-	}
+	if (gp_has_greenlet)
+		return 1;
+	PyObject *mods = PyImport_GetModuleDict();
+	PyObject *m = mods ? PyDict_GetItemString(mods, "greenlet") : NULL; /* borrowed */
+	if (!m)
+		return 0;
+	PyGreenlet_Import();
+	if (_PyGreenlet_API)
+		gp_has_greenlet = 1;
+	PyErr_Clear();
 	return gp_has_greenlet;
 }
 
@@ -234,6 +293,22 @@ static void *slab_alloc(struct gp_profiler *p, size_t size)
 	return r;
 }
 
+/* The type in self's MRO whose tp_methods defines ml (cProfile names a method by the type
+ * that defines it, not by the instance's subclass), else self's own type. */
+static PyTypeObject *defining_type(PyObject *self, PyMethodDef *ml)
+{
+	PyObject *mro = Py_TYPE(self)->tp_mro;
+	if (mro && PyTuple_Check(mro)) {
+		for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
+			PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+			for (PyMethodDef *m = t->tp_methods; m && m->ml_name; m++)
+				if (m == ml)
+					return t;
+		}
+	}
+	return Py_TYPE(self);
+}
+
 /* A label for a builtin like _lsprof's: "<built-in method mod.name>" or
  * "<method 'name' of 'type' objects>". New reference, NULL on failure. */
 static PyObject *cfunc_label(PyCFunctionObject *fn)
@@ -252,7 +327,7 @@ static PyObject *cfunc_label(PyCFunctionObject *fn)
 		}
 		return PyUnicode_FromFormat("<built-in method %s>", name);
 	}
-	return PyUnicode_FromFormat("<method '%s' of '%s' objects>", name, Py_TYPE(self)->tp_name);
+	return PyUnicode_FromFormat("<method '%s' of '%s' objects>", name, defining_type(self, fn->m_ml)->tp_name);
 }
 
 static struct gp_entry *entry_new(struct gp_profiler *p, void *key, PyObject *label)
@@ -381,6 +456,27 @@ static void ctx_release(struct gp_profiler *p, struct gp_ctx *c)
 	p->freelist = c;
 }
 
+/* The profile clock of gs's stack: wall ticks, or with clock="cpu" the thread CPU time
+ * the greenlet itself used, in ns (CPU spent while it was switched out excluded), or the
+ * custom timer's value. wall and cpu are the values the caller read already. */
+static inline gp_time prof_clock(struct gp_profiler *p, const struct gp_gstate *gs, gp_time wall, int64_t cpu)
+{
+	if (p->clock == GP_CLOCK_WALL)
+		return wall;
+	if (p->clock == GP_CLOCK_CPU)
+		return cpu - gs->cpu_excluded;
+	return gp_timer_now(p);
+}
+
+static inline gp_time prof_now(struct gp_profiler *p, const struct gp_gstate *gs)
+{
+	if (p->clock == GP_CLOCK_WALL)
+		return gp_now();
+	if (p->clock == GP_CLOCK_CPU)
+		return gp_thread_cpu_ns() - gs->cpu_excluded;
+	return gp_timer_now(p);
+}
+
 static void ctx_push(struct gp_profiler *p, struct gp_gstate *gs, struct gp_entry *e)
 {
 	struct gp_ctx *c = ctx_alloc(p);
@@ -398,7 +494,7 @@ static void ctx_push(struct gp_profiler *p, struct gp_gstate *gs, struct gp_entr
 			c->sub->reclevel++;
 	}
 	gs->top = c;
-	c->t0 = gp_now();
+	c->t0 = prof_now(p, gs);
 }
 
 static void ctx_pop(struct gp_profiler *p, struct gp_gstate *gs, gp_time now)
@@ -443,12 +539,31 @@ static void levels_add(struct gp_gstate *gs, int d)
 	}
 }
 
+/* The owner's share of a greenlet's run: begins when it starts or resumes running,
+ * ends when it switches out or the profile is disabled. */
+void gp_run_begin(struct gp_gstate *gs, gp_time now)
+{
+	gs->run_t0 = now;
+	gs->cpu_t0 = gp_thread_cpu_ns();
+}
+
+/* Ends the run at (now, cpu); cpu_t0 then marks when it switched out. */
+static void run_end(struct gp_profiler *p, struct gp_gstate *gs, gp_time now, int64_t cpu)
+{
+	p->cpu_ns += cpu - gs->cpu_t0;
+	p->run_ticks += now - gs->run_t0;
+	gs->cpu_t0 = cpu;
+}
+
 /* Switch out: release recursion levels, push the synthetic wait under the top frame. */
 static void gstate_suspend(struct gp_gstate *gs, gp_time now)
 {
 	struct gp_profiler *p = gs->owner;
 	if (gs->is_suspended || !p)
 		return;
+	int64_t cpu = gp_thread_cpu_ns();
+	run_end(p, gs, now, cpu);
+	p->n_switches++;
 	levels_add(gs, -1);
 	gs->is_suspended = 1;
 	if (!gs->top)
@@ -462,7 +577,7 @@ static void gstate_suspend(struct gp_gstate *gs, gp_time now)
 	c->prev = gs->top;
 	c->is_switch = 1;
 	c->sub = (p->flags & GP_SUBCALLS) ? sub_get(p, gs->top->entry, e) : NULL;
-	c->t0 = now;
+	c->t0 = prof_clock(p, gs, now, cpu);
 	gs->top = c;
 }
 
@@ -471,10 +586,15 @@ static void gstate_resume(struct gp_gstate *gs, gp_time now)
 {
 	if (!gs->is_suspended)
 		return;
+	int64_t cpu = gp_thread_cpu_ns();
+	if (gs->owner && gs->owner->clock == GP_CLOCK_CPU)
+		gs->cpu_excluded += cpu - gs->cpu_t0; /* the CPU other greenlets used meanwhile */
 	if (gs->top && gs->top->is_switch)
-		ctx_pop(gs->owner, gs, now);
+		ctx_pop(gs->owner, gs, prof_clock(gs->owner, gs, now, cpu));
 	levels_add(gs, +1);
 	gs->is_suspended = 0;
+	gs->run_t0 = now;
+	gs->cpu_t0 = cpu;
 }
 
 /* Forget every open call without accounting it. */
@@ -495,9 +615,12 @@ static void gstate_discard(struct gp_gstate *gs)
 /* Account every open call as ending now (disable()). */
 void gp_gstate_flush(struct gp_profiler *p, struct gp_gstate *gs, gp_time now)
 {
+	if (!gs->is_suspended)
+		run_end(p, gs, now, gp_thread_cpu_ns()); /* the resume below only closes the wait */
 	gstate_resume(gs, now);
+	gp_time pnow = prof_clock(p, gs, now, p->clock == GP_CLOCK_CPU ? gp_thread_cpu_ns() : 0);
 	while (gs->top)
-		ctx_pop(p, gs, now);
+		ctx_pop(p, gs, pnow);
 }
 
 /* The thread's stack (no greenlet) is always alive; a greenlet's stack is alive while its
@@ -714,7 +837,7 @@ int gp_profile_cb(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
 	/* obj is an enabled session of this thread: its hub is the thread's hub (no TLS lookup) */
 	struct gp_hub *h = ((struct gp_profiler *)obj)->hub;
-	if (!h)
+	if (!h || h->in_timer)
 		return 0;
 	if (h->poll) {
 		PyObject *g = (PyObject *)PyGreenlet_GetCurrent();
@@ -750,7 +873,7 @@ int gp_profile_cb(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 		ctx_push(p, gs, e);
 		break;
 	case PyTrace_RETURN:
-		ctx_pop(p, gs, gp_now());
+		ctx_pop(p, gs, prof_now(p, gs));
 		break;
 	case PyTrace_C_CALL:
 		if (!(p->flags & GP_BUILTINS) || !PyCFunction_Check(arg))
@@ -765,7 +888,7 @@ int gp_profile_cb(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 	case PyTrace_C_RETURN:
 	case PyTrace_C_EXCEPTION:
 		if ((p->flags & GP_BUILTINS) && PyCFunction_Check(arg))
-			ctx_pop(p, gs, gp_now());
+			ctx_pop(p, gs, prof_now(p, gs));
 		break;
 	default:
 		break;

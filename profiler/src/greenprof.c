@@ -2,6 +2,7 @@
  * the greenlet switch tracer and is_profiled(). Python-facing glue only; the hot path
  * lives in gp_core.c. Never writes files and never prints: greenprof/__init__.py does. */
 #include "gp.h"
+#include <math.h>
 
 static PyObject *switch_tracer; /* the builtin we hand to greenlet.settrace */
 
@@ -60,17 +61,23 @@ struct gp_profiler_obj {
 
 static int prof_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
-	static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "scope", "switch", NULL};
+	static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "scope", "switch", "clock", NULL};
 	struct gp_profiler_obj *o = (struct gp_profiler_obj *)self;
 	PyObject *timer = NULL;
 	double timeunit = 0.0;
 	int subcalls = 1, builtins = 1;
-	const char *scope = "default", *sw = "trace";
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odppss:Profiler", kwlist, &timer, &timeunit,
-					 &subcalls, &builtins, &scope, &sw))
+	const char *scope = "default", *sw = "trace", *clock = "wall";
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odppsss:Profiler", kwlist, &timer, &timeunit,
+					 &subcalls, &builtins, &scope, &sw, &clock))
 		return -1;
-	if (timer && timer != Py_None) {
-		PyErr_SetString(PyExc_TypeError, "greenprof.Profile: a custom timer is not supported (it uses CLOCK_MONOTONIC)");
+	if (timer == Py_None)
+		timer = NULL;
+	if (timer && !PyCallable_Check(timer)) {
+		PyErr_Format(PyExc_TypeError, "greenprof.Profile: timer must be callable, not %.100s", Py_TYPE(timer)->tp_name);
+		return -1;
+	}
+	if (timeunit < 0 || !isfinite(timeunit)) {
+		PyErr_SetString(PyExc_ValueError, "greenprof.Profile: timeunit must be a finite number >= 0");
 		return -1;
 	}
 	if (o->p.is_enabled) {
@@ -92,7 +99,30 @@ static int prof_init(PyObject *self, PyObject *args, PyObject *kwds)
 		PyErr_Format(PyExc_ValueError, "greenprof.Profile: switch must be 'trace' or 'poll', not '%s'", sw);
 		return -1;
 	}
+	if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
+		PyErr_Format(PyExc_ValueError, "greenprof.Profile: clock must be 'wall' or 'cpu', not '%s'", clock);
+		return -1;
+	}
+	if (timer && strcmp(clock, "cpu") == 0) {
+		PyErr_SetString(PyExc_ValueError, "greenprof.Profile: give either a timer or clock='cpu', not both");
+		return -1;
+	}
+	o->p.clock = timer ? GP_CLOCK_TIMER : strcmp(clock, "cpu") == 0 ? GP_CLOCK_CPU : GP_CLOCK_WALL;
+	Py_XINCREF(timer);
+	Py_XSETREF(o->p.timer, timer);
+	o->p.timeunit = timer ? timeunit : 0.0;
+	o->p.timer_last = 0;
 	o->p.flags = flags;
+	return 0;
+}
+
+/* A custom timer may call enable()/disable(): refused while it runs (the hook is mid-event). */
+static int refuse_in_timer(const char *what)
+{
+	if (gp_tls_hub && gp_tls_hub->in_timer) {
+		PyErr_Format(PyExc_RuntimeError, "greenprof: cannot %s a profiler from inside a profiler's timer", what);
+		return -1;
+	}
 	return 0;
 }
 
@@ -111,6 +141,8 @@ static PyObject *prof_enable(PyObject *self, PyObject *args, PyObject *kwds)
 	struct gp_profiler *p = &o->p;
 	int subcalls = -1, builtins = -1;
 	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pp:enable", kwlist, &subcalls, &builtins))
+		return NULL;
+	if (refuse_in_timer("enable") < 0)
 		return NULL;
 	if (p->is_enabled) {
 		PyErr_SetString(PyExc_RuntimeError, "greenprof: this Profile is already enabled; call disable() before enabling it again");
@@ -170,6 +202,8 @@ static PyObject *prof_enable(PyObject *self, PyObject *args, PyObject *kwds)
 		}
 	}
 	gs->is_suspended = 0; /* it is running now, with an empty stack */
+	p->enabled_at = gp_now();
+	gp_run_begin(gs, p->enabled_at);
 	h->current = gs;
 	h->current_key = gs->key;
 	p->next = h->sessions;
@@ -189,6 +223,7 @@ static int prof_disable_impl(struct gp_profiler *p)
 		PyErr_SetString(PyExc_RuntimeError, "greenprof: disable() must be called from the thread that called enable()");
 		return -1;
 	}
+	p->wall_ticks += gp_now() - p->enabled_at;
 	gp_hub_drop_owned(h, p);
 	struct gp_profiler **pp = &h->sessions;
 	while (*pp && *pp != p)
@@ -211,6 +246,8 @@ static int prof_disable_impl(struct gp_profiler *p)
 static PyObject *prof_disable(PyObject *self, PyObject *unused)
 {
 	struct gp_profiler *p = &((struct gp_profiler_obj *)self)->p;
+	if (refuse_in_timer("disable") < 0)
+		return NULL;
 	if (!p->is_enabled)
 		Py_RETURN_NONE;
 	if (prof_disable_impl(p) < 0)
@@ -232,7 +269,29 @@ static PyObject *prof_clear(PyObject *self, PyObject *unused)
 	}
 	gp_profiler_clear_tables(p);
 	p->has_oom = 0;
+	p->cpu_ns = 0;
+	p->run_ticks = p->wall_ticks = 0;
+	p->n_switches = 0;
 	Py_RETURN_NONE;
+}
+
+/* times() -> {"cpu_ns", "wall_ns", "run_ns", "wait_ns", "switches"}: the call's own thread
+ * CPU time, its wall time, the part of it one of its greenlets was running, the rest
+ * (switched out), and its switches out; summed since the last clear(). */
+static PyObject *prof_times(PyObject *self, PyObject *unused)
+{
+	struct gp_profiler *p = &((struct gp_profiler_obj *)self)->p;
+	if (p->is_enabled) {
+		PyErr_SetString(PyExc_RuntimeError, "greenprof: times() are only available after disable()");
+		return NULL;
+	}
+	double spt = p->wall_ticks ? gp_seconds_per_tick() : 1e-9;
+	long long wall = (long long)((double)p->wall_ticks * spt * 1e9 + 0.5);
+	long long run = (long long)((double)p->run_ticks * spt * 1e9 + 0.5);
+	if (run > wall)
+		run = wall;
+	return Py_BuildValue("{sLsLsLsLsl}", "cpu_ns", (long long)p->cpu_ns, "wall_ns", wall, "run_ns", run,
+			     "wait_ns", wall - run, "switches", p->n_switches);
 }
 
 /* getstats_raw() -> (entries, edges):
@@ -246,7 +305,8 @@ static PyObject *prof_getstats_raw(PyObject *self, PyObject *unused)
 		PyErr_SetString(PyExc_RuntimeError, "greenprof: statistics are only available after disable()");
 		return NULL;
 	}
-	double spt = p->entries.count ? gp_seconds_per_tick() : 1e-9;
+	double spt = p->clock == GP_CLOCK_TIMER ? (p->timeunit > 0 ? p->timeunit : 1e-9) :
+		     p->clock == GP_CLOCK_CPU || !p->entries.count ? 1e-9 : gp_seconds_per_tick();
 	PyObject *entries = PyList_New(0), *edges = PyList_New(0), *index = PyDict_New(), *res = NULL;
 	if (!entries || !edges || !index)
 		goto out;
@@ -318,6 +378,7 @@ static void prof_dealloc(PyObject *self)
 	struct gp_profiler *p = &((struct gp_profiler_obj *)self)->p;
 	/* enable() holds a reference, so an enabled profiler is never deallocated */
 	gp_profiler_clear_tables(p);
+	Py_CLEAR(p->timer);
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -327,11 +388,20 @@ static PyMethodDef prof_methods[] = {
 	{"disable", prof_disable, METH_NOARGS, "disable()\nStop collecting profiling information."},
 	{"clear", prof_clear, METH_NOARGS, "clear()\nForget all statistics (profiler must be disabled)."},
 	{"getstats_raw", prof_getstats_raw, METH_NOARGS, "getstats_raw() -> (entries, edges)"},
+	{"times", prof_times, METH_NOARGS,
+	 "times() -> dict of cpu_ns, wall_ns, run_ns, wait_ns, switches (after disable())"},
 	{"memory_usage", prof_memory_usage, METH_NOARGS, "memory_usage() -> bytes held by the profiler"},
 	{NULL, NULL, 0, NULL},
 };
 
+static PyObject *prof_clock(PyObject *self, void *closure)
+{
+	static const char *const names[] = {"wall", "cpu", "timer"};
+	return PyUnicode_FromString(names[((struct gp_profiler_obj *)self)->p.clock]);
+}
+
 static PyGetSetDef prof_getset[] = {
+	{"clock", prof_clock, NULL, "'wall', 'cpu' or 'timer' (a custom timer): what the statistics' times measure", NULL},
 	{"is_enabled", prof_is_enabled, NULL, "True between enable() and disable()", NULL},
 	{"scope", prof_scope, NULL, "'default' or 'all'", NULL},
 	{NULL, NULL, NULL, NULL, NULL},
@@ -339,11 +409,14 @@ static PyGetSetDef prof_getset[] = {
 
 static PyTypeObject prof_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
-	.tp_name = "_greenprof.Profiler",
+	/* 16 characters like "_lsprof.Profiler": pstats sizes its columns by the longest
+	 * function name, which in a runctx() profile is this type's disable method, so a
+	 * profile prints column for column like cProfile's (CPython's test_cprofile checks) */
+	.tp_name = "_greenprof.Probe",
 	.tp_basicsize = sizeof(struct gp_profiler_obj),
 	.tp_dealloc = prof_dealloc,
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-	.tp_doc = "Profiler(timer=None, timeunit=0.0, subcalls=True, builtins=True, scope='default', switch='trace')\n"
+	.tp_doc = "Probe(timer=None, timeunit=0.0, subcalls=True, builtins=True, scope='default', switch='trace', clock='wall')\n"
 		  "Greenlet-aware deterministic profiler (C core of greenprof.Profile).",
 	.tp_methods = prof_methods,
 	.tp_getset = prof_getset,
@@ -389,7 +462,13 @@ PyMODINIT_FUNC PyInit__greenprof(void)
 	if (!m)
 		return NULL;
 	Py_INCREF(&prof_type);
-	if (PyModule_AddObject(m, "Profiler", (PyObject *)&prof_type) < 0) {
+	if (PyModule_AddObject(m, "Probe", (PyObject *)&prof_type) < 0) {
+		Py_DECREF(&prof_type);
+		Py_DECREF(m);
+		return NULL;
+	}
+	Py_INCREF(&prof_type);
+	if (PyModule_AddObject(m, "Profiler", (PyObject *)&prof_type) < 0) { /* the old name */
 		Py_DECREF(&prof_type);
 		Py_DECREF(m);
 		return NULL;

@@ -9,6 +9,9 @@
 #                  (COMPARE_BENCH_TRIALS=N, default 100; about a minute on 2 cores)
 #   bench-stats    verdict/change-point calibration (STATS_BENCH_SEEDS=N, default 2000)
 #   bench-osapi    the harness's CPU and RSS per request against the fake cloud
+#   bench-year     a store at a year's scale: YEAR_NIGHTS (365) nights x 3 scenarios x
+#                  YEAR_PROFILES (30) varied nova dumps; size, and time and peak memory of
+#                  nightly --judge, trend, compare and prune (not in `make bench`: ~1 GB, minutes)
 #   bench-verdicts A/A and A/B experiments with `greenbench ab` on the real test cloud
 #                  (VERDICTS_ARGS="--ab 8 --aa 4"; about 3 min per experiment)
 COMPARE_BENCH_TRIALS ?= 100
@@ -16,6 +19,9 @@ STATS_BENCH_SEEDS    ?= 2000
 
 BENCH_BIN := build/rel/tests/bench
 SIZE_BENCH_DROP      ?= 0.03
+YEAR_NIGHTS          ?= 365
+YEAR_PROFILES        ?= 30
+YEAR_DB              ?= build/bench/year.db
 BENCH_TARGETS += bench-store bench-size bench-compare bench-stats bench-osapi
 # build/rel/tests/e2e/osprobe: a hidden probe for manual checks against a real cloud
 # (tests/e2e/e2e_osapi.t runs it against the test cloud)
@@ -33,7 +39,7 @@ build/bench/funcs5000.prof: tests/bench/gen_funcs.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) $< 5000 $@
 
-.PHONY: bench-store bench-size bench-compare bench-stats bench-osapi bench-verdicts osprobe
+.PHONY: bench-year bench-store bench-size bench-compare bench-stats bench-osapi bench-verdicts osprobe
 osprobe: build/rel/tests/e2e/osprobe
 
 bench-store: $(BENCH_BIN)/bench_store build/bench/funcs5000.prof
@@ -43,6 +49,12 @@ bench-size: $(BENCH_BIN)/bench_size tests/bench/vary_dumps.py
 	rm -rf build/bench/varied && $(PYTHON) tests/bench/vary_dumps.py \
 		tests/data/pstats/nova26-select_destinations.prof build/bench/varied 60 $(SIZE_BENCH_DROP)
 	$< build/bench/varied/*.prof
+
+bench-year: bin/greenbench $(BENCH_BIN)/bench_year tests/bench/vary_dumps.py
+	rm -rf build/bench/year-dumps && $(PYTHON) tests/bench/vary_dumps.py \
+		tests/data/pstats/nova26-select_destinations.prof build/bench/year-dumps 90 $(SIZE_BENCH_DROP)
+	$(BENCH_BIN)/bench_year bin/greenbench $(YEAR_DB) $(YEAR_NIGHTS) $(YEAR_PROFILES) build/bench/year-dumps/*.prof
+	rm -f $(YEAR_DB) $(YEAR_DB)-wal $(YEAR_DB)-shm
 
 bench-compare: $(BENCH_BIN)/bench_compare
 	$< $(COMPARE_BENCH_TRIALS)

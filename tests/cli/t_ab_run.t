@@ -156,8 +156,16 @@ sql "DELETE FROM runs" >/dev/null
 start_host_units
 "$GB" ab "$T"/scenario.yaml --patch "$T"/fix.diff --tree "$T"/src/nova --repeat 2 --json \
 	--state-dir "$T"/state > "$T"/ab.json 2> "$T"/err; rc=$?
-okay $rc "ab: 2 blocks per side exit 0 (got $rc)"
-[ $rc = 0 ] || sed 's/^/#   /' "$T"/err | tail -15
+# 2 blocks per side can never reach significance (best possible p 0.33) nor an interval
+# inside +-5%: the one honest answer is INCONCLUSIVE, exit 5, never "no change"
+okay $([ $rc = 5 ]; echo $?) "ab: 2 blocks per side (--repeat 2) exit 5, inconclusive (got $rc)"
+[ $rc = 5 ] || sed 's/^/#   /' "$T"/err | tail -15
+"$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["inconclusive"] is True and d["verdict"] == "inconclusive" and not d["regression"], d["verdict"]' "$T"/ab.json
+okay $? "ab --json: verdict inconclusive, inconclusive true, no regression"
+grep -q "inconclusive: judged once after --repeat blocks" "$T"/err
+okay $? "ab says why it is inconclusive"
 okay $([ "$(sql "SELECT group_concat(label, ' ') FROM (SELECT label FROM runs ORDER BY id)")" = "ab1-A ab1-B ab1-B ab1-A" ]; echo $?) \
 	"ab: four runs stored in the order A B B A with the experiment's labels"
 okay $([ "$(sql "SELECT count(*) FROM ab_blocks WHERE ab_id = 1 AND run_id IS NOT NULL")" = 4 ]; echo $?) \
@@ -203,6 +211,46 @@ okay $([ "$(fc_state servers)" = 0 ]; echo $?) "SIGINT mid-block: no server left
 okay $([ "$(sql "SELECT count(*) FROM runs WHERE ab_id = 2 AND label = 'ab2-A' AND status = 'ok'")" = 1 ]; echo $?) \
 	"SIGINT mid-block: the finished A block stays stored"
 host_is_restored "after restore"; okay $? "SIGINT mid-block: after greenbench restore the host is as it was"
+
+# ---- adaptive ab: one look at 4 blocks per side, printed, then the answer
+start_host_units
+"$GB" ab "$T"/scenario.yaml --patch "$T"/fix.diff --tree "$T"/src/nova --min-blocks 4 --max-blocks 4 \
+	--state-dir "$T"/state > "$T"/adapt.out 2> "$T"/adapt.err; rc=$?
+grep -q "^greenbench ab: adaptive, 4 to 4 blocks per side, order ABBAABBA" "$T"/adapt.err
+okay $? "adaptive ab says up front how many blocks it may run, in which order"
+grep -q "^greenbench ab: sequential design: Lan-DeMets Pocock-type spending of 0.05 over " "$T"/adapt.err &&
+	grep -Eq "^greenbench ab: look 1 of 1, 4 vs 4 blocks, level [0-9.e-]+ per metric: .* -> " "$T"/adapt.err
+okay $? "adaptive ab prints its design and where it stands at the look"
+[ $? = 0 ] || sed 's/^/#   /' "$T"/adapt.err | grep -v "^#   greenbench ab: block" | tail -8
+# the fake service's profiled call (if any) and latencies at 4 vs 4: only a change larger
+# than the noise can be called; the patch adds nothing, so slower would be a false alarm
+okay $([ $rc = 0 ] || [ $rc = 5 ]; echo $?) "adaptive ab of a no-op patch: exit 0 (no change) or 5 (inconclusive), never 1 (got $rc)"
+grep -Eq "^sequential: (NO CHANGE|INCONCLUSIVE) after look 1 of 1 \(4 vs 4 blocks" "$T"/adapt.out
+okay $? "adaptive ab says after which look it stopped"
+okay $([ "$(sql "SELECT count(*) FROM runs WHERE ab_id = 3 AND status = 'ok'")" = 8 ]; echo $?) "adaptive ab: 8 blocks ran"
+host_is_restored "adaptive ab"; okay $? "adaptive ab: the host is as it was"
+# ---- --b-scenario: the B side runs another scenario (here: the same workload, another name)
+sed 's/^name: glue_fake$/name: glue_fake_b/' "$T"/scenario.yaml > "$T"/scenario_b.yaml
+start_host_units
+"$GB" ab "$T"/scenario.yaml --b-scenario "$T"/scenario_b.yaml --min-blocks 4 --max-blocks 4 \
+	--state-dir "$T"/state > "$T"/bsc.out 2> "$T"/bsc.err; rc=$?
+okay $([ $rc = 0 ] || [ $rc = 5 ]; echo $?) "ab --b-scenario: the same workload under another name: exit 0 or 5, never 1 (got $rc)"
+[ $rc = 0 ] || [ $rc = 5 ] || sed 's/^/#   /' "$T"/bsc.err | tail -8
+okay $([ "$(sql "SELECT group_concat(DISTINCT scenario) FROM runs WHERE ab_id = 4 AND label = 'ab4-A'")" = glue_fake ] &&
+	[ "$(sql "SELECT group_concat(DISTINCT scenario) FROM runs WHERE ab_id = 4 AND label = 'ab4-B'")" = glue_fake_b ] &&
+	[ "$(sql "SELECT count(*) FROM runs WHERE ab_id = 4 AND status = 'ok'")" = 8 ]; echo $?) \
+	"ab --b-scenario: the 4 A runs are the scenario, the 4 B runs the other one, labelled by side"
+okay $(sql "SELECT patches FROM ab_experiments WHERE id = 4" | grep -q "^b-scenario:$T/scenario_b.yaml$"; echo $?) \
+	"ab --b-scenario: the experiment records the B scenario"
+grep -q "note: compared anyway (--force): .*glue_fake_b" "$T"/bsc.out && grep -q "^greenbench ab: B runs scenario glue_fake_b" "$T"/bsc.err
+okay $? "ab --b-scenario: says so up front, and the compare notes the two scenarios"
+host_is_restored "ab --b-scenario"; okay $? "ab --b-scenario: the host is as it was"
+"$GB" ab "$T"/scenario.yaml --max-blocks 4 > /dev/null 2> "$T"/err; rc=$?
+okay $([ $rc = 2 ] && grep -q -- "give the B side with --patch FILE or --b-scenario FILE" "$T"/err; echo $?) "ab without a B side is exit 2"
+"$GB" ab "$T"/scenario.yaml --patch "$T"/fix.diff --max-blocks 3 > /dev/null 2> "$T"/err; rc=$?
+okay $([ $rc = 2 ] && grep -q -- "--max-blocks must be 4..100" "$T"/err; echo $?) "ab --max-blocks 3 is exit 2"
+"$GB" ab "$T"/scenario.yaml --patch "$T"/fix.diff --max-time soon > /dev/null 2> "$T"/err; rc=$?
+okay $([ $rc = 2 ] && grep -q -- "--max-time is a duration" "$T"/err; echo $?) "ab --max-time soon is exit 2"
 
 kill -KILL -- "-$(cat "$T"/run/n-sch.pid)" 2>/dev/null
 echo "1..$n"

@@ -147,5 +147,30 @@ else
 	skip "nova is not installed (run devstack/testcloud.sh install)"
 fi
 
+# --- the periodic-task patches apply to Debian's nova (on a copy) and compile
+D=/usr/lib/python3/dist-packages
+if [ -f "$D/nova/cmd/compute.py" ]; then
+	for pf in nova/cmd/compute.py:nova26-compute-direct-db nova/compute/resource_tracker.py:nova26-update_available_resource-eventlet-profile; do
+		f=${pf%%:*} p=devstack/patches/${pf#*:}.patch
+		rm -rf "$tmp/nova" && mkdir -p "$tmp/nova/$(dirname "$f")" && cp "$D/$f" "$tmp/nova/$f"
+		if patch -s -p1 -F0 --no-backup-if-mismatch -d "$tmp/nova" <"$p" >/dev/null 2>&1 &&
+			$PY -m py_compile "$tmp/nova/$f" 2>/dev/null; then
+			pass "$(basename "$p") applies to Debian's $f with patch -p1 and compiles"
+		else
+			flunk "$(basename "$p") applies" "$(patch --dry-run -p1 -d "$tmp/nova" <"$p" 2>&1 | head -3)"
+		fi
+	done
+	rm -rf "$tmp/nova" && mkdir -p "$tmp/nova/nova/cmd" && cp "$D/nova/cmd/compute.py" "$tmp/nova/nova/cmd/"
+	patch -s -p1 -d "$tmp/nova" <devstack/patches/nova26-compute-direct-db.patch >/dev/null 2>&1
+	if ! grep -q '^ *nova.db.main.api.DISABLE_DB_ACCESS = True' "$tmp/nova/nova/cmd/compute.py" &&
+		! grep -q '^ *objects_base.NovaObject.indirection_api = ' "$tmp/nova/nova/cmd/compute.py"; then
+		pass "the direct-db patch leaves nova-compute's database access open (no block, no conductor indirection)"
+	else
+		flunk "the direct-db patch unblocks database access"
+	fi
+else
+	for _ in 1 2 3; do skip "nova is not installed (run devstack/testcloud.sh install)"; done
+fi
+
 echo "1..$n"
 [ $fail -eq 0 ]

@@ -29,6 +29,18 @@ v "the seed scenario is valid: exit 0, one ok line" 0 \
 	-- scenarios/select_destinations.yaml
 v "smoke scenario: ok, 0 profile targets" 0 \
 	"scenarios/smoke.yaml: ok (smoke, 1 step, 0 profile targets)" "" -- scenarios/smoke.yaml
+v "the periodic-task scenario (seed case 2) is valid" 0 \
+	"scenarios/update_available_resource.yaml: ok (update_available_resource, 1 step, 1 profile target)" "" \
+	-- scenarios/update_available_resource.yaml
+v "its direct-database variant (patch, copy_from) is valid" 0 \
+	"scenarios/update_available_resource_direct_db.yaml: ok (update_available_resource_direct_db, 1 step, 1 profile target)" "" \
+	-- scenarios/update_available_resource_direct_db.yaml
+v "its eventlet.green.profile variant (source patch) is valid" 0 \
+	"scenarios/update_available_resource_eventlet.yaml: ok (update_available_resource_eventlet, 1 step, 1 profile target)" "" \
+	-- scenarios/update_available_resource_eventlet.yaml
+v "a wait_calls step naming a target nobody profiles: exit 2, file:line:col: field" 2 "" \
+	"$BAD/wait_calls_not_profiled.yaml:9:15: workload[0].wait_calls.target: 'update_available_resource' is not a profile target; profiled: nova.scheduler.manager:SchedulerManager.select_destinations" \
+	-- $BAD/wait_calls_not_profiled.yaml
 v "several good files: one line each, in order, exit 0" 0 \
 	"tests/data/scenarios/good/full.yaml: ok (full.scenario-1, 2 steps, 2 profile targets)
 scenarios/smoke.yaml: ok (smoke, 1 step, 0 profile targets)" "" \

@@ -20,7 +20,10 @@ for rel in ${BOX_RELEASES:-bookworm sid}; do
 	if out=$("$BOX" up --release "$rel" --computes 2 2>&1); then
 		pass "$rel: up in $(($(date +%s) - t0)) s"
 	else
-		flunk "$rel: up" "$(tail -n 5 <<<"$out")"; continue
+		flunk "$rel: up" "$(tail -n 5 <<<"$out")"
+		# a box that failed to come up is not left running (nor holding our fds)
+		[ "${BOX_KEEP:-0}" = 1 ] || "$BOX" down --release "$rel" >/dev/null 2>&1
+		continue
 	fi
 	echo "# $(grep -E 'built in|booted in|up in' <<<"$out" | tr '\n' ';')"
 	st=$("$BOX" status | grep "^$rel ")

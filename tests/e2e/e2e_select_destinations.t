@@ -53,6 +53,7 @@ okay $([ "$per" = "5 5" ]; echo $?) "HostState.update is called once per compute
 # two runs of one scenario: either verdict can come out, but the exit code must say the
 # verdict printed (1 exactly when it says B regressed, 0 otherwise)
 if grep -q "^VERDICT: SLOWER (B regressed)" "$T/compare"; then want=1
+elif grep -q "^VERDICT: INCONCLUSIVE" "$T/compare"; then want=5
 elif grep -q "^VERDICT: " "$T/compare"; then want=0; else want=none; fi
 okay $([ "$rc" = "$want" ]; echo $?) "greenbench compare e2e-1 e2e-2 gives a verdict and the exit code that goes with it (exit $rc, verdict wants $want)"
 grep -q "select_destinations" "$T/compare"; okay $? "the compare names select_destinations"

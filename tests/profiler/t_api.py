@@ -14,6 +14,7 @@ from contextlib import redirect_stdout
 
 from taplib import ok, is_, diag, run_test, done, BUILD, ROOT
 
+import greenlet  # noqa: F401 - greenprof follows greenlets once the program has imported greenlet
 import greenprof
 
 TMP = tempfile.mkdtemp(prefix="t_api.")

@@ -167,6 +167,28 @@ def test_concurrent_green_calls():
         diag(r.stdout + r.stderr + repr(names))
 
 
+def test_dump_trailer():
+    out = os.path.join(TMP, "o3t")
+    code = (ADD_SITE + "import eventlet\nimport gbapp.svc as s\n"
+            "eventlet.sleep(0)\nprint(s.waits(s.Ctx(%r), 0.05))\n" % RID1)
+    r = run(code, spec_for(out, ["gbapp.svc:waits"]))
+    names = dumps(out)
+    if not ok(r.returncode == 0 and len(names) == 1, "a green call writes one dump"):
+        diag(r.stdout + r.stderr)
+        return
+    import marshal
+    with open(os.path.join(out, names[0]), "rb") as f:
+        stats = marshal.load(f)
+        tr = marshal.load(f)
+        rest = f.read()
+    ok(isinstance(stats, dict) and any(k[2] == "waits" for k in stats), "first object: cProfile's stats")
+    ok(isinstance(tr, dict) and tr.get("greenprof") == 1 and rest == b"", "second object: the greenprof trailer, then EOF")
+    ok(tr["wait_ns"] >= 45e6 and tr["cpu_ns"] < tr["wall_ns"] - tr["wait_ns"] + 1e6 and tr["switches"] >= 1,
+       "trailer: the 50 ms sleep is wait, CPU within the running time (%r)" % tr)
+    is_(tr["mode"], "threads", "trailer: mode 'threads' (eventlet imported but not monkey-patched)")
+    ok(len(pstats.Stats(os.path.join(out, names[0])).stats) == len(stats), "pstats.Stats reads the dump as before")
+
+
 def test_fork():
     out = os.path.join(TMP, "o4")
     code = (ADD_SITE + "import os\nimport gbapp.svc as s\n"
@@ -235,7 +257,7 @@ def test_make_install_layout():
 
 
 for t in (test_make_install_layout, test_inert_without_env, test_startup_imports_little, test_targets_before_and_after,
-          test_recursion_and_exceptions, test_concurrent_green_calls, test_fork, test_bad_specs,
+          test_recursion_and_exceptions, test_concurrent_green_calls, test_dump_trailer, test_fork, test_bad_specs,
           test_other_profiler_active):
     run_test(t)
 shutil.rmtree(TMP, ignore_errors=True)

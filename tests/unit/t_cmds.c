@@ -277,9 +277,11 @@ static void test_export(void)
 static void test_compare(void)
 {
 	int rc = run(cmd_compare, "compare", "before", "after", NULL);
-	ok(rc == 0 && has(&out_s, "compare run 1 (A) -> run 2 (B)") &&
-		   has(&out_s, "POST /v2.1/servers latency") && has(&out_s, "+82.6%"),
-	   "compare: latency medians side by side, 115 ms -> 210 ms is +82.6%%");
+	ok(rc == 5 && has(&out_s, "compare run 1 (A) -> run 2 (B)") &&
+		   has(&out_s, "POST /v2.1/servers latency") && has(&out_s, "+82.6%") &&
+		   has(&out_s, "VERDICT: INCONCLUSIVE"),
+	   "compare: latency medians side by side, 115 ms -> 210 ms is +82.6%%; too few samples "
+	   "for a verdict: INCONCLUSIVE, exit 5 (got %d)", rc);
 	ok(has(&out_s, "within-run samples") && has(&out_s, "insufficient data") &&
 		   has(&out_s, "FUNCTIONS WHOSE OWN TIME MOVED"),
 	   "compare: 4 vs 2 within-run samples are called insufficient, not a verdict");
@@ -291,10 +293,11 @@ static void test_compare(void)
 		if (!strcmp(json_string_value(json_object_get(json_array_get(ms, i), "metric")),
 			    "POST /v2.1/servers latency"))
 			post = json_array_get(ms, i);
-	ok(rc == 0 && post &&
+	ok(rc == 5 && post && json_is_true(json_object_get(j, "inconclusive")) &&
+		   !strcmp(json_string_value(json_object_get(j, "verdict")), "inconclusive") &&
 		   fabs(json_real_value(json_object_get(post, "median_a")) - 0.115) < 1e-9 &&
 		   fabs(json_real_value(json_object_get(post, "median_b")) - 0.21) < 1e-9,
-	   "compare --json: POST latency median 0.115 -> 0.21");
+	   "compare --json: POST latency median 0.115 -> 0.21, verdict inconclusive, exit 5");
 	ok(j && !strcmp(json_string_value(json_object_get(j, "mode")), "within-run") &&
 		   json_is_false(json_object_get(j, "regression")),
 	   "compare --json: within-run mode, no regression claimed");

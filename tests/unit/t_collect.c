@@ -1,5 +1,6 @@
 /* t_collect.c - finding a run's dumps: names per harness/INTERFACES.md §A, other request ids
- * ignored, partial files skipped, symlinks / other owners / corrupt dumps refused. */
+ * ignored, partial files skipped, symlinks / other owners / corrupt dumps refused; the
+ * dumps of one target listed by sequence number (calls without a request id) and read by name. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -185,11 +186,61 @@ static void test_collect(void)
 	sb_release(&small);
 }
 
+static void test_list(void)
+{
+	struct strbuf small = fixture_load("small.prof");
+	char sub[300], p[600];
+	snprintf(sub, sizeof(sub), "%s/list", dir);
+	mkdir(sub, 0700);
+	static const char *const files[] = {
+		T "__seq-10__7.prof", T "__seq-9__7.prof", T "__seq-9__5.prof", T "__" R1 "__7.prof",
+		"other.mod-f__seq-1__7.prof", "." T "__seq-11__7.prof.tmp", T "__seq-12__8.prof",
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", sub, files[i]);
+		struct gb_err e = { 0, "" };
+		if (gb_write_file_atomic(p, small.buf, !strcmp(files[i], T "__seq-12__8.prof") ? 7 : small.len,
+					 0600, &e))
+			diag("%s", e.msg);
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct gb_err err = { 0, "" };
+	int rc = collect_list(sub, "nova.scheduler.manager:SchedulerManager.select_destinations", &names, &n, &err);
+	ok(rc == 0 && n == 5, "list: 5 final dumps of the target, not the other target's, not the partial (got %zu)", n);
+	ok(n == 5 && !strcmp(names[0], T "__seq-9__5.prof") && !strcmp(names[1], T "__seq-9__7.prof") &&
+	   !strcmp(names[2], T "__seq-10__7.prof") && !strcmp(names[3], T "__seq-12__8.prof") &&
+	   !strcmp(names[4], T "__" R1 "__7.prof"),
+	   "list: seq-N by number (9 before 10), then pid; request ids last");
+	struct collect_result res;
+	const char *want[] = { names[2], "../escape__seq-1__1.prof", names[3] };
+	rc = n == 5 ? collect_read(sub, getuid(), want, 3, &res, &err) : -1;
+	ok(rc == 0 && res.n_dumps == 1 && !strcmp(res.dumps[0].request_id, "seq-10") && res.dumps[0].pid == 7 &&
+	   res.n_refused == 2, "read: the named dump is parsed; a path and a truncated dump are refused");
+	ok(rc == 0 && res.n_problems == 2 && strstr(res.problems[0], "not a dump name") != NULL,
+	   "read: each refusal is one problem line (%s)", rc == 0 && res.n_problems ? res.problems[0] : "-");
+	if (rc == 0)
+		collect_result_release(&res);
+	chmod(sub, 0777);
+	rc = collect_read(sub, getuid(), want, 1, &res, &err);
+	ok(rc == -1 && strstr(err.msg, "writable by others") != NULL, "read: a directory others may write is refused: %s",
+	   err.msg);
+	chmod(sub, 0700);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", sub, files[i]);
+		unlink(p);
+	}
+	rmdir(sub);
+	collect_names_free(names, n);
+	sb_release(&small);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
 	test_names();
+	test_list();
 	test_collect();
 	return done_testing();
 }

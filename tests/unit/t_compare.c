@@ -67,6 +67,8 @@ static long long id_shifted, id_null_a, id_null_b, id_slow, id_calls, id_other, 
 static long long grp_a[6], grp_b[6], grp_null[6];
 static long long grp_wa[6], grp_wb[6], grp_wn[6]; /* with noisy waits; wb adds 10% work */
 static long long grp_8a[8], grp_8b[8];            /* ab's default 8 vs 8; 8b adds work */
+static long long grp_ca[8], grp_cb[8];            /* with CPU times, a busy host; cb adds work */
+static long long grp_qa[8], grp_qb[8];            /* with CPU times; qb's call waits longer, no work */
 
 static void make_store(void)
 {
@@ -162,6 +164,35 @@ static void make_store(void)
 			s.wait_noise = 0.4;
 			s.new_fn = side ? 0.0015 : 0;
 			(side ? grp_8b : grp_8a)[i] = synth_store(db, &s);
+		}
+	/* on a busy host: other processes take 0-50% of the core run to run (sd 0.25 of log
+	 * on the busy and wall time), which the CPU time does not see; B adds ~1.5 ms */
+	for (int i = 0; i < 8; i++)
+		for (int side = 0; side < 2; side++) {
+			s = (struct synth)SYNTH_DEFAULT;
+			s.n_funcs = 60;
+			s.n_profiles = 8;
+			s.seed = 700 + 10 * i + side;
+			s.run_factor = exp(0.25 * stats_rng_normal(&rng));
+			s.wait_s = 0.06 * exp(0.3 * stats_rng_normal(&rng));
+			s.wait_noise = 0.4;
+			s.new_fn = side ? 0.0015 : 0;
+			s.cpu_share = 0.5;
+			(side ? grp_cb : grp_ca)[i] = synth_store(db, &s);
+		}
+	/* the same call's CPU time on both sides, but B's call waits twice as long (for
+	 * placement, say): wall time up, busy and CPU time not, the latencies alike */
+	for (int i = 0; i < 8; i++)
+		for (int side = 0; side < 2; side++) {
+			s = (struct synth)SYNTH_DEFAULT;
+			s.n_funcs = 60;
+			s.n_profiles = 8;
+			s.seed = 800 + 10 * i + side;
+			s.run_factor = exp(0.01 * stats_rng_normal(&rng));
+			s.wait_s = side ? 0.12 : 0.06;
+			s.wait_noise = 0.05;
+			s.cpu_share = 0.5;
+			(side ? grp_qb : grp_qa)[i] = synth_store(db, &s);
 		}
 	store_close(db);
 }
@@ -259,8 +290,12 @@ static void test_planted_slowdown(void)
 	   rc == 0 && v.n_metrics ? v.metrics[0].v.reason : err.msg);
 	compare_verdict_release(&v);
 	rc = compare_judge(db, grp_a, 6, grp_null, 6, &o, &v, &err);
-	ok(rc == 0 && !v.is_regression && v.n_metrics && v.metrics[0].v.kind == VERDICT_NO_CHANGE,
-	   "judge: 6 vs 6 null runs under 10%% run noise: no change (%s)",
+	/* 6 runs per side under 10% noise give an interval of about +-15%: wider than the
+	 * +-5% margin, so "no change" would be a claim the data cannot make */
+	ok(rc == 0 && !v.is_regression && v.n_metrics && v.metrics[0].v.kind == VERDICT_INCONCLUSIVE &&
+		   v.is_inconclusive && v.n_more > 0 && strstr(v.metrics[0].v.reason, "more per side"),
+	   "judge: 6 vs 6 null runs under 10%% run noise: inconclusive, never 'no change', with "
+	   "how many more runs per side (%s)",
 	   rc == 0 && v.n_metrics ? v.metrics[0].v.reason : err.msg);
 	compare_verdict_release(&v);
 	store_close(db);
@@ -344,6 +379,87 @@ static void test_busy(void)
 	store_close(db);
 }
 
+static void test_cpu(void)
+{
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	store_open(dbpath, 0, &db, &err);
+	struct compare_run_samples rs;
+	int rc = compare_load_run(db, grp_ca[0], NULL, 0, &rs, &err);
+	long ci = rc ? -1 : compare_find_series(&rs, "cpu");
+	ok(ci == 0 && rs.series[0].n == 8 && rs.series[0].is_target &&
+		   !strcmp(rs.series[0].name, "cpu SchedulerManager.select_destinations") &&
+		   compare_find_series(&rs, NULL) == 0 && compare_find_series(&rs, "target") > 0,
+	   "cpu: a run whose dumps have greenprof's times has 'cpu X' first (the headline), 'call X' beside it");
+	if (!rc)
+		compare_run_samples_release(&rs);
+
+	struct compare_opts o = COMPARE_OPTS_DEFAULT;
+	struct compare_verdict v;
+	rc = compare_judge(db, grp_ca, 8, grp_cb, 8, &o, &v, &err);
+	const struct compare_row *cpu = rc ? NULL : &v.metrics[0];
+	const struct compare_row *busy = rc ? NULL : metric_row(&v, "busy ");
+	ok(cpu && !strncmp(cpu->name, "cpu ", 4) && cpu->v.kind == VERDICT_SLOWER && v.is_regression,
+	   "cpu: on a busy host +1.5 ms of work is SLOWER on the CPU time, judged first (%s)", cpu ? cpu->v.reason : err.msg);
+	ok(busy && busy->v.kind != VERDICT_SLOWER,
+	   "cpu: ... where the busy time, inflated by other processes run to run, cannot show it (%s)",
+	   busy ? busy->v.reason : "-");
+	if (!rc)
+		compare_verdict_release(&v);
+
+	/* the CPU time is the primary metric: the wall and busy time beside it do not decide */
+	rc = compare_judge(db, grp_qa, 8, grp_qb, 8, &o, &v, &err);
+	cpu = rc ? NULL : &v.metrics[0];
+	busy = rc ? NULL : metric_row(&v, "busy ");
+	const struct compare_row *wall = rc ? NULL : metric_row(&v, "call ");
+	ok(cpu && cpu->is_primary && cpu->v.kind == VERDICT_NO_CHANGE && wall && !wall->is_primary &&
+		   wall->v.kind == VERDICT_SLOWER && busy && !busy->is_primary,
+	   "primary: B's call waits longer: wall time slower (%s), CPU time no change (%s)",
+	   wall ? wall->v.reason : err.msg, cpu ? cpu->v.reason : "-");
+	ok(cpu && !v.is_regression && !v.is_improvement && !v.is_inconclusive,
+	   "primary: ... and the answer is the CPU time's: NO CHANGE, not SLOWER (exit 0)");
+	int beside = 0;
+	for (size_t i = 0; !rc && i < v.n_notes; i++)
+		beside |= strstr(v.notes[i], "call SchedulerManager.select_destinations is slower") != NULL &&
+			  strstr(v.notes[i], "beside the CPU time, which decides the verdict") != NULL;
+	ok(beside, "primary: a note says the wall time moved beside the CPU time");
+	struct strbuf t = STRBUF_INIT;
+	if (!rc) {
+		report_compare_text(&v, &t);
+		ok(strstr(sb_str(&t), "VERDICT: NO CHANGE (within +-5%) - cpu SchedulerManager.select_destinations: no change") != NULL,
+		   "primary: the text's VERDICT line is the CPU time's NO CHANGE");
+		sb_reset(&t);
+		report_compare_tap(&v, &t);
+		ok(strstr(sb_str(&t), "# verdict: no change") && strstr(sb_str(&t), "# TODO beside the CPU time"),
+		   "primary: TAP marks the slower wall-time row TODO, the verdict no change");
+		sb_reset(&t);
+		report_compare_junit(&v, NULL, &t);
+		ok(strstr(sb_str(&t), "failures=\"0\"") != NULL, "primary: JUnit has no failure for a row beside the CPU time");
+		compare_verdict_release(&v);
+	}
+	sb_release(&t);
+
+	rc = compare_judge(db, grp_ca, 6, grp_wb, 6, &o, &v, &err);
+	int has_cpu_row = 0, has_note = 0;
+	for (size_t i = 0; !rc && i < v.n_metrics; i++)
+		has_cpu_row |= !strncmp(v.metrics[i].name, "cpu ", 4);
+	for (size_t i = 0; !rc && i < v.n_notes; i++)
+		has_note |= strstr(v.notes[i], "CPU time is known for 6 of 6 A runs and 0 of 6 B runs") != NULL &&
+			    strstr(v.notes[i], "judged on its wall and busy time") != NULL;
+	ok(rc == 0 && !has_cpu_row && has_note && !strncmp(v.metrics[0].name, "call ", 5),
+	   "cpu: B's dumps lack the times: no CPU row, a note says so, the wall time leads");
+	if (!rc)
+		compare_verdict_release(&v);
+	rc = compare_judge(db, grp_wa, 6, grp_wb, 6, &o, &v, &err);
+	has_note = 0;
+	for (size_t i = 0; !rc && i < v.n_notes; i++)
+		has_note |= strstr(v.notes[i], "CPU time is known") != NULL;
+	ok(rc == 0 && has_note, "cpu: no dump with the times at all: the note still says the CPU time is unknown");
+	if (!rc)
+		compare_verdict_release(&v);
+	store_close(db);
+}
+
 static void test_command(void)
 {
 	char a[32], b[32], c[32], o[32];
@@ -356,7 +472,7 @@ static void test_command(void)
 	/* a function that moved is not a regression: only the profiled call and the latencies
 	 * decide the exit code (cmd_compare's EXIT STATUS) */
 	is_int(rc, 0, "compare: exit 0 for a planted function slowdown (the call itself did not change)");
-	ok(has(&out_s, "VERDICT: no significant change") && has(&out_s, "moved: 1 function slower"),
+	ok(has(&out_s, "VERDICT: NO CHANGE (within +-5%)") && has(&out_s, "moved: 1 function slower"),
 	   "compare: the planted slowdown is one moved function, not a verdict");
 	ok(has(&out_s, "VERDICT:") && has(&out_s, "func_123") && has(&out_s, "called by") &&
 		   has(&out_s, "run-to-run noise is not captured"),
@@ -364,8 +480,9 @@ static void test_command(void)
 	const char *p_v = strstr(sb_str(&out_s), "VERDICT"), *p_f = strstr(sb_str(&out_s), "func_123");
 	ok(p_v && p_f && p_v < p_f, "compare: the verdict line comes before the functions");
 	rc = run(cmd_compare, "compare", "base", "null", NULL);
-	ok(rc == 0 && has(&out_s, "no significant change") && has(&out_s, "none: no function moved"),
-	   "compare: null runs exit 0 with no significant change");
+	ok(rc == 0 && has(&out_s, "VERDICT: NO CHANGE (within +-5%)") &&
+		   has(&out_s, "none: no function moved"),
+	   "compare: null runs whose call's interval is inside +-5%% exit 0 with NO CHANGE");
 	rc = run(cmd_compare, "compare", a, o, NULL);
 	ok(rc == 2 && has(&err_s, "refusing to compare") && has(&err_s, "--force"),
 	   "compare: another scenario is exit 2 without --force");
@@ -389,7 +506,9 @@ static void test_command(void)
 	ok(rc == 1 && has(&out_s, "SLOWER (B regressed)") && has(&out_s, "one sample per run"),
 	   "compare A1..A6 B1..B6: exit 1, B regressed, one sample per run");
 	rc = run(cmd_compare, "compare", la, ln, NULL);
-	ok(rc == 0, "compare of null groups: exit 0");
+	ok(rc == 5 && has(&out_s, "VERDICT: INCONCLUSIVE") && has(&out_s, "more per side"),
+	   "compare of null groups, 6 vs 6 under 10%% noise: INCONCLUSIVE, exit 5 (got %d), with how "
+	   "many more runs would settle it", rc);
 	char wa[128] = "", wb[128] = "";
 	for (int i = 0; i < 6; i++) {
 		snprintf(wa + strlen(wa), sizeof(wa) - strlen(wa), "%s%lld", i ? "," : "", grp_wa[i]);
@@ -405,8 +524,13 @@ static void test_command(void)
 	   "compare: added work under noisy waits: exit 1, the busy time in the verdict line, the "
 	   "added function first in WHERE THE TIME WENT, marked 'only B runs it'");
 	rc = run(cmd_compare, "compare", la, lb, "--min-effect", "40", NULL);
-	ok(rc == 0 && has(&out_s, "smaller than the 40% threshold"),
-	   "compare --min-effect 40: a real 25%% step is below the threshold, exit 0");
+	ok(rc == 5 && has(&out_s, "is real but may be smaller or larger than the threshold"),
+	   "compare --min-effect 40: a real step estimated below 40%% whose interval reaches past "
+	   "it: inconclusive, exit 5 (got %d)", rc);
+	rc = run(cmd_compare, "compare", la, lb, "--min-effect", "70", NULL);
+	ok(rc == 0 && has(&out_s, "smaller than the 70% threshold") && has(&out_s, "NO CHANGE"),
+	   "compare --min-effect 70: the same step, its whole interval below 70%%: no change that "
+	   "matters, exit 0 (got %d)", rc);
 
 	/* machine outputs */
 	rc = run(cmd_compare, "compare", a, b, "--json", NULL);
@@ -441,6 +565,24 @@ static void test_command(void)
 				   "r=E.parse(sys.argv[1]).getroot(); assert r.get('failures')=='0'\n",
 				   &out_s) == 0,
 	   "compare --junit of null runs: no failure");
+
+	/* inconclusive in the machine outputs: null groups of 6 vs 6 under 10% noise */
+	rc = run(cmd_compare, "compare", la, ln, "--tap", NULL);
+	ok(rc == 5 && has(&out_s, "# verdict: inconclusive") &&
+		   python_check("import sys,re\n"
+				"t=[l for l in open(sys.argv[1]).read().splitlines() if re.match(r'(not )?ok \\d', l)]\n"
+				"assert t[0].startswith('ok 1 - call ') and t[0].endswith('# SKIP inconclusive'), t[0]\n",
+				&out_s) == 0 && prove_file(&out_s) == 0,
+	   "compare --tap, inconclusive: exit 5, '# verdict: inconclusive', the call's test is "
+	   "'ok ... # SKIP inconclusive' (neither pass nor failure), prove accepts it");
+	rc = run(cmd_compare, "compare", la, ln, "--junit", NULL);
+	ok(rc == 5 && python_check("import sys,xml.etree.ElementTree as E\n"
+				   "r=E.parse(sys.argv[1]).getroot()\n"
+				   "assert r.get('failures')=='0' and int(r.get('skipped'))>=1, r.attrib\n"
+				   "c=r.findall('testcase')[0]; s=c.find('skipped')\n"
+				   "assert s is not None and s.get('message').startswith('inconclusive:'), c\n",
+				   &out_s) == 0,
+	   "compare --junit, inconclusive: exit 5, the call's testcase is <skipped> with the reason");
 }
 
 int main(void)
@@ -451,6 +593,7 @@ int main(void)
 	make_store();
 	test_planted_slowdown();
 	test_busy();
+	test_cpu();
 	test_command();
 	if (getenv("T_COMPARE_KEEP")) {
 		diag("kept %s", dir);

@@ -132,7 +132,7 @@ static void fill_scenario(int fake_computes, const char *patch_file)
 	sc.units.backend = SC_BACKEND_PROCESS;
 	sc.units.file = units_path;
 	sc.local_conf = lc_path;
-	setting = (struct sc_setting){ "$NOVA_CONF", "scheduler", "workers", "1", 7 };
+	setting = (struct sc_setting){ "$NOVA_CONF", "scheduler", "workers", "1", 7, NULL };
 	sc.settings = &setting;
 	sc.n_settings = 1;
 	sc.fake_computes = fake_computes;

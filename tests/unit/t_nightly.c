@@ -32,8 +32,9 @@ static char dbpath[300];
 #include "lib/cmd_capture.h"
 
 static struct stats_rng rng;
+static double night_cv = 0.05;
 
-/* A night: run-level noise CV 5%, level `level`, function 17 slower by `slow`. */
+/* A night: run-level noise CV night_cv (5%), level `level`, function 17 slower by `slow`. */
 static long long night(struct store *db, const char *scenario, double level, double slow,
 		       const char *status)
 {
@@ -43,7 +44,7 @@ static long long night(struct store *db, const char *scenario, double level, dou
 	s.n_funcs = 60;
 	s.n_profiles = 5;
 	s.seed = seed++;
-	s.run_factor = level * exp(0.05 * stats_rng_normal(&rng));
+	s.run_factor = level * exp(night_cv * stats_rng_normal(&rng));
 	if (slow != 1.0) {
 		s.slow_fn = 17;
 		s.slow_factor = slow;
@@ -69,8 +70,35 @@ static void test_history(void)
 	struct history_judgement j;
 	struct history_opts o = HISTORY_OPTS_DEFAULT;
 	int rc = history_judge(db, "nightly_sd", steady_last, &o, &j, &err);
-	ok(rc == 0 && j.cp.kind == CP_STEADY && !j.is_regression && j.n_history == 9,
-	   "judge: the 10th steady night is steady against 9 before it (%s)", rc ? err.msg : j.cp.reason);
+	/* 5% run-to-run noise: one night's interval against the level is about +-12%, wider
+	 * than the +-5% margin: not "steady" but "cannot judge" */
+	ok(rc == 0 && j.cp.kind == CP_STEADY && !j.is_regression && j.n_history == 9 &&
+		   j.is_inconclusive && strstr(j.cp.reason, "cannot judge") && j.ci_low < -0.05 &&
+		   j.ci_high > 0.05,
+	   "judge: the 10th night of a 5%%-noise series is not called steady: %s",
+	   rc ? err.msg : j.cp.reason);
+	{
+		struct strbuf t = STRBUF_INIT;
+		report_nightly_text(&j, &t);
+		ok(strstr(sb_str(&t), ": CANNOT JUDGE\n") != NULL, "report: the night reads CANNOT JUDGE");
+		sb_reset(&t);
+		const struct history_judgement *one = &j;
+		report_nightly_junit(&one, 1, NULL, 0, &t);
+		ok(strstr(sb_str(&t), "skipped=\"1\"") && strstr(sb_str(&t), "<skipped message=\"cannot judge"),
+		   "report: in JUnit the night is a skipped testcase, not a pass");
+		sb_release(&t);
+	}
+	history_judgement_release(&j);
+	/* a quiet series (0.5% noise): the interval fits inside +-5%: steady */
+	night_cv = 0.005;
+	long long quiet = 0;
+	for (int i = 0; i < 10; i++)
+		quiet = night(db, "nightly_quiet", 1.0, 1.0, "ok");
+	night_cv = 0.05;
+	rc = history_judge(db, "nightly_quiet", quiet, &o, &j, &err);
+	ok(rc == 0 && j.cp.kind == CP_STEADY && !j.is_inconclusive && strstr(j.cp.reason, "steady:") &&
+		   j.ci_low > -0.05 && j.ci_high < 0.05,
+	   "judge: the 10th night of a 0.5%%-noise series is steady: %s", rc ? err.msg : j.cp.reason);
 	history_judgement_release(&j);
 
 	/* one noisy night: +40% alone (the failed run between is ignored) */
@@ -176,6 +204,46 @@ static void test_unprofiled(void)
 	ok(rc == 0 && first && !strstr(first + 1, "nightly unprofiled:") && !has(&out_s, "busy ") &&
 		   has(&out_s, "latency"),
 	   "nightly of an unprofiled scenario judges one series, its first latency");
+}
+
+/* The primary series: the CPU time steady (1% run to run) while other processes scatter
+ * the wall and busy time by 25%: those cannot be judged, but the night is (exit 0). */
+static void test_primary(void)
+{
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	if (store_open(dbpath, 0, &db, &err)) {
+		ok(0, "store opens: %s", err.msg);
+		return;
+	}
+	long long last = 0;
+	for (int i = 0; i < 10; i++) {
+		struct synth s = SYNTH_DEFAULT;
+		s.scenario = "nightly_cpu";
+		s.n_funcs = 60;
+		s.n_profiles = 5;
+		s.seed = 5000 + (uint64_t)i;
+		/* tonight (the last) at the level: neither a high point nor a step */
+		double z = stats_rng_normal(&rng);
+		s.run_factor = i < 9 ? exp(0.25 * z) : 1.0;
+		s.cpu_share = 0.5;
+		s.started_at = 1765000000 + 86400.0 * i;
+		last = synth_store(db, &s);
+	}
+	store_close(db);
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", last);
+	int rc = run(cmd_nightly, "nightly", "--judge", id, NULL);
+	const char *cpu = strstr(sb_str(&out_s), "cpu SchedulerManager");
+	ok(rc == 0 && cpu && strstr(cpu, "steady") && has(&out_s, "CANNOT JUDGE") &&
+		   has(&err_s, "cannot be judged beside the primary series 'cpu SchedulerManager"),
+	   "nightly: CPU time steady, wall or busy time scattered by other processes: printed as "
+	   "CANNOT JUDGE beside it, the night exits 0 (exit %d)", rc);
+	if (rc != 0 || !cpu)
+		diag("%s%s", sb_str(&out_s), sb_str(&err_s));
+	rc = run(cmd_nightly, "nightly", "--judge", id, "--metric", "target", NULL);
+	ok(rc == 5 && has(&out_s, "CANNOT JUDGE"), "nightly --metric target: the same night on its wall time alone "
+						   "cannot be judged: exit 5 (exit %d)", rc);
 }
 
 static void test_commands(void)
@@ -401,6 +469,7 @@ int main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/results.db", dir);
 	test_history();
 	test_commands();
+	test_primary();
 	test_unprofiled();
 	test_ab();
 	if (getenv("T_NIGHTLY_KEEP")) {

@@ -189,7 +189,7 @@ static void test_crafted(void)
 	ok(pstats_parse((const unsigned char *)"{0", 2, "e", &empty, &err) == 0 && empty->n_funcs == 0,
 	   "an empty dict is a valid dump of 0 functions");
 	pstats_free(empty);
-	REJECT("{0x", "1 bytes of trailing data", "trailing data after the dict");
+	REJECT("{0x", "type 'x' (complex)", "garbage after the dict is read as a trailer and named");
 	REJECT("{", "truncated dict", "dict without end marker");
 	REJECT("{)\x02z\x01" "ai\x01\x00\x00\x00)\x00" "0", "function key has 2 items, expected 3",
 	       "a key with 2 items");
@@ -333,6 +333,113 @@ static void test_python_loads(void)
 	sb_release(&data);
 }
 
+/* ---- the greenprof trailer ---- */
+
+static void m_key(struct strbuf *sb, const char *k)
+{
+	sb_addch(sb, 'z');
+	sb_addch(sb, (char)strlen(k));
+	sb_addstr(sb, k);
+}
+
+/* an int as marshal writes it: TYPE_INT when it fits 32 bits, else TYPE_LONG */
+static void m_int(struct strbuf *sb, long long v)
+{
+	if (v >= INT32_MIN && v <= INT32_MAX) {
+		uint32_t u = (uint32_t)(int32_t)v;
+		sb_addch(sb, 'i');
+		for (int i = 0; i < 4; i++)
+			sb_addch(sb, (char)(u >> (8 * i)));
+		return;
+	}
+	unsigned long long a = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
+	unsigned char d[10];
+	int n = 0;
+	while (a) {
+		unsigned x = a & 0x7fff;
+		d[2 * n] = (unsigned char)x;
+		d[2 * n + 1] = (unsigned char)(x >> 8);
+		n++;
+		a >>= 15;
+	}
+	sb_addch(sb, 'l');
+	uint32_t cnt = (uint32_t)(v < 0 ? -n : n);
+	for (int i = 0; i < 4; i++)
+		sb_addch(sb, (char)(cnt >> (8 * i)));
+	sb_add(sb, d, (size_t)(2 * n));
+}
+
+/* "{0" (a dump of no function) then a trailer dict of the given fields; a field whose
+ * value is NULL is an int from ints[], else the str. */
+static void with_trailer(struct strbuf *sb, int n, const char *const *keys, const long long *ints,
+			 const char *const *strs)
+{
+	sb_reset(sb);
+	sb_addstr(sb, "{0{");
+	for (int i = 0; i < n; i++) {
+		m_key(sb, keys[i]);
+		if (strs && strs[i]) {
+			m_key(sb, strs[i]);
+		} else {
+			m_int(sb, ints[i]);
+		}
+	}
+	sb_addch(sb, '0');
+}
+
+static void test_trailer(void)
+{
+	static const char *const k[] = { "greenprof", "cpu_ns", "wall_ns", "wait_ns", "switches", "mode", "future" };
+	const char *s[] = { NULL, NULL, NULL, NULL, NULL, "eventlet", NULL };
+	long long v[] = { 1, 3000000000LL, 9000000000LL, 1500000000LL, 42, 0, 7 };
+	struct strbuf sb = STRBUF_INIT;
+	struct pstats *ps = NULL;
+	struct gb_err err = { 0, "" };
+	with_trailer(&sb, 7, k, v, s);
+	int rc = pstats_parse((const unsigned char *)sb.buf, sb.len, "t.prof", &ps, &err);
+	ok(rc == 0 && ps->times.is_known && ps->times.cpu_ns == 3000000000LL && ps->times.wall_ns == 9000000000LL &&
+		   ps->times.wait_ns == 1500000000LL && ps->times.switches == 42 && !strcmp(ps->times.mode, "eventlet"),
+	   "trailer read: cpu, wall, wait (64-bit ints), switches, mode; unknown key ignored (%s)", rc ? err.msg : "ok");
+	pstats_free(ps);
+	ps = NULL;
+	struct strbuf d = load("nova26-select_destinations.prof");
+	rc = pstats_parse((const unsigned char *)d.buf, d.len, "nova", &ps, &err);
+	ok(rc == 0 && !ps->times.is_known, "no trailer (the real nova 26 dump): times unknown");
+	pstats_free(ps);
+	sb_release(&d);
+
+	struct { int n; long long v[7]; const char *s5; const char *want; const char *what; } bad[] = {
+		{ 4, { 2, 1, 1, 0 }, NULL, "field 'greenprof': version 2", "an unknown trailer version" },
+		{ 3, { 1, 1, 1 }, NULL, "field 'wait_ns': missing", "a required field missing" },
+		{ 4, { 1, -5, 1, 0 }, NULL, "field 'cpu_ns': -5 is outside 0..", "a negative CPU time" },
+		{ 4, { 1, 1, 86400000000001LL, 0 }, NULL, "field 'wall_ns': 86400000000001 is outside", "a wall time over a day" },
+		{ 4, { 1, 1, 10, 11 }, NULL, "field 'wait_ns': 11 ns is more than wall_ns", "wait longer than wall" },
+		{ 4, { 1, 900000000, 100000000, 0 }, NULL, "field 'cpu_ns': 900000000 ns is more than wall_ns", "CPU beyond wall" },
+		{ 6, { 1, 1, 1, 0, 0, 0 }, "green", "field 'mode': 'green' is neither", "an unknown mode" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *ss[7] = { 0 };
+		ss[5] = bad[i].s5;
+		with_trailer(&sb, bad[i].n, k, bad[i].v, ss);
+		reject(sb.buf, sb.len, bad[i].want, bad[i].what);
+	}
+	/* a str where an int belongs: cpu_ns given as "eventlet" */
+	const char *ss[7] = { NULL, "eventlet" };
+	with_trailer(&sb, 4, k, v, ss);
+	reject(sb.buf, sb.len, "field 'cpu_ns': is a str, expected an int", "a str for cpu_ns");
+	REJECT("{0{i\x01\x00\x00\x00i\x01\x00\x00\x00" "0", "field '(key)': is a int, expected a str", "a non-str key");
+	REJECT("{0)\x00", "field '(trailer)': is a tuple, expected a dict", "a trailer that is not a dict");
+	with_trailer(&sb, 4, k, v, NULL);
+	sb_addch(&sb, '0');
+	reject(sb.buf, sb.len, "1 bytes of trailing data after the greenprof trailer", "bytes after the trailer");
+	sb_reset(&sb);
+	sb_addstr(&sb, "{0");
+	for (int i = 0; i < 5000; i++)
+		sb_addch(&sb, 'N');
+	reject(sb.buf, sb.len, "5000 bytes after the stats, more than a greenprof trailer may have", "an oversized trailer");
+	sb_release(&sb);
+}
+
 static void test_merge(void)
 {
 	struct strbuf data = load("small.prof");
@@ -376,5 +483,6 @@ int main(void)
 	test_mutations("nova26-select_destinations.prof", 4999);
 	test_python_loads();
 	test_merge();
+	test_trailer();
 	return done_testing();
 }

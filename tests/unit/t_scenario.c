@@ -338,6 +338,45 @@ static void test_other_good(void)
 	}
 	scenario_free(sc);
 
+	sc = load_ok("scenarios/update_available_resource.yaml");
+	if (ok(sc != NULL, "scenarios/update_available_resource.yaml (seed case 2) loads")) {
+		const struct sc_step *st = sc->n_steps == 1 ? sc->steps : NULL;
+		ok(st && st->kind == SC_STEP_WAIT_CALLS && st->count == 3 && st->timeout == 60 &&
+		   st->profile_index == 0 && !strcmp(st->target, "update_available_resource"),
+		   "seed case 2: wait_calls for 3 calls of profile[0] within 60 s");
+		ok(scenario_target_is_waited(sc, 0) && !scenario_has_create_servers(sc),
+		   "seed case 2: its target is waited for; no create_servers step");
+		ok(sc->n_settings == 2 && !strcmp(sc->settings[0].file, "$NOVA_CPU_CONF") &&
+		   !strcmp(sc->settings[0].key, "update_resources_interval") &&
+		   !strcmp(sc->settings[0].value, "5") && !sc->settings[0].copy_from,
+		   "seed case 2: update_resources_interval = 5 in $NOVA_CPU_CONF");
+	}
+	scenario_free(sc);
+
+	sc = load_ok("scenarios/update_available_resource_direct_db.yaml");
+	if (ok(sc != NULL, "scenarios/update_available_resource_direct_db.yaml loads")) {
+		const struct sc_setting *db = sc->n_settings == 3 ? &sc->settings[2] : NULL;
+		ok(db && !strcmp(db->section, "database") && !strcmp(db->key, "connection") &&
+		   !db->value && db->copy_from && !strcmp(db->copy_from, "$NOVA_CONF"),
+		   "direct db: [database] connection copied from $NOVA_CONF, no value in the file");
+		ok(sc->n_patches == 1 && strstr(sc->patches[0].path, "devstack/patches/nova26-compute-direct-db.patch") &&
+		   !strcmp(sc->patches[0].tree, "/usr/lib/python3/dist-packages"),
+		   "direct db: the seed's patch, on Debian's nova");
+	}
+	scenario_free(sc);
+
+	sc = buffer_ok("both.yaml", NULL, "version: 1\nname: both\nprofile:\n"
+			    "  - {unit: n-cond, target: 'nova.conductor.manager:ComputeTaskManager.schedule_and_build_instances'}\n"
+			    "  - {unit: n-cpu-1, target: 'nova.compute.resource_tracker:ResourceTracker.update_available_resource'}\n"
+			    "restart: [n-cond, n-cpu-1]\nworkload:\n"
+			    "  - create_servers: {image: cirros, flavor: c1}\n"
+			    "  - wait_calls: {target: 'nova.compute.resource_tracker:ResourceTracker.update_available_resource', count: 2}\n");
+	ok(sc && sc->n_steps == 2 && sc->steps[0].profile_index == -1 && sc->steps[1].profile_index == 1 &&
+	   sc->steps[1].timeout == 300 && !scenario_target_is_waited(sc, 0) && scenario_target_is_waited(sc, 1) &&
+	   scenario_has_create_servers(sc),
+	   "create_servers and wait_calls together: the full target names profile[1], default timeout 300 s");
+	scenario_free(sc);
+
 	sc = load_ok("scenarios/smoke.yaml");
 	ok(sc && sc->n_steps == 1 && sc->steps[0].count == 1 && !sc->n_profiles && !sc->n_restart,
 	   "scenarios/smoke.yaml: one server, no profile, no restart");

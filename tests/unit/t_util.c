@@ -11,6 +11,7 @@ static void test_strbuf(void)
 {
 	struct strbuf sb = STRBUF_INIT;
 	is_str(sb_str(&sb), "", "strbuf: empty buffer reads as \"\"");
+	ok(sb.buf != NULL && sb.buf[0] == '\0', "strbuf: STRBUF_INIT's buf is a C string, not NULL");
 	sb_addstr(&sb, "abc");
 	sb_addf(&sb, "-%d-", 42);
 	sb_addch(&sb, 'z');
@@ -19,9 +20,33 @@ static void test_strbuf(void)
 		sb_addstr(&sb, "0123456789");
 	is_int(sb.len, 8 + 10000, "strbuf: grows to 10k bytes");
 	char *s = sb_detach(&sb);
-	ok(sb.buf == NULL && sb.len == 0, "strbuf: detach leaves it empty");
+	ok(sb.buf != NULL && sb.buf[0] == '\0' && sb.len == 0, "strbuf: detach leaves it empty, buf \"\"");
 	free(s);
+	s = sb_detach(&sb);
+	ok(s != gb_sb_empty && !strcmp(s, ""), "strbuf: detaching an empty buffer gives a string of its own");
+	free(s);
+	sb_addstr(&sb, "x");
+	sb_reset(&sb);
+	is_str(sb.buf, "", "strbuf: reset reads as \"\"");
 	sb_release(&sb);
+	ok(sb.buf == gb_sb_empty && sb.alloc == 0, "strbuf: release leaves the shared empty string");
+	sb_add(&sb, "", 0);
+	ok(sb.buf != gb_sb_empty && sb.alloc > 0, "strbuf: an empty append owns a buffer (never writes the shared one)");
+	sb_release(&sb);
+	/* a zeroed strbuf (calloc, memset) works with every sb_* function */
+	struct strbuf z;
+	memset(&z, 0, sizeof(z));
+	is_str(sb_str(&z), "", "strbuf: a zeroed buffer reads as \"\" through sb_str");
+	sb_reset(&z);
+	ok(z.buf == gb_sb_empty, "strbuf: reset of a zeroed buffer initialises it");
+	memset(&z, 0, sizeof(z));
+	sb_addstr(&z, "ok");
+	is_str(z.buf, "ok", "strbuf: a zeroed buffer grows like an initialised one");
+	sb_release(&z);
+	memset(&z, 0, sizeof(z));
+	sb_release(&z);
+	ok(z.buf == gb_sb_empty, "strbuf: releasing a zeroed buffer is harmless");
+	is_int(gb_sb_empty[0], 0, "strbuf: the shared empty string is still empty");
 }
 
 static void test_sha256(void)

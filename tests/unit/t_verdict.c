@@ -142,13 +142,48 @@ static void test_single_cases(void)
 	for (int i = 0; i < 8; i++)
 		tc[i] = 1.02 * ta[i];
 	int rc = verdict_compare(ta, 8, tc, 8, 0.05, 0.05, &v, &err);
-	ok(rc == 0 && v.kind == VERDICT_NO_CHANGE && strstr(v.reason, "smaller than the 5% threshold"),
-	   "real but 2%% change: no change that matters: %s", v.reason);
+	ok(rc == 0 && v.kind == VERDICT_NO_CHANGE && strstr(v.reason, "smaller than the 5% threshold") &&
+		   v.ci_high < 0.05,
+	   "real but 2%% change, the whole interval below 5%%: no change that matters: %s", v.reason);
 	rc = verdict_compare(ta, 8, tc, 8, 0.05, 0.01, &v, &err);
 	ok(rc == 0 && v.kind == VERDICT_SLOWER, "the same 2%% change with min_effect 1%%: slower");
 	ok(verdict_compare(a, 8, a, 8, 0.05, 0.05, &v, &err) == 0 && v.kind == VERDICT_NO_CHANGE &&
-	   strstr(v.reason, "within the noise") && v.p_value == 1,
-	   "identical samples: no change, p = 1");
+	   strstr(v.reason, "the whole interval inside the +-5% margin") && v.p_value == 1,
+	   "identical samples, 2%% spread: no change, p = 1, the interval inside +-5%% (%s)", v.reason);
+
+	/* the three answers: a wide interval around 0 is inconclusive, never "no change" */
+	const double wa[] = { 1.00, 1.20, 0.85, 1.10, 0.90, 1.15, 0.80, 1.05 };
+	const double wb[] = { 1.05, 0.88, 1.18, 0.95, 1.12, 0.83, 1.02, 1.21 };
+	rc = verdict_compare(wa, 8, wb, 8, 0.05, 0.05, &v, &err);
+	ok(rc == 0 && v.kind == VERDICT_INCONCLUSIVE && v.ci_low < -0.05 && v.ci_high > 0.05 &&
+		   strstr(v.reason, "reaches beyond the +-5% margin") && v.n_more > 8 && v.n_more < 999 &&
+		   strstr(v.reason, "more per side would likely settle it"),
+	   "15%% noise, 8 vs 8, no shift: inconclusive, %zu more per side forecast (%s)", v.n_more,
+	   v.reason);
+	/* the forecast holds up: that many more samples of the same kind settle it */
+	{
+		struct stats_rng fr;
+		stats_rng_seed(&fr, 808);
+		size_t want = 8 + v.n_more, settled = 0;
+		double *fa = malloc(want * sizeof(*fa)), *fb = malloc(want * sizeof(*fb));
+		for (int t = 0; t < 200; t++) {
+			for (size_t i = 0; i < want; i++) {
+				fa[i] = lognormal(&fr, 0.14);
+				fb[i] = lognormal(&fr, 0.14);
+			}
+			struct verdict fv;
+			verdict_compare(fa, want, fb, want, 0.05, 0.05, &fv, &err);
+			settled += fv.kind != VERDICT_INCONCLUSIVE;
+		}
+		free(fa);
+		free(fb);
+		ok(settled >= 100, "with the forecast %zu per side, %zu of 200 such A/A samples are settled "
+				   "(>= half: 'likely')", want, settled);
+	}
+	rc = verdict_compare(wa, 8, wb, 8, 0.05, 0, &v, &err);
+	ok(rc == 0 && v.kind == VERDICT_INCONCLUSIVE,
+	   "min_effect 0: no interval fits inside +-0, so nothing is ever 'no change' (%s)",
+	   verdict_kind_name(v.kind));
 
 	/* a function only B runs: 0 in every A sample, ~10 ms in every B sample */
 	const double none[8] = { 0 };
@@ -286,7 +321,7 @@ static void test_family(void)
 		if (i < 10)
 			found += out[i].kind == VERDICT_SLOWER;
 		else
-			false_pos += out[i].kind != VERDICT_NO_CHANGE;
+			false_pos += out[i].kind == VERDICT_SLOWER || out[i].kind == VERDICT_FASTER;
 	}
 	ok(found >= 9 && false_pos <= 1, "family: %d of 10 doubled functions found, %d false", found,
 	   false_pos);
