@@ -509,6 +509,7 @@ static int proc_start(struct units *u, const struct uf_unit *d, struct gb_err *e
 
 struct sd_state {
 	char active[32];
+	char load[32]; /* LoadState: loaded, not-found, masked, ... */
 	long main_pid;
 	char cgroup[512];
 };
@@ -518,7 +519,7 @@ static int sd_show(struct units *u, const char *name, struct sd_state *s, struct
 	struct strbuf unit = STRBUF_INIT, out = STRBUF_INIT;
 	sb_addf(&unit, "devstack@%s.service", name);
 	const char *args[] = { "show", "-p", "ActiveState", "-p", "MainPID", "-p", "ControlGroup",
-			       unit.buf, NULL };
+			       "-p", "LoadState", unit.buf, NULL };
 	int rc = systemctl(u, args, 30, &out, err);
 	memset(s, 0, sizeof(*s));
 	for (const char *p = sb_str(&out); rc == 0 && *p;) {
@@ -526,6 +527,8 @@ static int sd_show(struct units *u, const char *name, struct sd_state *s, struct
 		size_t l = nl ? (size_t)(nl - p) : strlen(p);
 		if (l > 12 && !strncmp(p, "ActiveState=", 12))
 			snprintf(s->active, sizeof(s->active), "%.*s", (int)(l - 12), p + 12);
+		else if (l > 10 && !strncmp(p, "LoadState=", 10))
+			snprintf(s->load, sizeof(s->load), "%.*s", (int)(l - 10), p + 10);
 		else if (l > 8 && !strncmp(p, "MainPID=", 8))
 			s->main_pid = strtol(p + 8, NULL, 10);
 		else if (l > 13 && !strncmp(p, "ControlGroup=", 13))
@@ -627,9 +630,21 @@ static int sd_stop(struct units *u, const char *name, double stop_timeout, struc
 	sb_addf(&unit, "devstack@%s.service", name);
 	u->last_leftovers = 0;
 	const char *stop_args[] = { "stop", unit.buf, NULL };
-	int rc = systemctl(u, stop_args, stop_timeout + 90, NULL, err);
+	struct gb_err stop_err = { 0, "" };
+	int rc = systemctl(u, stop_args, stop_timeout + 90, NULL, &stop_err);
 	struct sd_state s;
 	double t0 = gb_now();
+	if (rc != 0) {
+		/* a unit systemd has no file for and nothing running is already stopped: a
+		 * restore after a reboot or a re-laid host finds the run's fake computes gone */
+		struct gb_err serr = { 0, "" };
+		if (sd_show(u, name, &s, &serr) == 0 && !strcmp(s.load, "not-found") &&
+		    !strcmp(s.active, "inactive") && s.main_pid == 0 && sd_cgroup_count(u, &s) == 0) {
+			sb_release(&unit);
+			return 0;
+		}
+		*err = stop_err;
+	}
 	int dead = rc == 0 ? sd_wait_dead(u, name, &s, stop_timeout, true, err) : -1;
 	if (dead == 0 && (!strcmp(s.active, "inactive") || !strcmp(s.active, "failed"))) {
 		/* the main process is gone, its forked workers are not (KillMode=process):

@@ -497,7 +497,7 @@ static void systemd_tests(void)
 	gb_read_file(log, 1 << 16, &lg, NULL);
 	const char *l = sb_str(&lg);
 	const char *a = strstr(l, "stop devstack@n-sch.service\n"),
-		   *b = strstr(l, "show -p ActiveState -p MainPID -p ControlGroup devstack@n-sch.service\n"),
+		   *b = strstr(l, "show -p ActiveState -p MainPID -p ControlGroup -p LoadState devstack@n-sch.service\n"),
 		   *c = strstr(l, "start devstack@n-sch.service\n");
 	ok(rc == 0 && a && b && c && a < b && b < c,
 	   "systemd: restart = stop, show (proved dead), start, by argv");
@@ -540,6 +540,31 @@ static void systemd_tests(void)
 	   "systemd: inactive with a process left in cgroup.procs (KillMode=process) is not dead "
 	   "until the leftover is signalled; counted as 1 leftover");
 	sb_release(&left);
+
+	/* a unit with no unit file: a restore after a reboot or a re-laid host finds the run's
+	 * fake computes gone; stopping it is done, not an error */
+	char notfound[PATH_MAX + 64];
+	snprintf(notfound, sizeof(notfound), "%s/devstack@n-cpu-9.service.notfound", state);
+	write_text(notfound, "");
+	unlink(log);
+	rc = units_stop(u, "n-cpu-9", &secs, &err);
+	sb_reset(&lg);
+	gb_read_file(log, 1 << 16, &lg, NULL);
+	ok(rc == 0 && !strstr(sb_str(&lg), "kill"),
+	   "systemd: stopping a unit systemd has not loaded (no unit file, nothing running) succeeds");
+	if (rc)
+		diag("%s", err.msg);
+	/* ... but not when something still runs in its cgroup */
+	snprintf(cgdir, sizeof(cgdir), "%s/system.slice/devstack@n-cpu-9.service", cg);
+	mkdir(cgdir, 0755);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgdir);
+	write_text(procs, "31338\n");
+	rc = units_stop(u, "n-cpu-9", &secs, &err);
+	ok(rc != 0 && strstr(err.msg, "not loaded"),
+	   "systemd: a not-loaded unit with a process left in its cgroup is an error: %s", err.msg);
+	unlink(procs);
+	rmdir(cgdir);
+	unlink(notfound);
 
 	/* start failure */
 	char nostart[PATH_MAX + 64];
