@@ -65,8 +65,11 @@ all: all-targets
 
 all-targets: $(ALL_TARGETS)
 
-# the test cloud's own test first: it brings the cloud up for the others
-E2E_SCRIPTS := $(filter tests/e2e/e2e_testcloud.t,$(E2E_SCRIPTS)) $(filter-out tests/e2e/e2e_testcloud.t,$(E2E_SCRIPTS))
+# the test cloud's own test first: it brings the cloud up for the others; e2e_ab.t (the
+# longest, under a CPU load it makes itself) last
+E2E_SCRIPTS := $(filter tests/e2e/e2e_testcloud.t,$(E2E_SCRIPTS)) \
+	$(filter-out tests/e2e/e2e_testcloud.t tests/e2e/e2e_ab.t,$(E2E_SCRIPTS)) \
+	$(filter tests/e2e/e2e_ab.t,$(E2E_SCRIPTS))
 
 bin/greenbench: build/rel/$(MAIN_SRC:.c=.o) $(REL_LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -92,6 +95,19 @@ check: all $(C_TESTS)
 
 e2e: all install-profiler
 	prove -v -f -e tests/lib/exec $(E2E_SCRIPTS)
+
+# Every test, as CI runs them: check, mutate-fast and e2e one after the other, and beside
+# them box-test (the boxes are their own hosts: own network, own disk, own build of
+# greenbench), whose output follows at the end. Fails if either line fails.
+.PHONY: check-all
+check-all: all
+	@rm -f build/box-test.log build/box-test.rc
+	@{ $(MAKE) --no-print-directory box-test >build/box-test.log 2>&1; echo $$? >build/box-test.rc; } & \
+	t0=$$(date +%s); $(MAKE) --no-print-directory check mutate-fast e2e; a=$$?; ta=$$(($$(date +%s) - t0)); \
+	wait; b=$$(cat build/box-test.rc 2>/dev/null || echo 1); tb=$$(($$(date +%s) - t0)); \
+	echo "---- make box-test (it ran beside check, mutate-fast and e2e):"; cat build/box-test.log; \
+	echo "check-all: check mutate-fast e2e: exit $$a in $$ta s; box-test: exit $$b; all done in $$tb s"; \
+	[ $$a -eq 0 ] && [ $$b -eq 0 ]
 
 bench: all $(BENCH_TARGETS)
 

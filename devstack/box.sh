@@ -183,7 +183,11 @@ boot() {
 	# the wrapper writes its own pid (it becomes nspawn): setsid forks when it leads a
 	# process group, and then $! is not nspawn's pid
 	rm -f "$DIR/nspawn.pid"
-	setsid /bin/bash -c 'echo $$ >"$1"; for d in $2 $3; do [ -d "$d" ] && echo $$ >"$d/cgroup.procs"; done; shift 3; exec "$@"' \
+	# it closes every inherited descriptor above 2 first: a caller's lock (flock) must not be
+	# held by the box for as long as it runs
+	setsid /bin/bash -c 'echo $$ >"$1"; for d in $2 $3; do [ -d "$d" ] && echo $$ >"$d/cgroup.procs"; done
+		for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && { eval "exec $n>&-"; } 2>/dev/null; done
+		shift 3; exec "$@"' \
 		_ "$DIR/nspawn.pid" $(cg_dirs) env "${env[@]}" systemd-nspawn -D "$ROOT" --machine="$MACHINE" \
 		--register=no --keep-unit --console=read-only --private-network \
 		--overlay="$CHECKOUT:$DIR/upper:/opt/stack/greenbench" -b \

@@ -78,8 +78,17 @@ def uwsgi_ini(path, procname, argv):
 
 
 def api_argv(port, wsgi_file, module):
-    """tc.py's uwsgi flags; where the release ships no wsgi script (trixie/sid), the module."""
+    """tc.py's uwsgi flags made devstack's: API_WORKERS processes (2 on this size of host),
+    one thread each, threads enabled for the app, apps loaded after the fork. With two uwsgi
+    threads, Debian 12's keystone and nova-api (eventlet imported by their libraries) hang a
+    worker on "greenlet.error: cannot switch to a different thread" (keystone in box_up.t and
+    nova-api in box_seed.t, 2026-12-03: a POST /servers never answered). Where the release
+    ships no wsgi script (trixie/sid), the module."""
     argv = tc.uwsgi_argv(port, wsgi_file)
+    i = argv.index("--threads")
+    del argv[i:i + 2]
+    argv[argv.index("--processes") + 1] = "2"
+    argv += ["--enable-threads", "--lazy-apps"]
     if not os.path.exists(wsgi_file) or os.path.isdir("/usr/lib/python3/dist-packages/nova/wsgi"):
         i = argv.index("--wsgi-file")
         argv[i:i + 2] = ["--module", module]
@@ -106,11 +115,7 @@ def cmd_write(computes, hostname):
     entry_point("neutron-server", tc.NEUTRON_MAIN.replace("; ", "\n") + "\n")
     write(VENV + "/bin/nova-api-wsgi", HEADER + NOVA_API_WSGI, 0o755)
 
-    # keystone runs one thread per worker: with two, Debian 12's keystone (eventlet imported
-    # by its libraries) once hung its only worker on "greenlet.error: cannot switch to a
-    # different thread" and never answered again (box_up.t, 2026-12-03)
     key = api_argv(5000, "/usr/bin/keystone-wsgi-public", "keystone.wsgi.api:application")
-    key[key.index("--threads") + 1] = "1"
     unit_file("key", uwsgi_ini("/etc/keystone/keystone-uwsgi-public.ini", "keystone", key), uwsgi=True)
     unit_file("placement-api", uwsgi_ini("/etc/placement/placement-uwsgi.ini", "placement",
                                          api_argv(8778, "/usr/bin/placement-api", "placement.wsgi.api:application")), uwsgi=True)

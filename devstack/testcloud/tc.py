@@ -520,7 +520,7 @@ SERVICES = [  # name, type, endpoint URL
 
 
 def cmd_keystone_setup(state):
-    """Project service, service users with role admin, services and endpoints."""
+    """Project service, service users with roles admin and service, services and endpoints."""
     sec = secrets(state)
     tok = token("admin", sec["ADMIN_PASSWORD"], "admin")
     proj = ensure(tok, "projects", "projects", "project", {"name": "service"},
@@ -528,6 +528,10 @@ def cmd_keystone_setup(state):
     role = find(tok, "roles", "roles", name="admin")
     if not role:
         die("keystone has no role 'admin'; did keystone-manage bootstrap run?")
+    # as devstack: service users also hold role 'service'. keystonemiddleware 13 (sid)
+    # accepts a service token only with it (service_token_roles_required now defaults to
+    # True), and answers 401 to a request whose X-Service-Token lacks it
+    service_role = ensure(tok, "roles", "roles", "role", {"name": "service"}, {"name": "service"})
     for name, stype, url in SERVICES:
         user = find(tok, "users", "users", name=name)
         if user:
@@ -543,7 +547,8 @@ def cmd_keystone_setup(state):
                 "name": name, "domain_id": "default", "password": sec["SERVICE_PASSWORD"],
                 "default_project_id": proj["id"]}})[1]["user"]
         # `openstack role add` is broken in Debian's client 6.0.0: use the API.
-        api("PUT", "%s/projects/%s/users/%s/roles/%s" % (KS, proj["id"], user["id"], role["id"]), tok)
+        for r in (role, service_role):
+            api("PUT", "%s/projects/%s/users/%s/roles/%s" % (KS, proj["id"], user["id"], r["id"]), tok)
         svc = ensure(tok, "services", "services", "service", {"type": stype},
                      {"name": name, "type": stype, "enabled": True})
         _, eps, _ = api("GET", "%s/endpoints?service_id=%s" % (KS, svc["id"]), tok)

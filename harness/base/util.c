@@ -244,6 +244,18 @@ int gb_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 		p += n;
 		left -= (size_t)n;
 	}
+	/* a file replaced keeps its owner: devstack's configs are stack's, and a service
+	 * running as stack must still read its nova.conf after greenbench (root) changed it */
+	struct stat old;
+	if (stat(path, &old) == 0 && (old.st_uid != geteuid() || old.st_gid != getegid()) &&
+	    fchown(fd, old.st_uid, old.st_gid) != 0) {
+		gb_errf(err, GB_EXIT_ENV, "%s: cannot keep its owner (uid %ld, gid %ld): %s", path,
+			(long)old.st_uid, (long)old.st_gid, strerror(errno));
+		close(fd);
+		unlink(tmp.buf);
+		sb_release(&tmp);
+		return -1;
+	}
 	if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0) {
 		gb_errf(err, GB_EXIT_ENV, "%s: cannot finish writing: %s", tmp.buf, strerror(errno));
 		unlink(tmp.buf);

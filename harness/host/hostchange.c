@@ -23,6 +23,7 @@
 #include "host/patch.h"
 #include "host/restore.h"
 #include "units/units.h"
+#include "units/units_devstack.h"
 #include "units/unitsfile.h"
 
 /* ---- progress ---- */
@@ -294,6 +295,7 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 	hc->sc = sc;
 	hc->opts = *opts;
 	hc->lock_fd = -1;
+	hc->dumps_uid = geteuid();
 	hc->fake_target = sc->fake_computes;
 	localconf_vars_defaults(&hc->vars);
 	struct strbuf sb = STRBUF_INIT;
@@ -331,6 +333,15 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 			goto fail;
 		for (size_t i = 0; i < hc->uf->n_vars; i++)
 			localconf_vars_set(&hc->vars, hc->uf->var_names[i], hc->uf->var_values[i]);
+	}
+	if (!hc->uf && sc->units.backend == SC_BACKEND_SYSTEMD) {
+		/* a devstack host as devstack leaves it: its units are the units file */
+		if (units_devstack_infer(units_systemd_dir(), &hc->uf, err) != 0)
+			goto fail;
+		if (hc->uf && sc->fake_computes >= 0)
+			hostchange_say(opts, "fake computes: template from %s (host %s, config %s%s%s)",
+			    hc->uf->path, hc->uf->fake.tmpl_host, hc->uf->fake.tmpl_conf,
+			    hc->uf->fake.user ? ", User=" : "", hc->uf->fake.user ? hc->uf->fake.user : "");
 	}
 	hc->backend = hc->uf ? hc->uf->backend : sc->units.backend;
 	for (size_t i = 0; i < opts->n_vars; i++)
@@ -396,6 +407,7 @@ int hostchange_finish(struct hostchange *hc, struct gb_err *err)
 /* ---- accessors ---- */
 
 const char *hostchange_dumps_dir(const struct hostchange *hc) { return hc->dumps_dir; }
+uid_t hostchange_dumps_uid(const struct hostchange *hc) { return hc->dumps_uid; }
 const char *hostchange_state_dir(const struct hostchange *hc) { return hc->state_dir; }
 const char *hostchange_run_id(const struct hostchange *hc) { return hc->run_id; }
 struct journal *hostchange_journal(struct hostchange *hc) { return hc->j; }

@@ -11,6 +11,7 @@
 #define GB_HOSTCHANGE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 #include "base/gb.h"
@@ -79,6 +80,9 @@ int hostchange_run_steps(struct hostchange *hc, const struct hostchange_step *st
 int hostchange_finish(struct hostchange *hc, struct gb_err *err);
 
 const char *hostchange_dumps_dir(const struct hostchange *hc); /* <state>/runs/<id>/dumps */
+/* The profiled services' user (their unit's User=), who owns the dump directory and writes
+ * every dump; greenbench's own uid when nothing is profiled or the backend is process. */
+uid_t hostchange_dumps_uid(const struct hostchange *hc);
 const char *hostchange_state_dir(const struct hostchange *hc);  /* absolute */
 const char *hostchange_run_id(const struct hostchange *hc);     /* YYYYmmddTHHMMSSZ-PID */
 struct journal *hostchange_journal(struct hostchange *hc);      /* NULL in dry-run */

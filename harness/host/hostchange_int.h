@@ -7,6 +7,7 @@
 #define GB_HOSTCHANGE_INT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "host/hostchange.h"
 #include "host/journal.h"
@@ -34,6 +35,7 @@ struct hostchange {
 	int lock_fd;
 	char *run_id;
 	char *dumps_dir;
+	uid_t dumps_uid;        /* the profiled services' user: owns dumps_dir and the dumps */
 	struct unitsfile *uf;
 	char *units_file;       /* absolute, or NULL */
 	enum sc_backend backend;

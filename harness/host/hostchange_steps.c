@@ -10,10 +10,12 @@
 #include "host/hostchange_int.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/interrupt.h"
 #include "base/proc.h"
@@ -97,33 +99,129 @@ static int mkdirs_journaled(struct hostchange *hc, const char *dir, mode_t mode,
 	return rc;
 }
 
+/* s with every "from" replaced by "to", appended to out. */
+static void replace_all(const char *s, const char *from, const char *to, struct strbuf *out)
+{
+	size_t fl = strlen(from);
+	for (const char *p; fl && (p = strstr(s, from)); s = p + fl) {
+		sb_add(out, s, (size_t)(p - s));
+		sb_addstr(out, to);
+	}
+	sb_addstr(out, s);
+}
+
+/* devstack's copy of n-cpu-1's config for number index: host and state_path set to
+ * host N's, every other line as it is. */
+static void fake_conf_copy(const struct uf_fake_compute *f, const char *host, struct strbuf *out)
+{
+	bool in_default = false;
+	for (const char *p = f->tmpl_conf_text; *p;) {
+		size_t l = strcspn(p, "\n");
+		const char *q = p;
+		while (q < p + l && (*q == ' ' || *q == '\t'))
+			q++;
+		if (*q == '[')
+			in_default = !strncmp(q, "[DEFAULT]", 9);
+		size_t kl = strcspn(q, " \t=");
+		bool is_host = in_default && kl == 4 && !strncmp(q, "host", 4);
+		bool is_state = in_default && kl == 10 && !strncmp(q, "state_path", 10);
+		if (is_host || is_state) {
+			struct strbuf line = STRBUF_INIT;
+			sb_add(&line, p, l);
+			replace_all(line.buf, f->tmpl_host, host, out);
+			sb_release(&line);
+		} else {
+			sb_add(out, p, l);
+		}
+		p += l;
+		if (*p == '\n')
+			sb_addch(out, *p++);
+	}
+}
+
+/* Journal and create fake compute index's state_path (devstack: $NOVA_STATE_PATH/HOSTn),
+ * owned by the units' user so that nova-compute can write its compute_id there. */
+static int fake_state_dir(struct hostchange *hc, const char *host, struct gb_err *err)
+{
+	const struct uf_fake_compute *f = &hc->uf->fake;
+	if (!f->tmpl_state_path || !strstr(f->tmpl_state_path, f->tmpl_host))
+		return 0;
+	struct strbuf dir = STRBUF_INIT;
+	replace_all(f->tmpl_state_path, f->tmpl_host, host, &dir);
+	struct stat st;
+	int rc = 0;
+	if (lstat(dir.buf, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			rc = gb_errf(err, GB_EXIT_ENV, "%s (state_path of fake compute %s) exists and is "
+						       "not a directory; remove it", dir.buf, host);
+		else
+			hostchange_say(&hc->opts, "note: %s (state_path of %s) is left from before; "
+			    "nova-compute may refuse it if its compute_id is stale", dir.buf, host);
+		sb_release(&dir);
+		return rc;
+	}
+	rc = journal_add_statedir(hc->j, dir.buf, err);
+	if (rc == 0 && mkdir(dir.buf, 0755) != 0)
+		rc = gb_errf(err, GB_EXIT_ENV, "cannot create %s: %s", dir.buf, strerror(errno));
+	if (rc == 0 && f->user) {
+		struct passwd *pw = getpwnam(f->user);
+		if (!pw || chown(dir.buf, pw->pw_uid, pw->pw_gid) != 0)
+			rc = gb_errf(err, GB_EXIT_ENV, "cannot give %s to %s (User= of n-cpu-1): %s",
+				     dir.buf, f->user, pw ? strerror(errno) : "no such user");
+	}
+	sb_release(&dir);
+	return rc;
+}
+
 /* Journal and write fake compute number index (config file, systemd unit
- * file), and let the units handle manage it. Nothing is started yet. */
+ * file), and let the units handle manage it. Nothing is started yet. With a
+ * template from devstack@n-cpu-1, both are copies of n-cpu-1's, as devstack
+ * writes them. */
 static int prepare_fake(struct hostchange *hc, int index, struct gb_err *err)
 {
+	const struct uf_fake_compute *f = &hc->uf->fake;
 	struct uf_unit def;
 	struct strbuf host = STRBUF_INIT, conf = STRBUF_INIT, body = STRBUF_INIT,
-		      unit_file = STRBUF_INIT;
+		      unit_file = STRBUF_INIT, unit_body = STRBUF_INIT;
 	if (units_fake_def(hc->uf, index, &def, &host, &conf, err) != 0)
 		return -1;
 	char idx[16];
 	snprintf(idx, sizeof(idx), "%d", index);
-	const char *f[] = { def.name, host.buf, idx };
-	int rc = mkdirs_journaled(hc, hc->uf->fake.conf_dir, 0755, err);
+	const char *fl[] = { def.name, host.buf, idx };
+	bool copy = f->tmpl_unit_text && hc->backend == SC_BACKEND_SYSTEMD;
+	int rc = mkdirs_journaled(hc, f->conf_dir, 0755, err);
 	if (rc == 0)
 		rc = journal_backup_file(hc->j, conf.buf, err);
 	if (rc == 0 && hc->backend == SC_BACKEND_SYSTEMD) {
 		units_unit_file_path(hc->units, def.name, &unit_file);
 		rc = journal_backup_file(hc->j, unit_file.buf, err);
 	}
+	/* before the fake record: restore (backwards) stops the compute, then removes it */
+	if (rc == 0 && copy)
+		rc = fake_state_dir(hc, host.buf, err);
 	if (rc == 0)
-		rc = journal_append(hc->j, JOURNAL_FAKE, f, 3, err);
+		rc = journal_append(hc->j, JOURNAL_FAKE, fl, 3, err);
 	if (rc == 0)
 		interrupt_debug_point("fake:journaled");
-	sb_addf(&body, "[DEFAULT]\nhost = %s\n", host.buf);
+	if (copy) {
+		fake_conf_copy(f, host.buf, &body);
+		struct strbuf tmp = STRBUF_INIT, from = STRBUF_INIT;
+		replace_all(f->tmpl_unit_text, f->tmpl_conf, conf.buf, &tmp);
+		sb_addf(&from, "devstack@%s1.service", f->unit_prefix);
+		struct strbuf to = STRBUF_INIT;
+		sb_addf(&to, "devstack@%s.service", def.name);
+		replace_all(tmp.buf, from.buf, to.buf, &unit_body);
+		sb_release(&tmp);
+		sb_release(&from);
+		sb_release(&to);
+	} else {
+		sb_addf(&body, "[DEFAULT]\nhost = %s\n", host.buf);
+	}
 	if (rc == 0)
 		rc = gb_write_file_atomic(conf.buf, body.buf, body.len, 0644, err);
-	if (rc == 0 && hc->backend == SC_BACKEND_SYSTEMD)
+	if (rc == 0 && copy)
+		rc = gb_write_file_atomic(unit_file.buf, unit_body.buf, unit_body.len, 0644, err);
+	else if (rc == 0 && hc->backend == SC_BACKEND_SYSTEMD)
 		rc = units_write_unit_file(hc->units, &def, err);
 	if (rc == 0)
 		units_add(hc->units, &def);
@@ -132,6 +230,7 @@ static int prepare_fake(struct hostchange *hc, int index, struct gb_err *err)
 	sb_release(&conf);
 	sb_release(&body);
 	sb_release(&unit_file);
+	sb_release(&unit_body);
 	return rc;
 }
 
@@ -239,10 +338,79 @@ static void profile_env(struct hostchange *hc, const char *unit, struct strbuf *
 		sb_addstr(out, ";scope=default");
 }
 
+/* The profile dump directory: owned by the profiled services' user, 0700 (only it can
+ * write there, and greenbench as root can read it); when that user is not greenbench's
+ * own, the state directory and the run's directory on the way are made 0711 (passable,
+ * not listable), or the service could not reach it. */
+static int make_dumps_dir(struct hostchange *hc, struct gb_err *err)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	struct strbuf user = STRBUF_INIT;
+	const char *first = NULL;
+	for (size_t i = 0; i < hc->sc->n_profiles; i++) {
+		const char *unit = hc->sc->profiles[i].unit;
+		uid_t u;
+		gid_t g;
+		struct strbuf who = STRBUF_INIT;
+		if (units_user(hc->units, unit, &u, &g, &who, err) != 0) {
+			sb_release(&who);
+			sb_release(&user);
+			return -1;
+		}
+		if (first && u != uid) {
+			gb_errf(err, GB_EXIT_USAGE, "profiled units %s (user %s) and %s (user %s) run as "
+						    "different users; they cannot share one dump directory: "
+						    "profile them in separate runs", first, sb_str(&user), unit,
+				sb_str(&who));
+			sb_release(&who);
+			sb_release(&user);
+			return -1;
+		}
+		if (!first) {
+			first = unit;
+			uid = u;
+			gid = g;
+			sb_addstr(&user, sb_str(&who));
+		}
+		sb_release(&who);
+	}
+	bool foreign = uid != geteuid();
+	if (foreign && geteuid() != 0) {
+		gb_errf(err, GB_EXIT_USAGE, "unit %s runs as %s, and greenbench (uid %ld) cannot give it "
+					    "a dump directory; run greenbench as root or as %s", first,
+			sb_str(&user), (long)geteuid(), sb_str(&user));
+		sb_release(&user);
+		return -1;
+	}
+	sb_release(&user);
+	int rc = gb_mkdir_p0700(hc->dumps_dir, err);
+	if (rc == 0 && foreign) {
+		/* the state directory and the run's, down to the dump directory's parent */
+		char *p = gb_strdup(hc->dumps_dir);
+		size_t sl = strlen(hc->state_dir);
+		for (char *s = p + sl; rc == 0 && *s; s++) {
+			if (*s != '/')
+				continue;
+			*s = '\0';
+			if (chmod(p, 0711) != 0)
+				rc = gb_errf(err, GB_EXIT_ENV, "cannot make %s passable (0711) for the "
+							       "profiled service: %s", p, strerror(errno));
+			*s = '/';
+		}
+		free(p);
+	}
+	if (rc == 0 && (chown(hc->dumps_dir, uid, gid) != 0 || chmod(hc->dumps_dir, 0700) != 0))
+		rc = gb_errf(err, GB_EXIT_ENV, "cannot give the dump directory %s to uid %ld: %s",
+			     hc->dumps_dir, (long)uid, strerror(errno));
+	hc->dumps_uid = uid;
+	return rc;
+}
+
 int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *err)
 {
 	(void)arg;
-	if (hc->sc->n_profiles && !hc->opts.dry_run && gb_mkdir_p0700(hc->dumps_dir, err) != 0)
+	if (hc->sc->n_profiles && !hc->opts.dry_run && make_dumps_dir(hc, err) != 0)
 		return -1;
 	for (size_t i = 0; i < hc->n_restart; i++) {
 		const char *unit = hc->restart[i];
@@ -282,6 +450,7 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 		double dead = 0, ready = 0;
 		if (rc == 0)
 			rc = units_stop(hc->units, unit, &dead, err);
+		int leftovers = units_last_leftovers(hc->units);
 		if (rc == 0) {
 			interrupt_debug_point("restart:stopped");
 			rc = units_start(hc->units, unit, &ready, err);
@@ -290,6 +459,9 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 			interrupt_debug_point("restart:started");
 			hostchange_say(&hc->opts, "restarting %s... dead in %.1f s, ready in %.1f s%s", unit, dead, ready,
 			    env.len ? " (profiled)" : "");
+			if (leftovers)
+				hostchange_say(&hc->opts, "  %s: %d process(es) were left in its cgroup after its main "
+				    "process exited (KillMode=process); signalled until gone", unit, leftovers);
 			char name[48];
 			snprintf(name, sizeof(name), "restart %s", unit);
 			hostchange_add_timing(hc, name, dead + ready);

@@ -392,6 +392,12 @@ int journal_backup_file(struct journal *j, const char *path, struct gb_err *err)
 	return rc;
 }
 
+int journal_add_statedir(struct journal *j, const char *path, struct gb_err *err)
+{
+	const char *f[] = { path };
+	return journal_append(j, JOURNAL_STATEDIR, f, 1, err);
+}
+
 int journal_add_mkdir(struct journal *j, const char *path, struct gb_err *err)
 {
 	const char *f[] = { path };

@@ -16,6 +16,8 @@
 #define JOURNAL_BEGIN "begin"     /* run_id pid units_file backend */
 #define JOURNAL_FILE "file"       /* path existed(0|1) mode sha256 backup_path [uid gid] */
 #define JOURNAL_MKDIR "mkdir"     /* path: created by the run, removed if empty */
+#define JOURNAL_STATEDIR "statedir" /* path: a service's state directory created by the run
+				     * (a fake compute's state_path): removed with its contents */
 #define JOURNAL_PATCH "patch"     /* tree patch_copy sha256 method(git|patch) */
 #define JOURNAL_RESTART "restart" /* unit was_running(0|1): restart it plainly on restore */
 #define JOURNAL_STOP "stop"       /* unit: the run stopped it; start it on restore */
@@ -74,6 +76,7 @@ int journal_append(struct journal *j, const char *kind, const char *const *field
 int journal_backup_file(struct journal *j, const char *path, struct gb_err *err);
 
 /* Before creating directory path (and after it is known not to exist). */
+int journal_add_statedir(struct journal *j, const char *path, struct gb_err *err);
 int journal_add_mkdir(struct journal *j, const char *path, struct gb_err *err);
 
 /* Before applying a patch: a copy of it is kept in journal.d for the reverse. */

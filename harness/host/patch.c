@@ -6,6 +6,10 @@
 #include "host/patch.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,38 @@ static void first_line(const struct strbuf *out, struct strbuf *line)
 	sb_add(line, s, nl ? (size_t)(nl - s) : strlen(s));
 	if (!line->len)
 		sb_addstr(line, "(no output)");
+}
+
+/* The start of a git command line for tree: as root in a tree another user owns (devstack's
+ * /opt/stack/nova is stack's), git runs as that owner (runuser), so that what git apply
+ * writes stays the owner's and git does not refuse the tree for "dubious ownership";
+ * safe.directory covers the case where runuser is missing. Returns argv words used;
+ * user (the owner's name) must outlive argv. */
+static size_t git_prefix(const char *tree, char **argv, char *user, size_t user_len,
+			 char *safe, size_t safe_len, uid_t *as_uid)
+{
+	size_t n = 0;
+	if (as_uid)
+		*as_uid = (uid_t)-1;
+	struct stat st;
+	struct passwd *pw;
+	struct strbuf ru = STRBUF_INIT;
+	if (geteuid() == 0 && stat(tree, &st) == 0 && st.st_uid != 0 &&
+	    (pw = getpwuid(st.st_uid)) && proc_which("runuser", NULL, &ru, NULL) == 0) {
+		snprintf(user, user_len, "%s", pw->pw_name);
+		if (as_uid)
+			*as_uid = st.st_uid;
+		argv[n++] = "runuser";
+		argv[n++] = "-u";
+		argv[n++] = user;
+		argv[n++] = "--";
+	}
+	sb_release(&ru);
+	argv[n++] = "git";
+	snprintf(safe, safe_len, "safe.directory=%s", tree);
+	argv[n++] = "-c";
+	argv[n++] = safe;
+	return n;
 }
 
 static int run_tool(char *const argv[], const char *cwd, struct strbuf *out, int *status,
@@ -88,7 +124,13 @@ int patch_inspect(const char *patch_path, const char *tree, struct patch_info *p
 	gb_sha256_hex(data.buf, data.len, pi->sha);
 	struct strbuf out = STRBUF_INIT;
 	int st = 1;
-	char *rp[] = { "git", "-C", abs_tree, "rev-parse", "--show-toplevel", NULL };
+	char *rp[12], user[256], safe[PATH_MAX + 32];
+	size_t k = git_prefix(abs_tree, rp, user, sizeof(user), safe, sizeof(safe), NULL);
+	rp[k++] = "-C";
+	rp[k++] = abs_tree;
+	rp[k++] = "rev-parse";
+	rp[k++] = "--show-toplevel";
+	rp[k] = NULL;
 	struct gb_err e2;
 	if (proc_run(rp, NULL, NULL, &out, TOOL_TIMEOUT, &st, &e2) == 0 && st == 0)
 		pi->is_git = true;
@@ -101,10 +143,36 @@ int patch_inspect(const char *patch_path, const char *tree, struct patch_info *p
 static int apply_cmd(const char *tree, const char *patch, bool is_git, bool reverse,
 		     bool dry_run, struct strbuf *out, int *st, struct gb_err *err)
 {
-	char *argv[12];
+	char *argv[16], user[256], safe[PATH_MAX + 32], copy[64] = "";
 	size_t n = 0;
 	if (is_git) {
-		argv[n++] = "git";
+		uid_t as_uid;
+		n = git_prefix(tree, argv, user, sizeof(user), safe, sizeof(safe), &as_uid);
+		if (as_uid != (uid_t)-1) {
+			/* the patch (often the journal's copy, root's 0600 in a 0700 directory) as a
+			 * private copy the tree's owner can read */
+			struct strbuf data = STRBUF_INIT;
+			snprintf(copy, sizeof(copy), "/tmp/greenbench-patch.XXXXXX");
+			if (gb_read_file(patch, 64u << 20, &data, err) != 0) {
+				sb_release(&data);
+				return -1;
+			}
+			int fd = mkstemp(copy);
+			bool written = fd >= 0 && write(fd, sb_str(&data), data.len) == (ssize_t)data.len &&
+				       fchown(fd, as_uid, (gid_t)-1) == 0;
+			int e = errno;
+			sb_release(&data);
+			if (fd >= 0)
+				close(fd);
+			if (!written) {
+				if (fd >= 0)
+					unlink(copy);
+				return gb_errf(err, GB_EXIT_ENV, "cannot copy patch %s to /tmp for %s (the "
+								 "tree's owner) to read: %s", patch, user,
+					       strerror(e));
+			}
+			patch = copy;
+		}
 		argv[n++] = "-C";
 		argv[n++] = (char *)tree;
 		argv[n++] = "apply";
@@ -129,7 +197,10 @@ static int apply_cmd(const char *tree, const char *patch, bool is_git, bool reve
 		argv[n++] = (char *)patch;
 	}
 	argv[n] = NULL;
-	return run_tool(argv, NULL, out, st, err);
+	int rc = run_tool(argv, NULL, out, st, err);
+	if (copy[0])
+		unlink(copy);
+	return rc;
 }
 
 int patch_check(const struct patch_info *pi, bool reverse, struct gb_err *err)
@@ -174,9 +245,9 @@ int patch_dirty_files(const struct patch_info *pi, struct strbuf *dirty, struct 
 {
 	if (!pi->is_git || !pi->n_files)
 		return 0;
-	char **argv = gb_calloc(pi->n_files + 8, sizeof(char *));
-	size_t n = 0;
-	argv[n++] = "git";
+	char **argv = gb_calloc(pi->n_files + 14, sizeof(char *));
+	char user[256], safe[PATH_MAX + 32];
+	size_t n = git_prefix(pi->tree, argv, user, sizeof(user), safe, sizeof(safe), NULL);
 	argv[n++] = "-C";
 	argv[n++] = pi->tree;
 	argv[n++] = "status";

@@ -10,14 +10,17 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/interrupt.h"
 #include "host/patch.h"
 #include "units/units.h"
+#include "units/units_devstack.h"
 #include "units/unitsfile.h"
 
 /* Remove "<path>.gbtmp.<pid>" files an interrupted atomic write left next to
@@ -46,6 +49,33 @@ static void remove_stale_tmp(const char *path)
 	sb_release(&prefix);
 	sb_release(&victim);
 	free(dir);
+}
+
+static int tree_count;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	tree_count++;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Remove dir and what is in it, never following a symlink nor leaving its file system:
+ * the number of entries removed (0: it was not there), -1 with errno on failure. */
+static int remove_tree(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	tree_count = 0;
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
+		return -1;
+	return tree_count;
 }
 
 /* One progress line through o->progress (nothing if o or it is NULL). */
@@ -99,6 +129,10 @@ int restore_journal(struct journal *j, const struct restore_opts *o, struct gb_e
 	struct unitsfile *uf = NULL;
 	struct units *units = NULL;
 	if (needs_units) {
+		/* no units file on a devstack host: its units' probes, read off the units */
+		if (!*uf_path && backend == SC_BACKEND_SYSTEMD &&
+		    units_devstack_infer(units_systemd_dir(), &uf, &e) != 0)
+			uf = NULL; /* restore without the probes, as before */
 		if (*uf_path && unitsfile_load(uf_path, &uf, &e) != 0)
 			keep_first(err, &failures, &e);
 		else if (units_open(uf, backend, &units, &e) != 0)
@@ -154,6 +188,16 @@ int restore_journal(struct journal *j, const struct restore_opts *o, struct gb_e
 				say(o, "removed %s (created by the run)", x->fields[0]);
 			else if (changed)
 				say(o, "restored %s (sha256 %.12s... verified)", x->fields[0], x->fields[3]);
+		} else if (!strcmp(x->kind, JOURNAL_STATEDIR) && x->n_fields >= 1) {
+			int nr = remove_tree(x->fields[0]);
+			if (nr >= 0 && nr)
+				say(o, "removed %s and the %d file(s) the service wrote in it (created by "
+				       "the run)", x->fields[0], nr - 1);
+			else if (nr < 0) {
+				gb_errf(&e, GB_EXIT_ENV, "cannot remove %s, created by the run: %s",
+					x->fields[0], strerror(errno));
+				keep_first(err, &failures, &e);
+			}
 		} else if (!strcmp(x->kind, JOURNAL_MKDIR) && x->n_fields >= 1) {
 			if (rmdir(x->fields[0]) == 0)
 				say(o, "removed directory %s (created by the run)", x->fields[0]);

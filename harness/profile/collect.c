@@ -155,9 +155,10 @@ static int check_dir(const char *dir, uid_t uid, struct gb_err *err)
 		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is a symlink; refused", dir);
 	if (!S_ISDIR(st.st_mode))
 		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is not a directory", dir);
-	if (st.st_uid != uid)
-		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is owned by uid %ld, not the "
-						 "service's uid %ld; refused", dir, (long)st.st_uid, (long)uid);
+	if (st.st_uid != uid && st.st_uid != 0)
+		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is owned by uid %ld, neither "
+						 "the service's uid %ld nor root; refused", dir,
+			       (long)st.st_uid, (long)uid);
 	if (st.st_mode & 022)
 		return gb_errf(err, GB_EXIT_ENV, "%s: profile dump directory is writable by others "
 						 "(mode %03o); make it 0700", dir, (unsigned)(st.st_mode & 0777));

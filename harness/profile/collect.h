@@ -38,7 +38,7 @@ struct collect_result {
 
 /*
  * Scan dir for dumps of the given request ids, written by uid. The directory must be a
- * real directory owned by uid and not writable by group or others. Returns -1 only when
+ * real directory owned by uid (or root) and not writable by group or others. Returns -1 only when
  * the directory itself is unusable; files are skipped with a line in out->problems.
  * The caller frees out with collect_result_release().
  */

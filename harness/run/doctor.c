@@ -21,6 +21,7 @@
 #include "base/proc.h"
 #include "store/store.h"
 #include "units/units.h"
+#include "units/units_devstack.h"
 #include "units/units_probe.h"
 #include "units/unitsfile.h"
 
@@ -130,17 +131,48 @@ static void check_module(struct doctor_ctx *c, char *out, const char *py, const 
 	sb_release(&name);
 }
 
+/* On a devstack host: the interpreter of devstack@n-sch's ExecStart script (its #! line),
+ * e.g. /opt/stack/data/venv/bin/python3 with GLOBAL_VENV; false when there is none. */
+static bool devstack_python(struct strbuf *py, struct strbuf *from)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, es = STRBUF_INIT, head = STRBUF_INIT;
+	sb_addf(&path, "%s/devstack@n-sch.service", units_systemd_dir());
+	bool found = false;
+	if (gb_read_file(path.buf, 1 << 20, &text, NULL) == 0 &&
+	    units_devstack_unit_key(sb_str(&text), "ExecStart", &es) && es.len) {
+		char *exe = gb_strndup(es.buf, strcspn(es.buf, " \t"));
+		if (gb_read_file(exe, 1 << 16, &head, NULL) == 0 && !strncmp(sb_str(&head), "#!", 2)) {
+			const char *h = head.buf + 2;
+			size_t l = strcspn(h, " \t\n");
+			if (l && h[0] == '/') {
+				sb_add(py, h, l);
+				sb_addf(from, "the #! of %s, devstack@n-sch's ExecStart", exe);
+				found = true;
+			}
+		}
+		free(exe);
+	}
+	sb_release(&path);
+	sb_release(&text);
+	sb_release(&es);
+	sb_release(&head);
+	return found;
+}
+
 static void check_python(struct doctor_ctx *c)
 {
 	const char *env = getenv("PYTHON");
-	struct strbuf py = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf py = STRBUF_INIT, out = STRBUF_INIT, dpy = STRBUF_INIT, from = STRBUF_INIT;
 	struct gb_err err = { GB_EXIT_ENV, "" };
-	const char *want = env && *env ? env : "/usr/bin/python3";
+	bool devstack = !(env && *env) && !c->o->units_file && devstack_python(&dpy, &from);
+	const char *want = env && *env ? env : devstack ? dpy.buf : "/usr/bin/python3";
 	if (proc_which(want, NULL, &py, &err) != 0 || access(py.buf, X_OK) != 0) {
 		add(c, DOCTOR_FAIL, "interpreter", "%s not found (%s); set PYTHON to the interpreter "
 			"the services run under (Debian's is /usr/bin/python3)",
 			want, env && *env ? "from $PYTHON" : "the default");
 		sb_release(&py);
+		sb_release(&dpy);
+		sb_release(&from);
 		return;
 	}
 	char *argv[] = { py.buf, "-c", (char *)py_probe, NULL };
@@ -157,11 +189,16 @@ static void check_python(struct doctor_ctx *c)
 			rc ? err.msg : status ? "it exited non-zero" : "no version line",
 			first ? ": " : "", first > 200 ? 200 : first, said);
 		sb_release(&py);
+		sb_release(&dpy);
+		sb_release(&from);
 		sb_release(&out);
 		return;
 	}
 	char *v = field(version, 0);
-	add(c, DOCTOR_OK, "interpreter", "%s (Python %s)", py.buf, v);
+	add(c, DOCTOR_OK, "interpreter", "%s (Python %s)%s%s", py.buf, v, devstack ? "; from " : "",
+	    sb_str(&from));
+	sb_release(&dpy);
+	sb_release(&from);
 	free(v);
 	check_module(c, out.buf, py.buf, "greenlet", "install it for this interpreter "
 		     "(Debian: apt-get install python3-greenlet)");

@@ -192,7 +192,7 @@ static int collect_repeat(struct run_ctx *c, int repeat, const char *const *ids,
 	for (;;) {
 		collect_result_release(&cr);
 		memset(&cr, 0, sizeof(cr));
-		if (collect_dumps(dir, st.st_uid, ids, n_ids, &cr, err) != 0)
+		if (collect_dumps(dir, hostchange_dumps_uid(c->hc), ids, n_ids, &cr, err) != 0)
 			return -1;
 		if (cr.n_dumps >= want || gb_now() > deadline || interrupt_requested())
 			break;

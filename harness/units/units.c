@@ -9,6 +9,8 @@
 #include "units/units.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@ struct units {
 	char *rabbitmqctl;    /* resolved lazily */
 	char *systemd_dir;
 	char *cgroup_root;
+	int last_leftovers;
 	volatile sig_atomic_t *stop;
 };
 
@@ -97,13 +100,23 @@ void units_describe_probe(const struct uf_probe *p, struct strbuf *out)
 
 /* ---- open/close ---- */
 
+const char *units_systemd_dir(void)
+{
+	return env_or("GREENBENCH_SYSTEMD_DIR", "/etc/systemd/system");
+}
+
+int units_last_leftovers(const struct units *u)
+{
+	return u->last_leftovers;
+}
+
 int units_open(const struct unitsfile *uf, enum sc_backend backend, struct units **out,
 	       struct gb_err *err)
 {
 	struct units *u = gb_calloc(1, sizeof(*u));
 	u->backend = backend;
 	u->uf = uf;
-	u->systemd_dir = gb_strdup(env_or("GREENBENCH_SYSTEMD_DIR", "/etc/systemd/system"));
+	u->systemd_dir = gb_strdup(units_systemd_dir());
 	u->cgroup_root = gb_strdup(env_or("GREENBENCH_CGROUP_ROOT", "/sys/fs/cgroup"));
 	if (backend == SC_BACKEND_SYSTEMD) {
 		struct strbuf p = STRBUF_INIT;
@@ -208,7 +221,12 @@ int units_fake_def(const struct unitsfile *uf, int index, struct uf_unit *d,
 	sb_addf(&sb, "%s%d", f->unit_prefix, index);
 	d->name = sb_detach(&sb);
 	sb_addf(host, "%s%d", f->host_prefix, index);
-	sb_addf(conf_path, "%s/%s.conf", f->conf_dir, sb_str(host));
+	if (f->conf_pattern) { /* devstack's naming: nova-fake.conf-N */
+		const char *n = strstr(f->conf_pattern, "{n}");
+		sb_addf(conf_path, "%.*s%d%s", (int)(n - f->conf_pattern), f->conf_pattern, index, n + 3);
+	} else {
+		sb_addf(conf_path, "%s/%s.conf", f->conf_dir, sb_str(host));
+	}
 	d->argc = f->argc + 2;
 	d->argv = gb_calloc(d->argc + 1, sizeof(char *));
 	for (size_t i = 0; i < f->argc; i++)
@@ -491,6 +509,7 @@ static int proc_start(struct units *u, const struct uf_unit *d, struct gb_err *e
 
 struct sd_state {
 	char active[32];
+	char load[32]; /* LoadState: loaded, not-found, masked, ... */
 	long main_pid;
 	char cgroup[512];
 };
@@ -500,7 +519,7 @@ static int sd_show(struct units *u, const char *name, struct sd_state *s, struct
 	struct strbuf unit = STRBUF_INIT, out = STRBUF_INIT;
 	sb_addf(&unit, "devstack@%s.service", name);
 	const char *args[] = { "show", "-p", "ActiveState", "-p", "MainPID", "-p", "ControlGroup",
-			       unit.buf, NULL };
+			       "-p", "LoadState", unit.buf, NULL };
 	int rc = systemctl(u, args, 30, &out, err);
 	memset(s, 0, sizeof(*s));
 	for (const char *p = sb_str(&out); rc == 0 && *p;) {
@@ -508,6 +527,8 @@ static int sd_show(struct units *u, const char *name, struct sd_state *s, struct
 		size_t l = nl ? (size_t)(nl - p) : strlen(p);
 		if (l > 12 && !strncmp(p, "ActiveState=", 12))
 			snprintf(s->active, sizeof(s->active), "%.*s", (int)(l - 12), p + 12);
+		else if (l > 10 && !strncmp(p, "LoadState=", 10))
+			snprintf(s->load, sizeof(s->load), "%.*s", (int)(l - 10), p + 10);
 		else if (l > 8 && !strncmp(p, "MainPID=", 8))
 			s->main_pid = strtol(p + 8, NULL, 10);
 		else if (l > 13 && !strncmp(p, "ControlGroup=", 13))
@@ -548,42 +569,143 @@ static bool sd_dead(const struct units *u, const struct sd_state *s)
 	return inactive && s->main_pid == 0 && sd_cgroup_count(u, s) == 0;
 }
 
+/* Signal every process of the unit's cgroup: systemctl kill (whom: all), and if systemd
+ * refuses (an inactive unit), the pids in its cgroup.procs directly. */
+static int sd_kill_all(struct units *u, const char *unit, const struct sd_state *s, int sig,
+		       struct gb_err *err)
+{
+	char opt[32];
+	snprintf(opt, sizeof(opt), "--signal=%s", sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+	const char *kill_args[] = { "kill", opt, unit, NULL };
+	struct gb_err e;
+	if (systemctl(u, kill_args, 30, NULL, &e) == 0)
+		return 0;
+	if (!s->cgroup[0])
+		return gb_errf(err, GB_EXIT_ENV, "%s", e.msg);
+	static const char *const sub[] = { "", "/unified", "/systemd" };
+	for (size_t i = 0; i < GB_ARRAY_SIZE(sub); i++) {
+		struct strbuf p = STRBUF_INIT, data = STRBUF_INIT;
+		sb_addf(&p, "%s%s%s/cgroup.procs", u->cgroup_root, sub[i], s->cgroup);
+		bool found = gb_read_file(p.buf, 1 << 20, &data, NULL) == 0;
+		for (const char *c = sb_str(&data); *c;) {
+			long pid = strtol(c, NULL, 10);
+			if (pid > 1)
+				kill((pid_t)pid, sig);
+			c += strcspn(c, "\n");
+			c += *c == '\n';
+		}
+		sb_release(&p);
+		sb_release(&data);
+		if (found)
+			break;
+	}
+	return 0;
+}
+
+/* Wait up to secs for the unit to be dead: 1 dead, 0 not yet, -1 error. */
+static int sd_wait_dead(struct units *u, const char *name, struct sd_state *s, double secs,
+			bool stop_at_leftovers, struct gb_err *err)
+{
+	double t0 = gb_now();
+	for (;;) {
+		if (sd_show(u, name, s, err) != 0)
+			return -1;
+		if (sd_dead(u, s))
+			return 1;
+		/* KillMode=process: systemd is done with the main pid, the rest is ours */
+		bool inactive = !strcmp(s->active, "inactive") || !strcmp(s->active, "failed");
+		if (stop_at_leftovers && inactive && s->main_pid == 0)
+			return 0;
+		if (stopped(u))
+			return interrupted(err, "stopping", name);
+		if (gb_now() - t0 >= secs)
+			return 0;
+		proc_sleep(POLL_SECS * 4);
+	}
+}
+
 static int sd_stop(struct units *u, const char *name, double stop_timeout, struct gb_err *err)
 {
 	struct strbuf unit = STRBUF_INIT;
 	sb_addf(&unit, "devstack@%s.service", name);
+	u->last_leftovers = 0;
 	const char *stop_args[] = { "stop", unit.buf, NULL };
-	int rc = systemctl(u, stop_args, stop_timeout + 90, NULL, err);
+	struct gb_err stop_err = { 0, "" };
+	int rc = systemctl(u, stop_args, stop_timeout + 90, NULL, &stop_err);
 	struct sd_state s;
 	double t0 = gb_now();
-	bool dead = false;
-	while (rc == 0 && gb_now() - t0 < stop_timeout) {
-		if ((rc = sd_show(u, name, &s, err)) != 0)
-			break;
-		if ((dead = sd_dead(u, &s)))
-			break;
-		if (stopped(u)) {
-			rc = interrupted(err, "stopping", name);
-			break;
+	if (rc != 0) {
+		/* a unit systemd has no file for and nothing running is already stopped: a
+		 * restore after a reboot or a re-laid host finds the run's fake computes gone */
+		struct gb_err serr = { 0, "" };
+		if (sd_show(u, name, &s, &serr) == 0 && !strcmp(s.load, "not-found") &&
+		    !strcmp(s.active, "inactive") && s.main_pid == 0 && sd_cgroup_count(u, &s) == 0) {
+			sb_release(&unit);
+			return 0;
 		}
-		proc_sleep(POLL_SECS * 4);
+		*err = stop_err;
 	}
-	if (rc == 0 && !dead) {
-		const char *kill_args[] = { "kill", "--signal=SIGKILL", unit.buf, NULL };
-		rc = systemctl(u, kill_args, 30, NULL, err);
-		double t1 = gb_now();
-		while (rc == 0 && gb_now() - t1 < KILL_GRACE) {
-			if ((rc = sd_show(u, name, &s, err)) != 0 || (dead = sd_dead(u, &s)))
-				break;
-			proc_sleep(POLL_SECS * 4);
-		}
-		if (rc == 0 && !dead)
-			rc = gb_errf(err, GB_EXIT_ENV, "unit %s: still %s with main pid %ld and %d "
-						       "process(es) in cgroup %s after SIGKILL; check "
-						       "`systemctl status %s`", name, s.active,
-				     s.main_pid, sd_cgroup_count(u, &s), s.cgroup, unit.buf);
+	int dead = rc == 0 ? sd_wait_dead(u, name, &s, stop_timeout, true, err) : -1;
+	if (dead == 0 && (!strcmp(s.active, "inactive") || !strcmp(s.active, "failed"))) {
+		/* the main process is gone, its forked workers are not (KillMode=process):
+		 * SIGTERM them, then what is left of stop_timeout, then SIGKILL below */
+		u->last_leftovers = sd_cgroup_count(u, &s);
+		if (sd_kill_all(u, unit.buf, &s, SIGTERM, err) != 0)
+			dead = -1;
+		else
+			dead = sd_wait_dead(u, name, &s, stop_timeout - (gb_now() - t0), false, err);
+	}
+	if (dead == 0) {
+		if (!u->last_leftovers && s.main_pid == 0)
+			u->last_leftovers = sd_cgroup_count(u, &s);
+		if (sd_kill_all(u, unit.buf, &s, SIGKILL, err) != 0)
+			dead = -1;
+		else
+			dead = sd_wait_dead(u, name, &s, KILL_GRACE, false, err);
+		if (dead == 0)
+			gb_errf(err, GB_EXIT_ENV, "unit %s: still %s with main pid %ld and %d "
+						  "process(es) in cgroup %s after SIGKILL; check "
+						  "`systemctl status %s`", name, s.active,
+				s.main_pid, sd_cgroup_count(u, &s), s.cgroup, unit.buf);
 	}
 	sb_release(&unit);
+	return dead == 1 ? 0 : -1;
+}
+
+int units_user(struct units *u, const char *name, uid_t *uid, gid_t *gid, struct strbuf *user,
+	       struct gb_err *err)
+{
+	*uid = geteuid();
+	*gid = getegid();
+	if (u->backend != SC_BACKEND_SYSTEMD)
+		return 0;
+	struct strbuf unit = STRBUF_INIT, out = STRBUF_INIT;
+	sb_addf(&unit, "devstack@%s.service", name);
+	const char *args[] = { "show", "-p", "User", unit.buf, NULL };
+	int rc = systemctl(u, args, 30, &out, err);
+	const char *v = strstr(sb_str(&out), "User=");
+	char who[256] = "";
+	if (v)
+		snprintf(who, sizeof(who), "%.*s", (int)strcspn(v + 5, "\n"), v + 5);
+	if (rc == 0 && !who[0]) {
+		*uid = 0; /* no User=: systemd runs it as root */
+		*gid = 0;
+		snprintf(who, sizeof(who), "root");
+	} else if (rc == 0) {
+		struct passwd *pw = getpwnam(who);
+		if (!pw)
+			rc = gb_errf(err, GB_EXIT_ENV, "unit %s runs as User=%s, which is not a user "
+						       "here (getpwnam); check `systemctl cat %s`",
+				     name, who, unit.buf);
+		else {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+		}
+	}
+	if (rc == 0 && user)
+		sb_addstr(user, who);
+	sb_release(&unit);
+	sb_release(&out);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "base/gb.h"
 #include "scenario/scenario.h"
@@ -34,6 +35,18 @@ struct units_timing {
 int units_open(const struct unitsfile *uf, enum sc_backend backend, struct units **out,
 	       struct gb_err *err);
 void units_close(struct units *u);
+
+/* Where devstack@*.service files live: GREENBENCH_SYSTEMD_DIR or /etc/systemd/system. */
+const char *units_systemd_dir(void);
+
+/* The user a unit runs as: systemd: its User= (systemctl show), root when none;
+ * process: greenbench's own. uid/gid filled; name (may be NULL) gets the user's name. */
+int units_user(struct units *u, const char *name, uid_t *uid, gid_t *gid, struct strbuf *user,
+	       struct gb_err *err);
+
+/* How many processes the last units_stop found left over after the unit's main process
+ * was gone (KillMode=process's forked workers) and killed. */
+int units_last_leftovers(const struct units *u);
 
 /* Polling loops give up with GB_EXIT_INTERRUPTED once *flag is set (NULL: never). */
 void units_set_stop_flag(struct units *u, volatile sig_atomic_t *flag);

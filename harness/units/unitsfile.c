@@ -382,6 +382,13 @@ void unitsfile_free(struct unitsfile *uf)
 	free(f->cwd);
 	free(f->log_dir);
 	free_strv(f->after_start);
+	free(f->conf_pattern);
+	free(f->tmpl_conf);
+	free(f->tmpl_unit_text);
+	free(f->tmpl_conf_text);
+	free(f->tmpl_host);
+	free(f->tmpl_state_path);
+	free(f->user);
 	unitsfile_probe_free(&f->ready);
 	free(uf->state_dir);
 	free(uf->rabbitmqctl);

@@ -51,6 +51,15 @@ struct uf_fake_compute {
 	char **after_start;    /* argv run once after new fakes are ready (e.g. nova-manage
 				* cell_v2 discover_hosts, as devstack does), or NULL */
 	size_t after_start_argc;
+	/* inferred from a devstack host's devstack@n-cpu-1 (units_devstack.c), else NULL:
+	 * each new n-cpu-N is a copy of that unit and of its config, as devstack writes them */
+	char *conf_pattern;    /* "/etc/nova/nova-fake.conf-{n}": config path of number n */
+	char *tmpl_conf;       /* n-cpu-1's fake config path, as its ExecStart names it */
+	char *tmpl_unit_text;  /* devstack@n-cpu-1.service, verbatim */
+	char *tmpl_conf_text;  /* its fake config file, verbatim */
+	char *tmpl_host;       /* its host ("gb-bookworm1"); state_path values contain it */
+	char *tmpl_state_path; /* its state_path, or NULL */
+	char *user;            /* its User= (owner of a new state_path), or NULL */
 	int line;
 };
 

@@ -3,6 +3,8 @@
 #   plain            sleep until killed
 #   ignore-term      ignore SIGTERM (like a uwsgi master without --die-on-term)
 #   fork-children N  fork N children that ignore SIGTERM; the parent dies on it
+#   regroup FILE     fork a child in its own process group (same session) that ignores
+#                    SIGTERM and writes its pid to FILE; the parent dies on SIGTERM
 #   never-ready      run, but never open the port its probe waits for
 #   exit-now         exit 1 at once (a unit that cannot start)
 #   http PORT        serve HTTP 200 on 127.0.0.1:PORT (also answers tcp probes)
@@ -15,6 +17,13 @@ plain|never-ready) exec sleep 100000 ;;
 ignore-term) trap '' TERM; exec sleep 100000 ;;   # SIG_IGN survives exec
 fork-children)
 	for _ in $(seq "${2:-2}"); do ( trap '' TERM; exec sleep 100000 ) & done
+	wait ;;
+regroup)
+	# set -m: a background job gets its own process group, as a worker that calls
+	# setpgid() does; the session stays the unit's
+	set -m
+	( trap '' TERM; echo $BASHPID > "$2.tmp"; mv "$2.tmp" "$2"; exec sleep 100000 ) &
+	set +m
 	wait ;;
 exit-now) echo "cannot start: test daemon told to fail" >&2; exit 1 ;;
 http) cd /tmp && exec /usr/bin/python3 -m http.server --bind 127.0.0.1 "$2" ;;

@@ -19,6 +19,7 @@
 #include "base/proc.h"
 #include "lib/tap.h"
 #include "units/units.h"
+#include "units/units_devstack.h"
 #include "units/unitsfile.h"
 
 /* Does pid ignore SIGTERM (bit 15 of SigIgn in /proc/PID/status)? */
@@ -174,6 +175,7 @@ static struct unitsfile *proc_units(int http_port, int dead_port)
 	sb_addf(&y, "  plain:\n    argv: [%s, plain]\n    log: %s/plain.log\n", daemon_sh, tmp);
 	sb_addf(&y, "  stubborn:\n    argv: [%s, ignore-term]\n    stop_timeout: 300ms\n", daemon_sh);
 	sb_addf(&y, "  forker:\n    argv: [%s, fork-children, '3']\n    stop_timeout: 300ms\n", daemon_sh);
+	sb_addf(&y, "  regroup:\n    argv: [%s, regroup, %s/regroup.pid]\n    stop_timeout: 300ms\n", daemon_sh, tmp);
 	sb_addf(&y, "  lazy:\n    argv: [%s, never-ready]\n    log: %s/lazy.log\n    ready: {tcp: \"127.0.0.1:%d\"}\n"
 		    "    ready_timeout: 500ms\n", daemon_sh, tmp, dead_port);
 	sb_addf(&y, "  dies:\n    argv: [%s, exit-now]\n    log: %s/dies.log\n    ready: {tcp: \"127.0.0.1:%d\"}\n",
@@ -222,6 +224,21 @@ static bool environ_has(pid_t pid, const char *kv)
 				found = true;
 	sb_release(&sb);
 	return found;
+}
+
+/* pid exists and is not a zombie (an orphan's zombie waits for init to reap it) */
+static bool is_alive(pid_t pid)
+{
+	char p[64], st[512];
+	snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return false;
+	size_t n = fread(st, 1, sizeof(st) - 1, f);
+	fclose(f);
+	st[n] = '\0';
+	const char *rp = strrchr(st, ')');
+	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
 static void write_text(const char *path, const char *text)
@@ -284,6 +301,34 @@ static void process_tests(void)
 	ok(proc_group_count(pf) >= 3, "process: children outlive their parent (%d left)", proc_group_count(pf));
 	rc = units_stop(u, "forker", &secs, &err);
 	ok(rc == 0 && proc_group_count(pf) == 0, "process: stop waits for every child, not the main pid");
+
+	/* a worker that made its own process group (setpgid) but stays in the unit's
+	 * session: death proven by the process group alone would miss it */
+	char rpid_path[PATH_MAX + 32];
+	snprintf(rpid_path, sizeof(rpid_path), "%s/regroup.pid", tmp);
+	unlink(rpid_path);
+	ok(units_start(u, "regroup", &secs, &err) == 0, "process: regroup starts");
+	pid_t pr = unit_pid("regroup"), child = 0;
+	for (int i = 0; i < 500 && child <= 0; i++) {
+		struct strbuf cp = STRBUF_INIT;
+		if (gb_read_file(rpid_path, 64, &cp, NULL) == 0)
+			child = (pid_t)strtol(sb_str(&cp), NULL, 10);
+		sb_release(&cp);
+		if (child <= 0)
+			usleep(10000);
+	}
+	double g0 = gb_now();
+	while (child > 0 && !ignores_term(child) && gb_now() - g0 < 10)
+		proc_sleep(0.01);
+	ok(child > 0 && getpgid(child) == child && getsid(child) == pr && ignores_term(child),
+	   "process: regroup's child leads its own group in the unit's session, ignoring SIGTERM");
+	rc = units_stop(u, "regroup", &secs, &err);
+	ok(rc == 0 && child > 0 && !is_alive(child),
+	   "process: stop finds the child in its own group and kills it (dead in %.2f s)", secs);
+	if (child > 0 && is_alive(child)) {
+		diag("child %ld survived the stop; killing it", (long)child);
+		kill(child, SIGKILL);
+	}
 
 	rc = units_start(u, "lazy", &secs, &err);
 	ok(rc != 0 && strstr(err.msg, "unit lazy not ready after 0.5 s") && strstr(err.msg, "lazy.log") &&
@@ -365,6 +410,59 @@ static void process_tests(void)
 	unitsfile_free(uf);
 }
 
+/* ---- a devstack host's units (units_devstack.c) ---- */
+
+static void devstack_tests(void)
+{
+	char dir[PATH_MAX + 16], p[PATH_MAX + 64], body[PATH_MAX * 2 + 256];
+	snprintf(dir, sizeof(dir), "%s/dsunits", tmp);
+	mkdir(dir, 0755);
+	struct unitsfile *uf = (struct unitsfile *)1;
+	struct gb_err err = { 0, "" };
+	ok(units_devstack_infer(dir, &uf, &err) == 0 && uf == NULL,
+	   "devstack: no devstack@n-cpu-1.service, nothing inferred");
+	snprintf(p, sizeof(p), "%s/nova-fake.conf-1", dir);
+	write_text(p, "[DEFAULT]\nhost = box1\nstate_path = /opt/stack/data/nova/box1\n");
+	snprintf(p, sizeof(p), "%s/devstack@n-cpu-1.service", dir);
+	snprintf(body, sizeof(body), "[Unit]\nDescription = Devstack devstack@n-cpu-1.service\n\n[Service]\n"
+		 "User = stack\nExecStart = /venv/bin/nova-compute --config-file /etc/nova/nova-cpu.conf "
+		 "--config-file %s/nova-fake.conf-1\nKillMode = process\n", dir);
+	write_text(p, body);
+	snprintf(p, sizeof(p), "%s/devstack@n-sch.service", dir);
+	write_text(p, "[Service]\nUser=stack\nExecStart=/venv/bin/nova-scheduler --config-file /etc/nova/nova.conf\n");
+	int rc = units_devstack_infer(dir, &uf, &err);
+	if (!ok(rc == 0 && uf && uf->fake.present, "devstack: template inferred from devstack@n-cpu-1"))
+		diag("%s", err.msg);
+	if (rc || !uf)
+		return;
+	const struct uf_fake_compute *f = &uf->fake;
+	char want[PATH_MAX + 64];
+	snprintf(want, sizeof(want), "%s/nova-fake.conf-{n}", dir);
+	ok(!strcmp(f->host_prefix, "box") && !strcmp(f->conf_pattern, want) && f->user &&
+		   !strcmp(f->user, "stack") && f->tmpl_state_path &&
+		   !strcmp(f->tmpl_state_path, "/opt/stack/data/nova/box1"),
+	   "devstack: host prefix 'box', config nova-fake.conf-{n}, User=stack, state_path read");
+	const struct uf_unit *sch = unitsfile_find(uf, "n-sch"), *cpu = unitsfile_find(uf, "n-cpu-1");
+	ok(sch && sch->ready.kind == UF_READY_RPC && !strcmp(sch->ready.target, "scheduler") && cpu &&
+		   cpu->ready.kind == UF_READY_RPC && !strcmp(cpu->ready.target, "compute.box1"),
+	   "devstack: n-sch ready by the scheduler queue, n-cpu-1 by compute.box1");
+	struct uf_unit d;
+	struct strbuf host = STRBUF_INIT, conf = STRBUF_INIT;
+	snprintf(want, sizeof(want), "%s/nova-fake.conf-3", dir);
+	ok(units_fake_def(uf, 3, &d, &host, &conf, &err) == 0 && !strcmp(d.name, "n-cpu-3") &&
+		   !strcmp(host.buf, "box3") && !strcmp(conf.buf, want) && d.argc == 5 &&
+		   !strcmp(d.argv[2], "/etc/nova/nova-cpu.conf") && !strcmp(d.argv[4], want),
+	   "devstack: n-cpu-3 is host box3 with nova-fake.conf-3 in place of -1's");
+	units_def_free(&d);
+	sb_release(&host);
+	sb_release(&conf);
+	unitsfile_free(uf);
+	snprintf(p, sizeof(p), "%s/devstack@n-cpu-1.service", dir);
+	write_text(p, "[Service]\nExecStart = /venv/bin/nova-compute\n");
+	ok(units_devstack_infer(dir, &uf, &err) != 0 && strstr(err.msg, "devstack@n-cpu-1.service: ExecStart does not end in --config-file"),
+	   "devstack: an n-cpu-1 without its fake config is an error naming the unit: %s", err.msg);
+}
+
 /* ---- systemd backend ---- */
 
 static void systemd_tests(void)
@@ -399,7 +497,7 @@ static void systemd_tests(void)
 	gb_read_file(log, 1 << 16, &lg, NULL);
 	const char *l = sb_str(&lg);
 	const char *a = strstr(l, "stop devstack@n-sch.service\n"),
-		   *b = strstr(l, "show -p ActiveState -p MainPID -p ControlGroup devstack@n-sch.service\n"),
+		   *b = strstr(l, "show -p ActiveState -p MainPID -p ControlGroup -p LoadState devstack@n-sch.service\n"),
 		   *c = strstr(l, "start devstack@n-sch.service\n");
 	ok(rc == 0 && a && b && c && a < b && b < c,
 	   "systemd: restart = stop, show (proved dead), start, by argv");
@@ -437,9 +535,36 @@ static void systemd_tests(void)
 	gb_read_file(procs, 1024, &left, NULL);
 	sb_reset(&lg);
 	gb_read_file(log, 1 << 16, &lg, NULL);
-	ok(rc == 0 && strstr(sb_str(&lg), "kill --signal=SIGKILL") && left.len == 0,
-	   "systemd: inactive with a process left in cgroup.procs is not dead until killed");
+	ok(rc == 0 && strstr(sb_str(&lg), "kill --signal=SIGTERM devstack@n-sch.service\n") && left.len == 0 &&
+		   units_last_leftovers(u) == 1,
+	   "systemd: inactive with a process left in cgroup.procs (KillMode=process) is not dead "
+	   "until the leftover is signalled; counted as 1 leftover");
 	sb_release(&left);
+
+	/* a unit with no unit file: a restore after a reboot or a re-laid host finds the run's
+	 * fake computes gone; stopping it is done, not an error */
+	char notfound[PATH_MAX + 64];
+	snprintf(notfound, sizeof(notfound), "%s/devstack@n-cpu-9.service.notfound", state);
+	write_text(notfound, "");
+	unlink(log);
+	rc = units_stop(u, "n-cpu-9", &secs, &err);
+	sb_reset(&lg);
+	gb_read_file(log, 1 << 16, &lg, NULL);
+	ok(rc == 0 && !strstr(sb_str(&lg), "kill"),
+	   "systemd: stopping a unit systemd has not loaded (no unit file, nothing running) succeeds");
+	if (rc)
+		diag("%s", err.msg);
+	/* ... but not when something still runs in its cgroup */
+	snprintf(cgdir, sizeof(cgdir), "%s/system.slice/devstack@n-cpu-9.service", cg);
+	mkdir(cgdir, 0755);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgdir);
+	write_text(procs, "31338\n");
+	rc = units_stop(u, "n-cpu-9", &secs, &err);
+	ok(rc != 0 && strstr(err.msg, "not loaded"),
+	   "systemd: a not-loaded unit with a process left in its cgroup is an error: %s", err.msg);
+	unlink(procs);
+	rmdir(cgdir);
+	unlink(notfound);
 
 	/* start failure */
 	char nostart[PATH_MAX + 64];
@@ -512,6 +637,7 @@ int main(void)
 	unitsfile_tests();
 	process_tests();
 	systemd_tests();
+	devstack_tests();
 	char *rm[] = { "rm", "-rf", tmp, NULL };
 	proc_run(rm, NULL, NULL, NULL, 10, NULL, NULL);
 	return done_testing();
