@@ -118,6 +118,7 @@ struct prof_info {
 	double sum_tt;    /* the dump's own times summed: every moment the profile saw */
 	double switch_tt; /* of which greenlets were switched out (greenprof's switch entry) */
 	double cpu;       /* the call's own thread CPU seconds (greenprof's trailer), -1 unknown */
+	double row_sum_tt, row_switch_tt, row_max_ct; /* the same sums, as the store keeps them */
 };
 
 struct prof_list {
@@ -137,6 +138,9 @@ static int profile_row(void *arg, const struct store_row *r)
 	p->sum_tt = 0;
 	p->switch_tt = 0;
 	p->cpu = r->v[2].type == STORE_NULL ? -1 : (double)r->v[2].i * 1e-9;
+	p->row_sum_tt = (double)r->v[3].i * 1e-9;
+	p->row_switch_tt = (double)r->v[4].i * 1e-9;
+	p->row_max_ct = (double)r->v[5].i * 1e-9;
 	return 0;
 }
 
@@ -247,8 +251,19 @@ int compare_load_run(struct store *db, long long run, const char *target, int wi
 	if (!rc && n_profs) {
 		struct store_value params[2] = { STORE_V_INT(run), STORE_V_TEXT(target) };
 		char buf[64];
-		rc = store_query(db, STORE_Q_RUN_FUNC_STATS, params, 2, func_row, &c,
-				 doing_run(run, buf), err);
+		/* every function from the dumps; without them, the kept rows (the largest and
+		 * the target's own) and the profile's sums */
+		if (with_funcs) {
+			rc = store_run_func_rows(db, run, target, func_row, &c, err);
+		} else {
+			rc = store_query(db, STORE_Q_RUN_FUNC_STATS, params, 2, func_row, &c,
+					 doing_run(run, buf), err);
+			for (size_t i = 0; i < n_profs; i++) {
+				profs[i].sum_tt = profs[i].row_sum_tt;
+				profs[i].switch_tt = profs[i].row_switch_tt;
+				profs[i].max_ct = profs[i].row_max_ct;
+			}
+		}
 	}
 	/* the profiled call first: one sample per stored profile, its CPU time (the thread
 	 * CPU clock of its own execution: neither its waits nor the time other greenlets

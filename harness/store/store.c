@@ -159,6 +159,31 @@ static const char *const migrations[] = {
 	"ALTER TABLE profiles ADD COLUMN wait_ns INTEGER;\n"
 	"ALTER TABLE profiles ADD COLUMN switches INTEGER;\n"
 	"ALTER TABLE profiles ADD COLUMN mode TEXT;\n",
+	/* 4 -> 5 (owner: store size): each profile's sums as columns (tt_ns, switch_tt_ns,
+	 * max_ct_ns), func_stats only its top rows (STORE_TOP_ROWS by tottime and by cumtime,
+	 * and the target's own function); every function stays in the dump */
+	"ALTER TABLE profiles ADD COLUMN tt_ns INTEGER;\n"
+	"ALTER TABLE profiles ADD COLUMN switch_tt_ns INTEGER;\n"
+	"ALTER TABLE profiles ADD COLUMN max_ct_ns INTEGER;\n"
+	"UPDATE profiles SET\n"
+	"  tt_ns = (SELECT sum(tt_ns) FROM func_stats WHERE profile_id = profiles.id),\n"
+	"  max_ct_ns = (SELECT max(ct_ns) FROM func_stats WHERE profile_id = profiles.id),\n"
+	"  switch_tt_ns = (SELECT coalesce(sum(s.tt_ns), 0) FROM func_stats s JOIN functions f\n"
+	"    ON f.id = s.function_id WHERE s.profile_id = profiles.id AND f.file = '~'\n"
+	"    AND f.name = '<greenlet switch>');\n"
+	"CREATE TEMP TABLE kept AS SELECT profile_id, function_id FROM (\n"
+	"  SELECT s.profile_id, s.function_id, f.name, p.target,\n"
+	"    row_number() OVER (PARTITION BY s.profile_id ORDER BY s.tt_ns DESC) AS by_tt,\n"
+	"    row_number() OVER (PARTITION BY s.profile_id ORDER BY s.ct_ns DESC) AS by_ct,\n"
+	"    substr(p.target, instr(p.target, ':') + 1) AS qual\n"
+	"  FROM func_stats s JOIN functions f ON f.id = s.function_id\n"
+	"  JOIN profiles p ON p.id = s.profile_id)\n"
+	"WHERE by_tt <= 16 OR by_ct <= 16 OR name = target\n"
+	"  OR name = replace(qual, rtrim(qual, replace(qual, '.', '')), '');\n"
+	"DELETE FROM func_stats WHERE (profile_id, function_id) NOT IN\n"
+	"  (SELECT profile_id, function_id FROM temp.kept);\n"
+	"DROP TABLE temp.kept;\n"
+	"CREATE INDEX runs_scenario_status ON runs(scenario, status, id);\n",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");

@@ -15,7 +15,10 @@
 #include "base/gb.h"
 #include "profile/pstats.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
+/* func_stats keeps per profile the rows of this many functions by tottime, as many by
+ * cumtime, and those named as the target (schema 5); the dump keeps every function */
+#define STORE_TOP_ROWS 16
 
 struct store; /* an open store; store_close() frees it */
 
@@ -211,8 +214,11 @@ enum store_query {
 	STORE_Q_RUN_PROFILE_WALL,    /* run: 'profile T wall', '', largest cumtime */
 	STORE_Q_RUN_PROFILE_BUSY,    /* run: 'profile T busy', '', own times without waits */
 	STORE_Q_RUN_PROFILE_CPU,     /* run: 'profile T cpu', '', the call's CPU seconds or NULL */
-	STORE_Q_RUN_PROFILE_IDS,     /* run, target substring or NULL: id, target, cpu_ns or NULL */
-	STORE_Q_RUN_FUNC_STATS,      /* run, target or NULL: profile id, file, line, name, nc, tt_ns, ct_ns */
+	STORE_Q_RUN_PROFILE_IDS,     /* run, target substring or NULL: id, target, cpu_ns or NULL,
+				      * tt_ns, switch_tt_ns, max_ct_ns (sums over all functions) */
+	STORE_Q_RUN_FUNC_STATS,      /* run, target or NULL: profile id, file, line, name, nc, tt_ns,
+				      * ct_ns of the kept rows only (STORE_TOP_ROWS); every function:
+				      * store_run_func_rows() */
 	STORE_Q_RUNS_LIST,           /* scenario or NULL, limit (-1 all): what list prints */
 	STORE_Q_SCENARIO_GOOD_RUNS,  /* scenario, limit: id, started, label, revision, baseline */
 	STORE_Q_SCENARIO_HISTORY,    /* scenario, run, computes, host, limit: id, is_baseline */
@@ -225,6 +231,12 @@ enum store_query {
  * "<doing>: <sqlite's message>". */
 int store_query(struct store *db, enum store_query q, const struct store_value *params,
 		size_t n_params, store_row_fn fn, void *arg, const char *doing, struct gb_err *err);
+
+/* Every listed function of each profile of run_id (target: a substring of the target, or
+ * NULL), from the dumps, as rows of STORE_Q_RUN_FUNC_STATS's columns (profile id, file,
+ * line, name, nc, tt_ns, ct_ns), by profile id; fn as store_query() calls it. */
+int store_run_func_rows(struct store *db, long long run_id, const char *target, store_row_fn fn,
+			void *arg, struct gb_err *err);
 
 /* store_query() with the one parameter run. */
 int store_query_run(struct store *db, enum store_query q, long long run, store_row_fn fn,

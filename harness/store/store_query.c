@@ -10,8 +10,7 @@
 
 #define PROFILES_SQL \
 	"SELECT p.target, count(*) AS n_profiles, " \
-	"avg((SELECT max(ct_ns) FROM func_stats s WHERE s.profile_id = p.id)) * 1e-9 AS mean_wall, " \
-	"max((SELECT max(ct_ns) FROM func_stats s WHERE s.profile_id = p.id)) * 1e-9 AS max_wall, " \
+	"avg(p.max_ct_ns) * 1e-9 AS mean_wall, max(p.max_ct_ns) * 1e-9 AS max_wall, " \
 	"avg(p.n_functions) AS mean_functions, avg(p.n_calls) AS mean_calls, " \
 	"avg(p.raw_size) AS mean_raw_size, count(DISTINCT p.pid) AS n_pids, " \
 	"avg(p.cpu_ns) * 1e-9 AS mean_cpu, count(p.cpu_ns) AS n_with_cpu, " \
@@ -71,20 +70,17 @@ static const char *const queries[STORE_Q_COUNT] = {
 		"AND time_to_deleted IS NOT NULL ORDER BY id",
 	[STORE_Q_RUN_PROFILE_WALL] =
 		"SELECT 'profile ' || p.target || ' wall', '', "
-		"(SELECT max(ct_ns) FROM func_stats s WHERE s.profile_id = p.id) * 1e-9 "
-		"FROM profiles p WHERE p.run_id = ?1 ORDER BY p.id",
+		"p.max_ct_ns * 1e-9 FROM profiles p WHERE p.run_id = ?1 ORDER BY p.id",
 	/* busy: the own times without greenprof's switch entry (the waits) */
 	[STORE_Q_RUN_PROFILE_BUSY] =
 		"SELECT 'profile ' || p.target || ' busy', '', "
-		"(SELECT sum(s.tt_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id "
-		" WHERE s.profile_id = p.id AND NOT (f.file = '~' AND f.name = '<greenlet switch>')) * 1e-9 "
-		"FROM profiles p WHERE p.run_id = ?1 ORDER BY p.id",
+		"(p.tt_ns - p.switch_tt_ns) * 1e-9 FROM profiles p WHERE p.run_id = ?1 ORDER BY p.id",
 	/* cpu: the call's own thread CPU time (greenprof's trailer); NULL when unknown */
 	[STORE_Q_RUN_PROFILE_CPU] =
 		"SELECT 'profile ' || target || ' cpu', '', cpu_ns * 1e-9 FROM profiles "
 		"WHERE run_id = ?1 ORDER BY id",
 	[STORE_Q_RUN_PROFILE_IDS] =
-		"SELECT id, target, cpu_ns FROM profiles WHERE run_id = ?1 "
+		"SELECT id, target, cpu_ns, tt_ns, switch_tt_ns, max_ct_ns FROM profiles WHERE run_id = ?1 "
 		"AND (?2 IS NULL OR instr(target, ?2) > 0) ORDER BY id",
 	[STORE_Q_RUN_FUNC_STATS] =
 		"SELECT s.profile_id, f.file, f.line, f.name, s.nc, s.tt_ns, s.ct_ns "

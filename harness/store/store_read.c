@@ -1,12 +1,14 @@
 /*
  * store_read.c - reading runs back: run references (id, label, last~N) and a run's
- * profiles, summed from the stats rows or from the raw dumps (with caller edges).
+ * profiles, summed from their raw dumps (with caller edges or, as the stats rows had them,
+ * without), and every function's row of a run's profiles.
  * Never prints, never exits, never writes.
  */
 #include "store/store_int.h"
 #include "store/store_codec.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,32 +220,85 @@ static int load_raw(struct store *db, long long profile_id, struct strbuf *out, 
 	return rc;
 }
 
-/* Sum the func_stats rows of the given profiles (no caller edges). */
+static long long ns_of(double secs)
+{
+	if (!(secs > -9e9 && secs < 9e9))
+		return 0;
+	return llround(secs * 1e9);
+}
+
+/* Parse the stored dump of profile id into *out (the caller frees it). */
+static int parse_stored(struct store *db, long long id, struct strbuf *raw, struct pstats **out,
+			struct gb_err *err)
+{
+	char what[96];
+	snprintf(what, sizeof(what), "stored profile id %lld", id);
+	sb_reset(raw);
+	*out = NULL;
+	if (load_raw(db, id, raw, err))
+		return -1;
+	return pstats_parse((const unsigned char *)sb_str(raw), raw->len, what, out, err);
+}
+
+/* Sum every function's stats of the given profiles, as the stats rows gave them before
+ * schema 5 (whole nanoseconds; no caller edges), from their dumps. */
 static int sum_rows(struct store *db, const long long *ids, size_t n, struct pstats *ps,
 		    struct gb_err *err)
 {
-	sqlite3_stmt *fs = store_prep(db, "SELECT f.file, f.line, f.name, s.cc, s.nc, s.tt_ns, s.ct_ns "
-				    "FROM func_stats s JOIN functions f ON f.id = s.function_id "
-				    "WHERE s.profile_id = ?", err);
-	if (!fs)
-		return -1;
+	struct strbuf raw = STRBUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; !rc && i < n; i++) {
-		sqlite3_bind_int64(fs, 1, ids[i]);
-		int r;
-		while ((r = sqlite3_step(fs)) == SQLITE_ROW) {
-			size_t k = pstats_intern(ps, (const char *)sqlite3_column_text(fs, 0),
-						 (long)sqlite3_column_int64(fs, 1),
-						 (const char *)sqlite3_column_text(fs, 2));
-			pstats_add_func(ps, k, sqlite3_column_int64(fs, 3), sqlite3_column_int64(fs, 4),
-					(double)sqlite3_column_int64(fs, 5) * 1e-9,
-					(double)sqlite3_column_int64(fs, 6) * 1e-9);
+		struct pstats *one = NULL;
+		rc = parse_stored(db, ids[i], &raw, &one, err);
+		for (size_t j = 0; !rc && j < one->n_funcs; j++) {
+			const struct pstats_func *f = &one->funcs[j];
+			if (!f->is_listed)
+				continue;
+			size_t k = pstats_intern(ps, f->file, f->line, f->name);
+			pstats_add_func(ps, k, f->cc, f->nc, (double)ns_of(f->tt) * 1e-9,
+					(double)ns_of(f->ct) * 1e-9);
 		}
-		sqlite3_reset(fs);
-		if (r != SQLITE_DONE)
-			rc = store_db_err(db, err, "reading function stats");
+		pstats_free(one);
 	}
-	sqlite3_finalize(fs);
+	sb_release(&raw);
+	return rc;
+}
+
+int store_run_func_rows(struct store *db, long long run_id, const char *target, store_row_fn fn,
+			void *arg, struct gb_err *err)
+{
+	long long *ids;
+	size_t n;
+	if (profile_ids(db, run_id, target, 0, &ids, &n, err))
+		return -1;
+	static const char *const names[] = { "profile_id", "file", "line", "name", "nc", "tt_ns",
+					     "ct_ns" };
+	struct store_value v[7];
+	struct store_row row = { 7, v, names, NULL };
+	struct strbuf raw = STRBUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct pstats *one = NULL;
+		rc = parse_stored(db, ids[i], &raw, &one, err);
+		for (size_t j = 0; !rc && j < one->n_funcs; j++) {
+			const struct pstats_func *f = &one->funcs[j];
+			if (!f->is_listed)
+				continue;
+			v[0] = STORE_V_INT(ids[i]);
+			v[1] = STORE_V_TEXT(f->file);
+			v[2] = STORE_V_INT(f->line);
+			v[3] = STORE_V_TEXT(f->name);
+			v[4] = STORE_V_INT(f->nc);
+			v[5] = STORE_V_INT(ns_of(f->tt));
+			v[6] = STORE_V_INT(ns_of(f->ct));
+			for (int c = 0; c < 7; c++)
+				v[c].d = (double)v[c].i;
+			rc = fn(arg, &row);
+		}
+		pstats_free(one);
+	}
+	sb_release(&raw);
+	free(ids);
 	return rc;
 }
 
@@ -302,12 +357,7 @@ int store_run_pstats(struct store *db, long long run_id, const char *target, int
 		struct strbuf raw = STRBUF_INIT;
 		for (size_t i = 0; !rc && i < n; i++) {
 			struct pstats *one = NULL;
-			char what[96];
-			snprintf(what, sizeof(what), "stored profile id %lld", ids[i]);
-			sb_reset(&raw);
-			rc = load_raw(db, ids[i], &raw, err);
-			if (!rc)
-				rc = pstats_parse((const unsigned char *)sb_str(&raw), raw.len, what, &one, err);
+			rc = parse_stored(db, ids[i], &raw, &one, err);
 			if (!rc)
 				pstats_merge(ps, one);
 			pstats_free(one);

@@ -324,6 +324,47 @@ static int encode_raw(struct saver *s, const struct store_profile *p, struct str
 	return 0;
 }
 
+/* ---- the rows kept in func_stats ---- */
+
+static const struct pstats *rank_ps; /* qsort has no argument: the profile being ranked */
+static int rank_by_ct;
+
+static int by_time_desc(const void *a, const void *b)
+{
+	const struct pstats_func *x = &rank_ps->funcs[*(const size_t *)a];
+	const struct pstats_func *y = &rank_ps->funcs[*(const size_t *)b];
+	long long u = to_ns(rank_by_ct ? x->ct : x->tt), v = to_ns(rank_by_ct ? y->ct : y->tt);
+	return u < v ? 1 : u > v ? -1 : 0;
+}
+
+/* keep[i] = 1 for the listed functions func_stats keeps (schema 5): the STORE_TOP_ROWS
+ * largest by tottime, as many by cumtime, and those named as target's function (its
+ * last component, or the whole target without a colon), as migration 4 -> 5 keeps. */
+static void mark_top_rows(const struct pstats *ps, const char *target, unsigned char *keep)
+{
+	size_t n = 0, *idx = gb_malloc((ps->n_funcs ? ps->n_funcs : 1) * sizeof(size_t));
+	for (size_t i = 0; i < ps->n_funcs; i++)
+		if (ps->funcs[i].is_listed)
+			idx[n++] = i;
+	rank_ps = ps;
+	for (rank_by_ct = 0; rank_by_ct <= 1; rank_by_ct++) {
+		qsort(idx, n, sizeof(size_t), by_time_desc);
+		for (size_t i = 0; i < n && i < STORE_TOP_ROWS; i++)
+			keep[idx[i]] = 1;
+	}
+	rank_ps = NULL;
+	const char *qual = strchr(target, ':'), *dot;
+	qual = qual ? qual + 1 : target;
+	dot = strrchr(qual, '.');
+	const char *last = dot ? dot + 1 : qual;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = ps->funcs[idx[i]].name;
+		if (!strcmp(name, target) || !strcmp(name, last))
+			keep[idx[i]] = 1;
+	}
+	free(idx);
+}
+
 static int save_profile(struct saver *s, long long run_id, const struct store_profile *p,
 			sqlite3_stmt *prof_put)
 {
@@ -364,18 +405,44 @@ static int save_profile(struct saver *s, long long run_id, const struct store_pr
 		sqlite3_bind_int64(prof_put, 17, tm->switches);
 		store_bind_text(prof_put, 18, tm->mode[0] ? tm->mode : NULL);
 	}
+	const struct pstats *ps = p->stats;
+	unsigned char *keep = gb_calloc(ps->n_funcs ? ps->n_funcs : 1, 1);
+	long long sum_tt = 0, switch_tt = 0, max_ct = 0;
+	for (size_t i = 0; i < ps->n_funcs; i++) {
+		const struct pstats_func *f = &ps->funcs[i];
+		if (!f->is_listed)
+			continue;
+		long long tt = to_ns(f->tt), ct = to_ns(f->ct);
+		sum_tt += tt;
+		if (!strcmp(f->file, "~") && !strcmp(f->name, "<greenlet switch>"))
+			switch_tt += tt;
+		if (ct > max_ct)
+			max_ct = ct;
+	}
+	mark_top_rows(ps, p->target, keep);
+	if (ps->n_listed) { /* NULL sums for a dump without functions, as SQL's sum() gives */
+		sqlite3_bind_int64(prof_put, 19, sum_tt);
+		sqlite3_bind_int64(prof_put, 21, max_ct);
+	} else {
+		sqlite3_bind_null(prof_put, 19);
+		sqlite3_bind_null(prof_put, 21);
+	}
+	sqlite3_bind_int64(prof_put, 20, switch_tt);
 	sb_release(&z);
-	if (step_done(s->db, prof_put, s->err, "storing a profile"))
+	if (step_done(s->db, prof_put, s->err, "storing a profile")) {
+		free(keep);
 		return -1;
+	}
 	long long pid = sqlite3_last_insert_rowid(s->db->db);
 
-	const struct pstats *ps = p->stats;
 	long long *ids = gb_malloc((ps->n_funcs ? ps->n_funcs : 1) * sizeof(long long));
 	int rc = 0;
 	for (size_t i = 0; !rc && i < ps->n_funcs; i++) {
 		const struct pstats_func *f = &ps->funcs[i];
+		if (!keep[i])
+			continue;
 		rc = function_id(s, f, &ids[i]);
-		if (rc || !f->is_listed)
+		if (rc)
 			continue;
 		sqlite3_bind_int64(s->stat_put, 1, pid);
 		sqlite3_bind_int64(s->stat_put, 2, ids[i]);
@@ -386,6 +453,7 @@ static int save_profile(struct saver *s, long long run_id, const struct store_pr
 		rc = step_done(s->db, s->stat_put, s->err, "storing function stats");
 	}
 	free(ids);
+	free(keep);
 	return rc;
 }
 
@@ -502,8 +570,8 @@ static int save_all(struct store *db, const struct run_record *rec, long long *r
 	sqlite3_stmt *prof_put = store_prep(db,
 		"INSERT INTO profiles (run_id, repeat, target, request_id, pid, total_tt, "
 		"n_functions, n_calls, raw_size, raw_sha256, raw_zlib, raw_codec, zdict_id, "
-		"cpu_ns, wall_ns, wait_ns, switches, mode) "
-		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		"cpu_ns, wall_ns, wait_ns, switches, mode, tt_ns, switch_tt_ns, max_ct_ns) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		err);
 	s.fn_get = store_prep(db, "SELECT id FROM functions WHERE file = ? AND line = ? AND name = ?", err);
 	s.fn_put = store_prep(db, "INSERT INTO functions (file, line, name) VALUES (?,?,?)", err);

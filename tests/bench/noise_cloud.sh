@@ -70,9 +70,7 @@ for line in open(sys.argv[2]):
         for p in pids:
             ct = db.execute("SELECT max(ct_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id "
                             "WHERE s.profile_id = ? AND f.name = 'select_destinations'", (p,)).fetchone()[0]
-            tt = db.execute("SELECT sum(tt_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id "
-                            "WHERE s.profile_id = ? AND NOT (f.file = '~' AND f.name = '<greenlet switch>')",
-                            (p,)).fetchone()[0]
+            tt = db.execute("SELECT tt_ns - switch_tt_ns FROM profiles WHERE id = ?", (p,)).fetchone()[0]
             c = db.execute("SELECT cpu_ns FROM profiles WHERE id = ?", (p,)).fetchone()[0]
             if ct: wall.append(ct * 1e-9)
             if tt: busy.append(tt * 1e-9)

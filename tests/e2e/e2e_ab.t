@@ -107,7 +107,7 @@ for side in "AB":
         pids = [p for (p,) in db.execute("SELECT id FROM profiles WHERE run_id = ?", (run,))]
         q = lambda sql: [v for p in pids for (v,) in db.execute(sql, (p,)) if v]
         med["wall"].append(st.median(q("SELECT max(ct_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id WHERE s.profile_id = ? AND f.name = 'select_destinations'")))
-        med["busy"].append(st.median(q("SELECT sum(tt_ns) FROM func_stats s JOIN functions f ON f.id = s.function_id WHERE s.profile_id = ? AND NOT (f.file = '~' AND f.name = '<greenlet switch>')")))
+        med["busy"].append(st.median(q("SELECT tt_ns - switch_tt_ns FROM profiles WHERE id = ?")))
         med["cpu"].append(st.median(q("SELECT cpu_ns FROM profiles WHERE id = ?")))
     print("noise %s (%d runs): " % (side, len(runs)) + ", ".join(
         "%s median %.2f ms, robust sd of log %.1f%%" % (k, st.median(v) / 1e6, 100 * rsd(v)) for k, v in med.items()))

@@ -1,5 +1,6 @@
 /* t_store.c - the results store: schema and migrations, a run round-trips, functions are
  * stored once, run references resolve, failed saves leave nothing, bad files are refused. */
+#include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,9 +148,30 @@ static void test_roundtrip(void)
 	is_int(q1(db, "SELECT count(*) FROM servers WHERE run_id = 1 AND final_status = 'ACTIVE'"), 4,
 	       "save: 4 servers");
 	is_int(q1(db, "SELECT count(*) FROM profiles WHERE run_id = 1"), 4, "save: 4 profiles");
-	is_int(q1(db, "SELECT count(*) FROM functions"), n_union,
-	       "save: functions stored once (%lld distinct in nova + small)", n_union);
-	is_int(q1(db, "SELECT count(*) FROM func_stats"), 2 * (2107 + 9), "save: per-function stats rows");
+	(void)n_union;
+	long long n_kept = q1(db, "SELECT count(DISTINCT function_id) FROM func_stats");
+	is_int(q1(db, "SELECT count(*) FROM functions"), n_kept,
+	       "save: the functions of the kept rows stored once (%lld)", n_kept);
+	is_int(q1(db, "SELECT count(*) FROM func_stats WHERE profile_id = 2"), 9,
+	       "save: small.prof keeps all 9 rows (fewer than STORE_TOP_ROWS)");
+	long long n_nova = q1(db, "SELECT count(*) FROM func_stats WHERE profile_id = 1");
+	ok(n_nova >= STORE_TOP_ROWS && n_nova <= 2 * STORE_TOP_ROWS + 2,
+	   "save: the nova dump keeps its top rows only (%lld of 2107)", n_nova);
+	long long want_tt = 0, want_ct = 0;
+	for (size_t i = 0; i < rec->profiles[0].stats->n_funcs; i++) {
+		const struct pstats_func *f = &rec->profiles[0].stats->funcs[i];
+		if (!f->is_listed)
+			continue;
+		want_tt += llround(f->tt * 1e9);
+		if (llround(f->ct * 1e9) > want_ct)
+			want_ct = llround(f->ct * 1e9);
+	}
+	is_int(q1(db, "SELECT tt_ns FROM profiles WHERE id = 1"), want_tt,
+	       "save: profiles.tt_ns is the sum over all 2107 functions");
+	is_int(q1(db, "SELECT max_ct_ns FROM profiles WHERE id = 1"), want_ct,
+	       "save: profiles.max_ct_ns is the largest cumtime");
+	is_int(q1(db, "SELECT max(ct_ns) FROM func_stats WHERE profile_id = 1"), want_ct,
+	       "save: the largest cumtime is a kept row");
 	is_str(qs(db, "SELECT host || ' ' || cpu_count || ' ' || load5_after || ' ' || mem_free_kb || ' ' || "
 		      "service_revision || ' ' || status || ' ' || is_baseline FROM runs", buf, sizeof(buf)),
 	       "testhost 2 2.5 123456 26.2.0-1 ok 0", "save: run metadata stored");
@@ -225,7 +247,7 @@ static void test_roundtrip(void)
 	rec->scenario = gb_strdup("other");
 	store_save_run(db, rec, &id3, &err);
 	ok(id2 == 2 && id3 == 3, "save: runs 2 and 3 stored");
-	is_int(q1(db, "SELECT count(*) FROM functions"), n_union, "save: no function stored twice");
+	is_int(q1(db, "SELECT count(*) FROM functions"), n_kept, "save: no function stored twice");
 
 	/* references */
 	long long r = 0;

@@ -121,6 +121,23 @@ int main(void)
 	rc = run(cmd_list, "list", NULL);
 	ok(rc == 0 && lines(sb_str(&out_s)) == 4, "repaired: list shows the 3 runs again");
 
+	/* schema 5: compare reads every function from the dumps, trend the profiles' sums */
+	ok(sql("CREATE TABLE blob_keep AS SELECT id, raw_zlib FROM profiles WHERE run_id = 2; "
+	       "UPDATE profiles SET raw_zlib = substr(raw_zlib, 1, 20) || x'00112233' || "
+	       "substr(raw_zlib, 25) WHERE run_id = 2") == 0, "break: run 2's stored dumps damaged");
+	rc = run(cmd_compare, "compare", "1", "2", NULL);
+	fails(cmd_compare, "compare, a damaged dump", GB_EXIT_ENV, "(run 2) is damaged", rc);
+	rc = run(cmd_export, "export", "2", "--profile", "1", "--format", "prof", "-o", "/dev/null", NULL);
+	fails(cmd_export, "export --profile, a damaged dump", GB_EXIT_ENV, "(run 2) is damaged", rc);
+	ok(sql("UPDATE profiles SET raw_zlib = (SELECT k.raw_zlib FROM blob_keep k WHERE k.id = profiles.id) "
+	       "WHERE run_id = 2; DROP TABLE blob_keep") == 0, "repair: the dumps back");
+	ok(sql("ALTER TABLE profiles RENAME COLUMN tt_ns TO tt_gone") == 0, "break: profiles.tt_ns renamed");
+	rc = run(cmd_trend, "trend", "select_destinations", NULL);
+	fails(cmd_trend, "trend, no tt_ns column", GB_EXIT_ENV, "tt_ns", rc);
+	ok(sql("ALTER TABLE profiles RENAME COLUMN tt_gone TO tt_ns") == 0, "repair: the column back");
+	rc = run(cmd_compare, "compare", "1", "2", NULL);
+	ok(rc != GB_EXIT_ENV && rc >= 0, "repaired: compare 1 2 answers again (exit %d)", rc);
+
 	/* pages overwritten: the file is corrupt past its header */
 	ok(sql("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE") == 0,
 	   "break: the store checkpointed into one file");

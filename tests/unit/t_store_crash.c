@@ -127,7 +127,8 @@ int main(void)
 			"(SELECT count(*) FROM sla a WHERE a.run_id = r.id) != 1");
 		long long bad_profiles = q1(db,
 			"SELECT count(*) FROM profiles p WHERE "
-			"(SELECT count(*) FROM func_stats s WHERE s.profile_id = p.id) != p.n_functions");
+			"p.tt_ns IS NULL OR p.max_ct_ns IS NULL OR "
+			"(SELECT count(*) FROM func_stats s WHERE s.profile_id = p.id) = 0");
 		long long orphans = q1(db, "SELECT count(*) FROM profiles WHERE run_id NOT IN (SELECT id FROM runs)");
 		ok(runs >= last_runs && partial == 0 && bad_profiles == 0 && orphans == 0,
 		   "kill %zu: %lld complete runs, no partial run, profile or orphan", i + 1, runs);

@@ -211,6 +211,72 @@ static void migrate_one(const char *path, const char *what, int from, int n_runs
 		store_close(db);
 }
 
+/* Schema 4 -> 5 on tests/data/store/schema4.db (written by greenbench at schema 4: the
+ * nova dump and small.prof, codec 1): the sums move into profiles, func_stats keeps the
+ * top rows, and every answer and dump stays the same. */
+static void migrate_v4(const char *path)
+{
+	const char *what = "schema4.db";
+	is_int(q1s(path, "PRAGMA user_version"), 4, "%s: the store is at user_version 4", what);
+	long long old_rows = q1s(path, "SELECT count(*) FROM func_stats");
+	long long old_wall = q1s(path, "SELECT max(ct_ns) FROM func_stats WHERE profile_id = 1");
+	long long old_tt = q1s(path, "SELECT sum(tt_ns) FROM func_stats WHERE profile_id = 1");
+	is_int(old_rows, 2107 + 9, "%s: schema 4 kept a row per function (2107 + 9)", what);
+	struct store *db = NULL;
+	struct gb_err err = { 0, "" };
+	int rc = store_open(path, 0, &db, &err);
+	ok(rc == 0, "%s: opens and migrates (%s)", what, rc ? err.msg : "ok");
+	if (rc)
+		return;
+	is_int(q1(db->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "%s: at user_version %d", what,
+	       STORE_SCHEMA_VERSION);
+	is_int(q1(db->db, "SELECT max_ct_ns FROM profiles WHERE id = 1"), old_wall,
+	       "%s: max_ct_ns is the old max(ct_ns) over all rows", what);
+	is_int(q1(db->db, "SELECT tt_ns FROM profiles WHERE id = 1"), old_tt,
+	       "%s: tt_ns is the old sum(tt_ns) over all rows", what);
+	is_int(q1(db->db, "SELECT count(*) FROM func_stats WHERE profile_id = 2"), 9,
+	       "%s: small.prof keeps its 9 rows", what);
+	long long n_nova = q1(db->db, "SELECT count(*) FROM func_stats WHERE profile_id = 1");
+	ok(n_nova >= STORE_TOP_ROWS && n_nova <= 2 * STORE_TOP_ROWS + 2,
+	   "%s: the nova profile keeps its top rows only (%lld of 2107)", what, n_nova);
+	is_int(q1(db->db, "SELECT max(ct_ns) FROM func_stats WHERE profile_id = 1"), old_wall,
+	       "%s: so is the largest cumtime", what);
+	/* the same answers with and without every function (dumps vs kept rows) */
+	struct compare_run_samples a, b;
+	int ra = compare_load_run(db, 1, NULL, 0, &a, &err);
+	int rb = ra ? -1 : compare_load_run(db, 1, NULL, 1, &b, &err);
+	int same = ra == 0 && rb == 0 && a.n_series == b.n_series && b.n_funcs >= 2107;
+	for (size_t i = 0; same && i < a.n_series; i++)
+		for (size_t j = 0; same && j < a.series[i].n; j++)
+			same = !strcmp(a.series[i].name, b.series[i].name) &&
+			       fabs(a.series[i].x[j] - b.series[i].x[j]) < 1e-12;
+	ok(same, "%s: compare's series are the same from the kept rows and from the dumps (%s)", what,
+	   ra || rb ? err.msg : "ok");
+	long ti = ra ? -1 : compare_find_series(&a, "target");
+	ok(ti >= 0 && fabs(a.series[ti].x[0] - (double)old_wall * 1e-9) < 1e-12,
+	   "%s: the call's wall time is the old largest cumtime (the dump has no function named "
+	   "as the target)", what);
+	if (ra == 0)
+		compare_run_samples_release(&a);
+	if (rb == 0)
+		compare_run_samples_release(&b);
+	const char *names[] = { "nova26-select_destinations.prof", "small.prof" };
+	for (int k = 0; k < 2; k++) {
+		struct strbuf want = fixture_load(names[k]), back = STRBUF_INIT;
+		ok(store_profile_raw(db, 1, k + 1, &back, &err) == 0 && back.len == want.len &&
+			   !memcmp(back.buf, want.buf, want.len),
+		   "%s: profile %d (%s) exports byte for byte", what, k + 1, names[k]);
+		sb_release(&want);
+		sb_release(&back);
+	}
+	struct pstats *ps = NULL;
+	rc = store_run_pstats(db, 1, NULL, 0, 0, &ps, NULL, &err);
+	ok(rc == 0 && ps->n_funcs >= 2107, "%s: stats still sum every function (%zu)", what,
+	   rc ? 0 : ps->n_funcs);
+	pstats_free(ps);
+	store_close(db);
+}
+
 static void remove_store(const char *name)
 {
 	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
@@ -250,6 +316,17 @@ int main(void)
 	ok(rc == 0, "a copy of tests/data/store/schema2.db (%s)", err.msg[0] ? err.msg : "ok");
 	migrate_one(path, "schema2.db", 2, 1, 2);
 	remove_store("schema2.db");
+	/* the version-4 store greenbench wrote (the nova dump and small.prof, codec 1) */
+	snprintf(path, sizeof(path), "%s/schema4.db", dir);
+	rc = gb_read_file("tests/data/store/schema4.db", 1 << 24, &f, &err);
+	out = rc ? NULL : fopen(path, "wb");
+	rc = !out || fwrite(f.buf, 1, f.len, out) != f.len;
+	if (out)
+		rc |= fclose(out) != 0;
+	sb_release(&f);
+	ok(rc == 0, "a copy of tests/data/store/schema4.db (%s)", err.msg[0] ? err.msg : "ok");
+	migrate_v4(path);
+	remove_store("schema4.db");
 	rmdir(dir);
 	return done_testing();
 }
