@@ -1,6 +1,6 @@
 /*
- * cleanup.c - the cloud side of a restore: delete the servers a run left
- * behind, and the service records of the fake computes it added (the restore's
+ * cleanup.c - the cloud side of a restore: delete the servers and the resources of
+ * request steps a run left behind, and the service records of the fake computes it added (the restore's
  * server_cleanup and fake_cleanup callbacks). Never prints, never exits, never
  * repeats a POST (it only GETs and DELETEs).
  */
@@ -37,6 +37,22 @@ int cloud_cleanup_server(void *arg, const char *cloud, const char *server_id, co
 		return -1;
 	const char *what = server_id && *server_id ? server_id : name;
 	return workload_cleanup_servers(api, &what, 1, 120, err);
+}
+
+int cloud_cleanup_resource(void *arg, const char *cloud, const char *service,
+			   const char *delete_path, const char *name, struct gb_err *err)
+{
+	(void)name;
+	struct osapi *api = cleanup_api(arg, cloud, err);
+	if (!api)
+		return -1;
+	int status = 0;
+	struct gb_err e = { GB_EXIT_ENV, "" };
+	if (osapi_request(api, "DELETE", service, delete_path, NULL, NULL, &status, &e) == 0 ||
+	    status == 404)
+		return 0;
+	*err = e;
+	return -1;
 }
 
 /*

@@ -25,6 +25,9 @@ struct cloud_cleanup {
 };
 int cloud_cleanup_server(void *arg, const char *cloud, const char *server_id, const char *name,
 			 struct gb_err *err);
+/* The resource_cleanup callback: DELETE delete_path on service (a 404 counts as gone). */
+int cloud_cleanup_resource(void *arg, const char *cloud, const char *service,
+			   const char *delete_path, const char *name, struct gb_err *err);
 int cloud_forget_compute(void *arg, const char *host, struct gb_err *err);
 void cloud_cleanup_release(struct cloud_cleanup *cc);
 
