@@ -42,8 +42,8 @@ static int render(const struct request_state *st, const char *tmpl, int repeat, 
 			sb_addf(out, "%zu", i);
 		else if (!strcmp(word, "repeat"))
 			sb_addf(out, "%d", repeat);
-		else if (!strcmp(word, "id") && id)
-			sb_addstr(out, id);
+		else if (!strcmp(word, "id"))
+			sb_addstr(out, id ? id : "{id}"); /* NULL: the template, for the journal */
 		else {
 			const struct request_idset *set = NULL;
 			for (size_t s = 0; s < st->n_sets; s++)
@@ -303,12 +303,19 @@ static int send_one(struct run *r, size_t i, char *page, struct gb_err *err)
 	if (!page && rq->id_field) {
 		render(r->st, "{name}", r->repeat, r->step_index, i, NULL, &name, err);
 		f->name = sb_detach(&name);
-		if (r->hooks && r->hooks->on_requested &&
-		    r->hooks->on_requested(r->hooks->ctx, rq->service, f->name) != 0) {
+		struct strbuf tmpl = STRBUF_INIT, find = STRBUF_INIT;
+		int hrc = render(r->st, rq->delete_path, r->repeat, r->step_index, i, NULL, &tmpl, err);
+		if (hrc == 0 && rq->find)
+			hrc = render(r->st, rq->find, r->repeat, r->step_index, i, NULL, &find, err);
+		if (hrc == 0 && r->hooks && r->hooks->on_requested &&
+		    r->hooks->on_requested(r->hooks->ctx, rq->service, tmpl.buf, find.buf, f->name) != 0)
+			hrc = gb_errf(err, GB_EXIT_ENV, "workload[%zu]: the request could not be journaled; "
+				      "not sent", r->step_index);
+		sb_release(&tmpl);
+		sb_release(&find);
+		if (hrc != 0) {
 			free(f->name);
 			free(f);
-			gb_errf(err, GB_EXIT_ENV, "workload[%zu]: the request could not be journaled; "
-				"not sent", r->step_index);
 			goto out;
 		}
 	}

@@ -44,9 +44,11 @@ struct request_state {
 /* Callbacks into the run (all optional). They must not call osapi_*. */
 struct request_hooks {
 	void *ctx;
-	/* Before a POST/PUT of a step that creates (journal the name). Non-zero: not sent, the
-	 * step stops. */
-	int (*on_requested)(void *ctx, const char *service, const char *name);
+	/* Before a POST/PUT of a step that creates (journal the name, the delete path with
+	 * "{id}" still in it, and the step's find path or ""). Non-zero: not sent, the step
+	 * stops. */
+	int (*on_requested)(void *ctx, const char *service, const char *delete_tmpl,
+			    const char *find, const char *name);
 	/* As soon as the delete path is known. Non-zero: the step stops. */
 	int (*on_created)(void *ctx, const char *service, const char *delete_path, const char *name);
 	/* When a resource's DELETE was answered 2xx or 404. */

@@ -458,11 +458,12 @@ int journal_each_server(const struct journal *j, journal_server_fn fn, void *arg
 }
 
 int journal_add_resource(struct journal *j, const char *cloud, const char *service,
-			 const char *delete_path, const char *name, struct gb_err *err)
+			 const char *delete_path, const char *find, const char *name,
+			 struct gb_err *err)
 {
 	const char *f[] = { cloud ? cloud : "", service, delete_path ? delete_path : "",
-			    name ? name : "" };
-	return journal_append(j, JOURNAL_RESOURCE, f, 4, err);
+			    name ? name : "", find ? find : "" };
+	return journal_append(j, JOURNAL_RESOURCE, f, 5, err);
 }
 
 int journal_resource_gone(struct journal *j, const char *service, const char *delete_path,
@@ -480,18 +481,20 @@ int journal_each_resource(const struct journal *j, journal_resource_fn fn, void 
 		const struct journal_rec *r = &j->recs[i];
 		if (strcmp(r->kind, JOURNAL_RESOURCE) || r->n_fields < 4)
 			continue;
-		bool has_path = *r->fields[2], gone = false;
+		bool has_path = *r->fields[2] && !strstr(r->fields[2], "{id}"), gone = false;
 		for (size_t k = i + 1; k < j->n_recs && !gone; k++) {
 			const struct journal_rec *x = &j->recs[k];
 			gone = (has_path && !strcmp(x->kind, JOURNAL_RESOURCE_GONE) && x->n_fields >= 2 &&
 				!strcmp(x->fields[0], r->fields[1]) && !strcmp(x->fields[1], r->fields[2])) ||
 			       (!has_path && !strcmp(x->kind, JOURNAL_RESOURCE) && x->n_fields >= 4 &&
-				*x->fields[2] && !strcmp(x->fields[3], r->fields[3]) &&
+				*x->fields[2] && !strstr(x->fields[2], "{id}") &&
+				!strcmp(x->fields[3], r->fields[3]) &&
 				!strcmp(x->fields[1], r->fields[1]));
 		}
 		if (gone)
 			continue;
-		if (fn(arg, r->fields[0], r->fields[1], r->fields[2], r->fields[3], err) != 0)
+		if (fn(arg, r->fields[0], r->fields[1], r->fields[2],
+		       r->n_fields >= 5 ? r->fields[4] : "", r->fields[3], err) != 0)
 			failed++;
 	}
 	return failed;

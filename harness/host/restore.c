@@ -80,19 +80,21 @@ static void keep_first(struct gb_err *err, int *failures, const struct gb_err *e
 	}
 }
 
-/* Hands each resource with a known path to the cleanup; one the run journaled by name
- * only (it died before the service answered) cannot be found generically: it is named. */
+/* Hands each resource with a known path to the cleanup, and one the run journaled by name
+ * only (it died before the service answered) when its step said how to find it by name;
+ * else it is named. */
 struct resource_pass {
 	const struct restore_opts *o;
 };
 
 static int resource_or_say(void *arg, const char *cloud, const char *service,
-			   const char *delete_path, const char *name, struct gb_err *err)
+			   const char *delete_path, const char *find, const char *name,
+			   struct gb_err *err)
 {
 	const struct restore_opts *o = ((struct resource_pass *)arg)->o;
-	if (*delete_path)
-		return o->resource_cleanup(o->resource_cleanup_arg, cloud, service, delete_path, name,
-					   err);
+	if (*delete_path && (!strstr(delete_path, "{id}") || *find))
+		return o->resource_cleanup(o->resource_cleanup_arg, cloud, service, delete_path, find,
+					   name, err);
 	say(o, "%s resource named %s on cloud %s may be left over (the run died before %s "
 	       "answered its create); look for it by that name", service, name,
 	    *cloud ? cloud : "(from the environment)", service);

@@ -24,6 +24,7 @@
 #include "cloud/osapi.h"
 #include "base/proc.h"
 #include "run/rundumps.h"
+#include "judge/compare.h"
 #include "judge/stats.h"
 #include "store/store.h"
 #include "cloud/request.h"
@@ -112,13 +113,14 @@ static void hook_deleted(void *ctx, const char *id, const char *name)
 
 /* ---- request hooks: every resource is journaled before it can exist ---- */
 
-static int rhook_requested(void *ctx, const char *service, const char *name)
+static int rhook_requested(void *ctx, const char *service, const char *delete_tmpl,
+			   const char *find, const char *name)
 {
 	struct run_ctx *c = ctx;
 	struct journal *j = hostchange_journal(c->hc);
 	struct gb_err err = { GB_EXIT_ENV, "" };
-	return j ? hook_result(c, journal_add_resource(j, c->cloud_name, service, "", name, &err), &err)
-		 : 0;
+	return j ? hook_result(c, journal_add_resource(j, c->cloud_name, service, delete_tmpl, find,
+						       name, &err), &err) : 0;
 }
 
 static int rhook_created(void *ctx, const char *service, const char *delete_path, const char *name)
@@ -126,8 +128,8 @@ static int rhook_created(void *ctx, const char *service, const char *delete_path
 	struct run_ctx *c = ctx;
 	struct journal *j = hostchange_journal(c->hc);
 	struct gb_err err = { GB_EXIT_ENV, "" };
-	return j ? hook_result(c, journal_add_resource(j, c->cloud_name, service, delete_path, name,
-						       &err), &err) : 0;
+	return j ? hook_result(c, journal_add_resource(j, c->cloud_name, service, delete_path, "",
+						       name, &err), &err) : 0;
 }
 
 static void rhook_deleted(void *ctx, const char *service, const char *delete_path)
@@ -377,10 +379,13 @@ static int step_request(struct run_ctx *c, int r, size_t index, const struct sc_
 	c->res->n_unexpected += rr.n_unexpected;
 	c->res->n_errors += rr.n_unexpected;
 	double secs = rr.finished - rr.started;
-	say(c, "repeat %d/%d: %s: %zu sent, %zu as expected, %zu not in %.1f s (%.1f/s)%s%s", r + 1,
+	char late[128] = "";
+	if (rr.n_late)
+		snprintf(late, sizeof(late), "; %zu sent more than half a period late (the cloud did "
+			 "not keep up at this concurrency)", rr.n_late);
+	say(c, "repeat %d/%d: %s: %zu sent, %zu as expected, %zu not in %.1f s (%.1f/s)%s", r + 1,
 	    sc->repeat, rq->label, rr.n_sent, rr.n_expected, rr.n_unexpected, secs,
-	    secs > 0 ? (double)rr.n_sent / secs : 0.0, rr.n_late ? "; late: " : "",
-	    rr.n_late ? "some sends (the cloud could not keep the rate at this concurrency)" : "");
+	    secs > 0 ? (double)rr.n_sent / secs : 0.0, late);
 	if (rr.first_error[0])
 		say(c, "repeat %d/%d: %s: first unexpected answer: %s", r + 1, sc->repeat, rq->label,
 		    rr.first_error);
@@ -734,6 +739,43 @@ static void fill_record(struct run_record *rec, const struct scenario *sc, const
 	rec->is_baseline = o->is_baseline;
 }
 
+/* The answered requests' latencies by method and path template (auth left out). */
+static void summarize_requests(struct run_ctx *c, struct strbuf *s)
+{
+	const struct run_record *rec = c->rec;
+	size_t n = rec->n_requests;
+	char **keys = gb_calloc(n + 1, sizeof(char *));
+	double *x = gb_calloc(n + 1, sizeof(double));
+	bool *done = gb_calloc(n + 1, sizeof(bool));
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf k = STRBUF_INIT;
+		sb_addf(&k, "%s ", rec->requests[i].method);
+		compare_path_template(rec->requests[i].path, &k);
+		keys[i] = sb_detach(&k);
+	}
+	sb_addf(s, "requests: %zu sent by request steps, %zu answered otherwise than expected\n",
+		c->res->n_step_requests, c->res->n_unexpected);
+	for (size_t i = 0; i < n; i++) {
+		if (done[i] || strstr(keys[i], "/auth/tokens"))
+			continue;
+		size_t m = 0;
+		for (size_t k = i; k < n; k++)
+			if (!done[k] && !strcmp(keys[k], keys[i])) {
+				done[k] = true;
+				if (rec->requests[k].status)
+					x[m++] = rec->requests[k].latency;
+			}
+		if (m)
+			sb_addf(s, "  %-40s median %7.3f s   p95 %7.3f s   max %7.3f s   (n=%zu)\n", keys[i],
+				stats_median(x, m), stats_quantile(x, m, 0.95), stats_quantile(x, m, 1.0), m);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(x);
+	free(done);
+}
+
 static void summarize(struct run_ctx *c)
 {
 	struct runner_result *res = c->res;
@@ -758,6 +800,8 @@ static void summarize(struct run_ctx *c)
 		}
 		free(x);
 	}
+	if (res->n_step_requests)
+		summarize_requests(c, s);
 	for (size_t i = 0; i < c->sc->n_profiles; i++) {
 		size_t n = c->n_target_ct[i];
 		sb_addf(s, "profile %s: %zu calls profiled", c->sc->profiles[i].target, n);

@@ -703,6 +703,7 @@ void scenario_free(struct scenario *sc)
 		free(sc->steps[i].req.id_field);
 		free(sc->steps[i].req.delete_path);
 		free(sc->steps[i].req.as);
+		free(sc->steps[i].req.find);
 		free(sc->steps[i].req.label);
 	}
 	free(sc->steps);

@@ -80,6 +80,9 @@ struct sc_request {
 	char *id_field;       /* `id:` dotted field of the created resource's id in the answer
 			         ("flavor.id"), or NULL: the request creates nothing */
 	char *delete_path;    /* `delete:` path to delete it ("/flavors/{id}"), with id_field */
+	char *find;           /* `find:` a GET listing what the step creates by name
+			         ("/flavors/detail"), so restore finds one whose create was never
+			         answered; NULL: none */
 	char *as;             /* `as:` the name later steps use for the ids ({flavors}), or NULL */
 	char *label;          /* `name:` as shown in progress lines; default "METHOD path" */
 };

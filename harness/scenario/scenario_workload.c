@@ -246,7 +246,7 @@ static int parse_request(struct sc_ctx *c, const struct yt_node *n, const char *
 {
 	static const char *const keys[] = { "name", "method", "service", "path", "body",
 					    "microversion", "expect", "count", "concurrency", "rate",
-					    "duration", "paginate", "id", "delete", "as", "timeout",
+					    "duration", "paginate", "id", "delete", "as", "find", "timeout",
 					    NULL };
 	static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", NULL };
 	char sub[96];
@@ -370,6 +370,13 @@ static int parse_request(struct sc_ctx *c, const struct yt_node *n, const char *
 			return -1;
 		if (!strstr(r->delete_path, "{id}"))
 			return sc_expect(c, xv, sub, "a path holding {id}, e.g. /flavors/{id}");
+	}
+	if ((v = sc_map_opt(n, "find"))) {
+		if (!iv)
+			return sc_fail(c, v, SUB("find"), "'find' looks up what a step creates; add 'id:' "
+				       "and 'delete:'");
+		if (get_req_path(c, v, SUB("find"), index, false, &r->find))
+			return -1;
 	}
 	if (av) {
 		if (!iv)

@@ -14,7 +14,8 @@ struct seen {
 	char last_path[128];
 };
 
-static int h_requested(void *ctx, const char *service, const char *name)
+static int h_requested(void *ctx, const char *service, const char *tmpl, const char *find,
+		       const char *name)
 {
 	((struct seen *)ctx)->n_requested++;
 	return 0;
