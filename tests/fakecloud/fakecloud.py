@@ -319,7 +319,9 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cloud
         now = time.monotonic()
         if path == "/flavors/detail" and method == "GET":
-            return self.send(200, {"flavors": FLAVORS})
+            with c.lock:
+                made = [{"id": k, "name": v} for k, v in c.flavors.items()]
+            return self.send(200, {"flavors": FLAVORS + made})
         if path == "/flavors" and method == "POST":
             if not isinstance(body, dict) or not isinstance(body.get("flavor"), dict):
                 return self.error(400, "badRequest", "malformed request body")

@@ -2,6 +2,7 @@
  * microversion header, ids of created resources journaled (hooks) and deleted, `as:` ids
  * used by a later step, paging, unexpected statuses counted, a constant rate's count;
  * nothing created is left in the fake cloud. */
+#include "cloud/cleanup.h"
 #include "cloud/request.h"
 #include "scenario/scenario.h"
 #include "lib/tap.h"
@@ -214,6 +215,31 @@ static void test_rate(void)
 	scenario_free(sc);
 }
 
+/* restore's side: a create never answered is found by name through find and deleted */
+static void test_restore_by_name(void)
+{
+	fc_reset(&fc);
+	struct osapi *api = new_api();
+	struct gb_err err = { 0 };
+	json_t *b = json_loads("{\"flavor\": {\"name\": \"gb-lost\", \"ram\": 64}}", 0, NULL);
+	osapi_request(api, "POST", "compute", "/flavors", b, NULL, NULL, &err);
+	osapi_request(api, "POST", "compute", "/flavors", b, NULL, NULL, &err);
+	json_decref(b);
+	b = json_loads("{\"flavor\": {\"name\": \"other\", \"ram\": 64}}", 0, NULL);
+	osapi_request(api, "POST", "compute", "/flavors", b, NULL, NULL, &err);
+	json_decref(b);
+	struct cloud_cleanup cc = { .api = api };
+	int rc = cloud_cleanup_resource(&cc, "", "compute", "/flavors/{id}", "/flavors/detail",
+					"gb-lost", &err);
+	is_int(rc, 0, "restore by name: succeeds (%s)", err.msg);
+	is_int(fc_state_int(&fc, "flavors"), 1, "restore by name: both flavors named gb-lost deleted, "
+	       "the other kept");
+	rc = cloud_cleanup_resource(&cc, "", "compute", "/flavors/{id}", "/flavors/detail", "gb-none",
+				    &err);
+	is_int(rc, 0, "restore by name: a name never created is nothing to do");
+	osapi_free(api);
+}
+
 int main(void)
 {
 	if (fc_start(&fc) < 0) {
@@ -223,6 +249,7 @@ int main(void)
 	test_create_delete();
 	test_unexpected_and_paging();
 	test_rate();
+	test_restore_by_name();
 	fc_stop(&fc);
 	curl_global_cleanup();
 	return done_testing();
