@@ -56,6 +56,7 @@ int cmd_restore(int argc, char **argv)
 	struct restore_opts ro = {
 		.state_dir = state_dir, .progress = progress,
 		.server_cleanup = cloud_cleanup_server, .server_cleanup_arg = &cc,
+		.resource_cleanup = cloud_cleanup_resource, .resource_cleanup_arg = &cc,
 		.fake_cleanup = cloud_forget_compute, .fake_cleanup_arg = &cc,
 	};
 	struct gb_err err = { GB_EXIT_ENV, "" };

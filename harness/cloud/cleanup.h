@@ -25,6 +25,12 @@ struct cloud_cleanup {
 };
 int cloud_cleanup_server(void *arg, const char *cloud, const char *server_id, const char *name,
 			 struct gb_err *err);
+/* The resource_cleanup callback: DELETE delete_path on service (a 404 counts as gone).
+ * A path still holding "{id}" is a create never answered: GET find, and delete each
+ * listed object whose "name" is name (none: nothing was created). */
+int cloud_cleanup_resource(void *arg, const char *cloud, const char *service,
+			   const char *delete_path, const char *find, const char *name,
+			   struct gb_err *err);
 int cloud_forget_compute(void *arg, const char *host, struct gb_err *err);
 void cloud_cleanup_release(struct cloud_cleanup *cc);
 

@@ -28,6 +28,7 @@ static void req_free(struct req *r)
 	free(r->path);
 	free(r->url);
 	free(r->body);
+	free(r->microversion);
 	sb_release(&r->resp);
 	free(r->call.path);
 	free(r);
@@ -104,6 +105,16 @@ void osapi_free(struct osapi *api)
 int osapi_submit(struct osapi *api, const char *method, const char *service, const char *path,
 		 json_t *body, osapi_done_fn done, void *ctx, struct gb_err *err)
 {
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	int rc = osapi_submit_text(api, method, service, path, text, NULL, done, ctx, err);
+	free(text);
+	return rc;
+}
+
+int osapi_submit_text(struct osapi *api, const char *method, const char *service, const char *path,
+		      const char *body_text, const char *microversion, osapi_done_fn done, void *ctx,
+		      struct gb_err *err)
+{
 	if (strlen(method) >= sizeof(((struct req *)0)->method) ||
 	    strlen(service) >= sizeof(((struct req *)0)->service) || path[0] != '/')
 		return gb_errf(err, GB_EXIT_USAGE, "osapi: bad request %s %s %s", method, service, path);
@@ -112,7 +123,8 @@ int osapi_submit(struct osapi *api, const char *method, const char *service, con
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	snprintf(r->service, sizeof(r->service), "%s", service);
 	r->path = gb_strdup(path);
-	r->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	r->body = body_text ? gb_strdup(body_text) : NULL;
+	r->microversion = microversion ? gb_strdup(microversion) : NULL;
 	r->done = done;
 	r->ctx = ctx;
 	r->next = api->queue;
@@ -188,7 +200,20 @@ static void start(struct osapi *api, struct req *r)
 	r->headers = curl_slist_append(r->headers, "Expect:");
 	if (r->body)
 		r->headers = curl_slist_append(r->headers, "Content-Type: application/json");
-	if (!strcmp(r->service, "compute")) {
+	if (r->microversion) {
+		const char *mv = r->microversion;
+		bool has_service = strchr(mv, ' ') != NULL;
+		sb_reset(&h);
+		sb_addf(&h, "OpenStack-API-Version: %s%s%s", has_service ? "" : r->service,
+			has_service ? "" : " ", mv);
+		r->headers = curl_slist_append(r->headers, h.buf);
+		if (!strcmp(r->service, "compute")) {
+			sb_reset(&h);
+			sb_addf(&h, "X-OpenStack-Nova-API-Version: %s", has_service ? strchr(mv, ' ') + 1 : mv);
+			r->headers = curl_slist_append(r->headers, h.buf);
+		}
+		sb_release(&h);
+	} else if (!strcmp(r->service, "compute")) {
 		r->headers = curl_slist_append(r->headers,
 			"OpenStack-API-Version: compute " OSAPI_COMPUTE_MICROVERSION);
 		r->headers = curl_slist_append(r->headers,

@@ -81,6 +81,13 @@ int osapi_endpoint(struct osapi *api, const char *service_type, const char **url
 int osapi_submit(struct osapi *api, const char *method, const char *service, const char *path,
 		 json_t *body, osapi_done_fn done, void *ctx, struct gb_err *err);
 
+/* osapi_submit with a microversion: "2.55" is sent as "OpenStack-API-Version: <service>
+ * 2.55" (compute also as X-OpenStack-Nova-API-Version); "placement 1.10" as written.
+ * body_text is JSON text (or NULL), sent as it is. */
+int osapi_submit_text(struct osapi *api, const char *method, const char *service, const char *path,
+		      const char *body_text, const char *microversion, osapi_done_fn done, void *ctx,
+		      struct gb_err *err);
+
 /* Drive queued and in-flight requests: returns after at least one done callback ran, or
  * after max_wait seconds (when nothing is queued it just sleeps max_wait). Returns how
  * many requests are still queued or in flight. */

@@ -28,6 +28,7 @@ struct req {
 	char *path;                /* as submitted: "/servers/<id>" */
 	char *url;                 /* endpoint + path, set at the first attempt */
 	char *body;                /* serialised request body or NULL */
+	char *microversion;        /* "2.55" / "placement 1.10" to send, or NULL: the default */
 	struct strbuf resp;        /* response body */
 	bool is_too_big;           /* the body passed OSAPI_MAX_BODY */
 	char server_rid[64];       /* X-Openstack-Request-Id / x-compute-request-id */

@@ -55,6 +55,7 @@ static struct restore_opts restore_opts_of(const struct hostchange_opts *o)
 	struct restore_opts r = {
 		.progress = o->progress, .progress_arg = o->progress_arg,
 		.server_cleanup = o->server_cleanup, .server_cleanup_arg = o->server_cleanup_arg,
+		.resource_cleanup = o->resource_cleanup, .resource_cleanup_arg = o->resource_cleanup_arg,
 		.fake_cleanup = o->fake_cleanup, .fake_cleanup_arg = o->fake_cleanup_arg,
 	};
 	return r;

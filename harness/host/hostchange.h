@@ -34,6 +34,8 @@ struct hostchange_opts {
 	/* each server the journal still lists is handed to this (may be NULL) */
 	journal_server_fn server_cleanup;
 	void *server_cleanup_arg;
+	journal_resource_fn resource_cleanup; /* resources of request steps, likewise */
+	void *resource_cleanup_arg;
 	/* restore calls this for each fake compute host it stopped, so its service record
 	 * can be deleted from the cloud (may be NULL; failures are reported, not fatal) */
 	int (*fake_cleanup)(void *arg, const char *host, struct gb_err *err);

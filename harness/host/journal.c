@@ -463,6 +463,49 @@ int journal_each_server(const struct journal *j, journal_server_fn fn, void *arg
 	return failed;
 }
 
+int journal_add_resource(struct journal *j, const char *cloud, const char *service,
+			 const char *delete_path, const char *find, const char *name,
+			 struct gb_err *err)
+{
+	const char *f[] = { cloud ? cloud : "", service, delete_path ? delete_path : "",
+			    name ? name : "", find ? find : "" };
+	return journal_append(j, JOURNAL_RESOURCE, f, 5, err);
+}
+
+int journal_resource_gone(struct journal *j, const char *service, const char *delete_path,
+			  struct gb_err *err)
+{
+	const char *f[] = { service, delete_path };
+	return journal_append(j, JOURNAL_RESOURCE_GONE, f, 2, err);
+}
+
+int journal_each_resource(const struct journal *j, journal_resource_fn fn, void *arg,
+			  struct gb_err *err)
+{
+	int failed = 0;
+	for (size_t i = 0; i < j->n_recs; i++) {
+		const struct journal_rec *r = &j->recs[i];
+		if (strcmp(r->kind, JOURNAL_RESOURCE) || r->n_fields < 4)
+			continue;
+		bool has_path = *r->fields[2] && !strstr(r->fields[2], "{id}"), gone = false;
+		for (size_t k = i + 1; k < j->n_recs && !gone; k++) {
+			const struct journal_rec *x = &j->recs[k];
+			gone = (has_path && !strcmp(x->kind, JOURNAL_RESOURCE_GONE) && x->n_fields >= 2 &&
+				!strcmp(x->fields[0], r->fields[1]) && !strcmp(x->fields[1], r->fields[2])) ||
+			       (!has_path && !strcmp(x->kind, JOURNAL_RESOURCE) && x->n_fields >= 4 &&
+				*x->fields[2] && !strstr(x->fields[2], "{id}") &&
+				!strcmp(x->fields[3], r->fields[3]) &&
+				!strcmp(x->fields[1], r->fields[1]));
+		}
+		if (gone)
+			continue;
+		if (fn(arg, r->fields[0], r->fields[1], r->fields[2],
+		       r->n_fields >= 5 ? r->fields[4] : "", r->fields[3], err) != 0)
+			failed++;
+	}
+	return failed;
+}
+
 const struct journal_rec *journal_records(const struct journal *j, size_t *n)
 {
 	*n = j->n_recs;

@@ -24,6 +24,8 @@
 #define JOURNAL_FAKE "fake"       /* unit host: fake compute added; stop it on restore */
 #define JOURNAL_SERVER "server"   /* cloud id name: created through the API */
 #define JOURNAL_SERVER_GONE "server-gone" /* id: deleted again, nothing to clean */
+#define JOURNAL_RESOURCE "resource" /* cloud service delete_path name: made by a request step */
+#define JOURNAL_RESOURCE_GONE "resource-gone" /* service delete_path: deleted again */
 
 struct journal_rec {
 	char *kind;    /* one of the JOURNAL_* words */
@@ -99,6 +101,27 @@ typedef int (*journal_server_fn)(void *arg, const char *cloud, const char *serve
  * the number of servers the callback failed on (their errors go to the last err). */
 int journal_each_server(const struct journal *j, journal_server_fn fn, void *arg,
 			struct gb_err *err);
+
+/* A resource a request step creates (a flavor, a keypair...), so restore can delete it.
+ * Journal it before the POST with the delete path still holding "{id}", the path that
+ * lists such resources (find, or "") and its unique name, then again with the path that
+ * deletes it ("/flavors/<id>") once the service answers;
+ * journal_resource_gone(service, delete_path) after the delete is confirmed. */
+int journal_add_resource(struct journal *j, const char *cloud, const char *service,
+			 const char *delete_path, const char *find, const char *name,
+			 struct gb_err *err);
+int journal_resource_gone(struct journal *j, const char *service, const char *delete_path,
+			  struct gb_err *err);
+
+/* Callback restore hands each resource still recorded as existing to (delete_path holding
+ * "{id}": the run died before the service answered; find it by name through find). */
+typedef int (*journal_resource_fn)(void *arg, const char *cloud, const char *service,
+				   const char *delete_path, const char *find, const char *name,
+				   struct gb_err *err);
+/* Call fn for each resource record not followed by a resource-gone record (or, for a
+ * name-only record, by the record with its path). Returns how many the callback failed on. */
+int journal_each_resource(const struct journal *j, journal_resource_fn fn, void *arg,
+			  struct gb_err *err);
 
 /* All records, in the order they were written. */
 const struct journal_rec *journal_records(const struct journal *j, size_t *n);

@@ -110,6 +110,27 @@ static void keep_first(struct gb_err *err, int *failures, const struct gb_err *e
 	}
 }
 
+/* Hands each resource with a known path to the cleanup, and one the run journaled by name
+ * only (it died before the service answered) when its step said how to find it by name;
+ * else it is named. */
+struct resource_pass {
+	const struct restore_opts *o;
+};
+
+static int resource_or_say(void *arg, const char *cloud, const char *service,
+			   const char *delete_path, const char *find, const char *name,
+			   struct gb_err *err)
+{
+	const struct restore_opts *o = ((struct resource_pass *)arg)->o;
+	if (*delete_path && (!strstr(delete_path, "{id}") || *find))
+		return o->resource_cleanup(o->resource_cleanup_arg, cloud, service, delete_path, find,
+					   name, err);
+	say(o, "%s resource named %s on cloud %s may be left over (the run died before %s "
+	       "answered its create); look for it by that name", service, name,
+	    *cloud ? cloud : "(from the environment)", service);
+	return 0;
+}
+
 int restore_journal(struct journal *j, const struct restore_opts *o, struct gb_err *err)
 {
 	size_t n;
@@ -150,6 +171,18 @@ int restore_journal(struct journal *j, const struct restore_opts *o, struct gb_e
 				say(o, "server %s (%s) on cloud %s may be left over; check with "
 				       "`openstack server show %s`", *r[i].fields[1] ? r[i].fields[1] : "?",
 				    r[i].fields[2], r[i].fields[0], r[i].fields[2]);
+	}
+
+	if (o && o->resource_cleanup) {
+		struct resource_pass rp = { o };
+		int bad = journal_each_resource(j, resource_or_say, &rp, &e);
+		if (bad > 0)
+			keep_first(err, &failures, &e);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(r[i].kind, JOURNAL_RESOURCE) && r[i].n_fields >= 4 && *r[i].fields[2])
+				say(o, "%s resource %s (%s) on cloud %s may be left over", r[i].fields[1],
+				    r[i].fields[2], r[i].fields[3], r[i].fields[0]);
 	}
 
 	/* phase A, backwards: fakes stopped, patches reversed, files back */

@@ -21,6 +21,9 @@ struct restore_opts {
 	/* each server the journal still lists goes to this (may be NULL: then they are named) */
 	journal_server_fn server_cleanup;
 	void *server_cleanup_arg;
+	/* each resource of a request step the journal still lists (may be NULL: named) */
+	journal_resource_fn resource_cleanup;
+	void *resource_cleanup_arg;
 	/* called for each fake compute host stopped, so its service record can be deleted
 	 * from the cloud (may be NULL; failures are reported, not fatal) */
 	int (*fake_cleanup)(void *arg, const char *host, struct gb_err *err);

@@ -51,6 +51,8 @@ struct runner_result {
 	long long run_id;        /* 0 when nothing was stored */
 	const char *status;      /* "ok", "failed", "interrupted" */
 	size_t n_servers, n_active, n_errors;
+	size_t n_step_requests;  /* requests sent by request steps (pages and deletes too) */
+	size_t n_unexpected;     /* of those, answered otherwise than expected (in n_errors) */
 	size_t n_profiles;       /* dumps collected and stored */
 	size_t n_dump_problems;  /* dumps refused or missing */
 	struct runner_sla *slas;

@@ -695,6 +695,16 @@ void scenario_free(struct scenario *sc)
 		free(sc->steps[i].wait);
 		free(sc->steps[i].name_prefix);
 		free(sc->steps[i].target);
+		free(sc->steps[i].req.method);
+		free(sc->steps[i].req.service);
+		free(sc->steps[i].req.path);
+		free(sc->steps[i].req.body);
+		free(sc->steps[i].req.microversion);
+		free(sc->steps[i].req.id_field);
+		free(sc->steps[i].req.delete_path);
+		free(sc->steps[i].req.as);
+		free(sc->steps[i].req.find);
+		free(sc->steps[i].req.label);
 	}
 	free(sc->steps);
 	for (size_t i = 0; i < sc->n_slas; i++) {

@@ -59,6 +59,32 @@ struct sc_profile {
 enum sc_step_kind {
 	SC_STEP_CREATE_SERVERS = 0, /* create (and delete) servers through the API */
 	SC_STEP_WAIT_CALLS,         /* wait until a profiled target has been called N times */
+	SC_STEP_REQUEST,            /* any REST request: method, service, path, body... */
+};
+
+#define SC_REQ_MAX_PLACEHOLDERS 16
+
+/* A `request:` step (scenarios/README.md, "request"). Strings may hold placeholders:
+ * {name} (a unique name per request), {i} (its index), {repeat}, or the `as:` name of an
+ * earlier request step (one of the ids it created, round robin); {id} only in `delete`. */
+struct sc_request {
+	char *method;         /* GET POST PUT PATCH DELETE HEAD */
+	char *service;        /* catalog type: compute, placement, image, identity, network... */
+	char *path;           /* "/flavors", "/servers/{servers}", starts with '/' */
+	char *body;           /* the JSON body (compact, from YAML), or NULL */
+	char *microversion;   /* "2.55" or "placement 1.10", or NULL (compute: 2.37) */
+	int expect;           /* the expected HTTP status; 0: any 2xx */
+	double rate;          /* constant rate: requests per second; 0: as fast as concurrency */
+	double duration;      /* with rate: seconds to keep the rate (count = rate * duration) */
+	bool is_paged;        /* GET: follow the answer's *_links rel=next pages */
+	char *id_field;       /* `id:` dotted field of the created resource's id in the answer
+			         ("flavor.id"), or NULL: the request creates nothing */
+	char *delete_path;    /* `delete:` path to delete it ("/flavors/{id}"), with id_field */
+	char *find;           /* `find:` a GET listing what the step creates by name
+			         ("/flavors/detail"), so restore finds one whose create was never
+			         answered; NULL: none */
+	char *as;             /* `as:` the name later steps use for the ids ({flavors}), or NULL */
+	char *label;          /* `name:` as shown in progress lines; default "METHOD path" */
 };
 
 struct sc_step {
@@ -80,6 +106,7 @@ struct sc_step {
 	char *target;         /* as written: "module:Qual.name" or its function name */
 	int profile_index;    /* the profile target it names (index into scenario.profiles);
 				 -1 for create_servers */
+	struct sc_request req; /* request only */
 };
 
 enum sc_sla_op { SC_SLA_MAX = 1, SC_SLA_MIN = 2 };
@@ -164,6 +191,10 @@ bool scenario_target_is_waited(const struct scenario *sc, size_t i);
 
 /* True when the workload has a create_servers step (it needs the cloud's API). */
 bool scenario_has_create_servers(const struct scenario *sc);
+
+/* True when the workload has a step that talks to the cloud's API (create_servers or
+ * request). */
+bool scenario_needs_api(const struct scenario *sc);
 
 /* Free sc and everything in it; NULL is fine. */
 void scenario_free(struct scenario *sc);

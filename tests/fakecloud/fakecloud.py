@@ -49,6 +49,7 @@ class Cloud:
     def reset(self):
         self.tokens = set()
         self.servers = {}  # id -> dict(name, created, deleted_at, ...)
+        self.flavors = {}  # id -> name: flavors created through the API
         self.faults = []
         self.log = []
         self.n_server_posts = 0
@@ -200,6 +201,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.compute(method, path[len("/compute/v2.1"):], body)
         if path.startswith("/image/v2/"):
             return self.image(method, path[len("/image/v2"):])
+        if path.startswith("/placement/"):
+            if path.startswith("/placement/allocation_candidates"):
+                return self.send(200, {"allocation_requests": [], "provider_summaries": {}})
+            return self.error(404, "itemNotFound", "no such placement resource")
         if path.startswith("/network/v2.0/"):
             return self.network(method, path[len("/network/v2.0"):])
         return self.error(404, "itemNotFound", "no such resource")
@@ -220,6 +225,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.counted("POST")
+
+    def do_PUT(self):
+        self.counted("PUT")
 
     def do_DELETE(self):
         self.counted("DELETE")
@@ -249,6 +257,7 @@ class Handler(BaseHTTPRequestHandler):
                         for k, s in c.servers.items() if c.status_of(s, now) != "GONE"]
                 return self.send(200, {"servers": live, "n_server_posts": c.n_server_posts,
                                        "n_auth": c.n_auth, "log": c.log,
+                                       "flavors": sorted(c.flavors.values()),
                                        "max_inflight": c.max_inflight,
                                        "n_connections": c.n_connections,
                                        "faults_left": len(c.faults)})
@@ -310,7 +319,39 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cloud
         now = time.monotonic()
         if path == "/flavors/detail" and method == "GET":
-            return self.send(200, {"flavors": FLAVORS})
+            with c.lock:
+                made = [{"id": k, "name": v} for k, v in c.flavors.items()]
+            return self.send(200, {"flavors": FLAVORS + made})
+        if path == "/flavors" and method == "POST":
+            if not isinstance(body, dict) or not isinstance(body.get("flavor"), dict):
+                return self.error(400, "badRequest", "malformed request body")
+            fid = str(uuid.uuid4())
+            with c.lock:
+                c.flavors[fid] = body["flavor"].get("name", "")
+            return self.send(200, {"flavor": {"id": fid, "name": c.flavors[fid]}})
+        m = re.match(r"^/flavors/([0-9a-f-]{36})$", path)
+        if m and method == "DELETE":
+            with c.lock:
+                if c.flavors.pop(m.group(1), None) is None:
+                    return self.error(404, "itemNotFound", "Flavor %s could not be found." % m.group(1))
+            return self.send(202)
+        if path.startswith("/servers/detail") and method == "GET":
+            from urllib.parse import parse_qs, urlparse
+            q = parse_qs(urlparse(path).query)
+            limit = int(q.get("limit", ["1000"])[0])
+            marker = q.get("marker", [None])[0]
+            with c.lock:
+                ids = sorted(k for k, s in c.servers.items() if c.status_of(s, now) != "GONE")
+            if marker:
+                ids = [i for i in ids if i > marker]
+            page = ids[:limit]
+            out = {"servers": [{"id": i} for i in page]}
+            if len(ids) > limit:
+                port = self.server.server_address[1]
+                out["servers_links"] = [{"rel": "next", "href":
+                    "http://127.0.0.1:%d/compute/v2.1/servers/detail?limit=%d&marker=%s"
+                    % (port, limit, page[-1])}]
+            return self.send(200, out)
         if path == "/servers" and method == "POST":
             if body == "malformed" or not isinstance(body, dict) or "server" not in body:
                 return self.error(400, "badRequest", "malformed request body")

@@ -49,6 +49,16 @@ static int server_cb(void *arg, const char *cloud, const char *id, const char *n
 	return 0;
 }
 
+static int resource_cb(void *arg, const char *cloud, const char *service, const char *path,
+		       const char *find, const char *name, struct gb_err *err)
+{
+	struct seen *s = arg;
+	if (s->calls < 4)
+		snprintf(s->ids[s->calls], sizeof(s->ids[0]), "%s %s %s %s", service, path, find, name);
+	s->calls++;
+	return 0;
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/t_journal.XXXXXX");
@@ -205,6 +215,25 @@ int main(void)
 	ok(failed == 0 && s.calls == 2 && !strcmp(s.ids[0], "devstack//gb-3") &&
 		   !strcmp(s.ids[1], "devstack/22222222-bbbb/gb-2"),
 	   "restore gets the undeleted server by id and the unanswered POST by name only");
+
+	/* request-step resources: a gone one, an answered one, one never answered */
+	ok(journal_add_resource(j, "dc", "compute", "/flavors/{id}", "/flavors/detail", "gb-a", &err) == 0 &&
+	   journal_add_resource(j, "dc", "compute", "/flavors/F1", "", "gb-a", &err) == 0 &&
+	   journal_add_resource(j, "dc", "compute", "/flavors/{id}", "/flavors/detail", "gb-b", &err) == 0 &&
+	   journal_add_resource(j, "dc", "compute", "/flavors/F2", "", "gb-b", &err) == 0 &&
+	   journal_resource_gone(j, "compute", "/flavors/F2", &err) == 0 &&
+	   journal_add_resource(j, "dc", "compute", "/flavors/{id}", "/flavors/detail", "gb-c", &err) == 0,
+	   "resources journaled");
+	struct journal *jr = NULL;
+	struct seen rs = { 0 };
+	ok(journal_load(state, &jr, &err) == 0 && journal_each_resource(jr, resource_cb, &rs, &err) == 0,
+	   "the journal reads back");
+	ok(rs.calls == 2 && !strcmp(rs.ids[0], "compute /flavors/F1  gb-a") &&
+	   !strcmp(rs.ids[1], "compute /flavors/{id} /flavors/detail gb-c"),
+	   "restore gets the undeleted resource by path and the unanswered create with its find "
+	   "path; the deleted one and the answered one's name-only record not (%d: %s | %s)",
+	   rs.calls, rs.ids[0], rs.ids[1]);
+	journal_close(jr);
 
 	/* a damaged backup is refused */
 	put(conf, "tampered\n");

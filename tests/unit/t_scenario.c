@@ -377,6 +377,31 @@ static void test_other_good(void)
 	   "create_servers and wait_calls together: the full target names profile[1], default timeout 300 s");
 	scenario_free(sc);
 
+	sc = buffer_ok("req.yaml", NULL, "name: req\nworkload:\n"
+			    "  - request:\n      method: POST\n      service: compute\n      path: /flavors\n"
+			    "      body: {flavor: {name: '{name}', ram: 64, vcpus: 1, disk: 0, rxtx: 1.5, "
+			    "public: true, id: null, swap: '10', tags: [a, 2]}}\n"
+			    "      microversion: '2.55'\n      id: flavor.id\n      delete: '/flavors/{id}'\n"
+			    "      as: flavors\n"
+			    "  - request: {method: GET, service: placement, path: '/x/{flavors}', rate: 4, "
+			    "duration: 2.5s}\n");
+	ok(sc && sc->n_steps == 2 && sc->steps[0].kind == SC_STEP_REQUEST &&
+	   !strcmp(sc->steps[0].req.body, "{\"flavor\":{\"name\":\"{name}\",\"ram\":64,\"vcpus\":1,"
+		   "\"disk\":0,\"rxtx\":1.5,\"public\":true,\"id\":null,\"swap\":\"10\","
+		   "\"tags\":[\"a\",2]}}"),
+	   "request: the body YAML became typed JSON (quoted '10' stays a string) (%s)",
+	   sc ? sc->steps[0].req.body : "-");
+	ok(sc && sc->steps[0].count == 1 && sc->steps[0].concurrency == 1 && sc->steps[0].req.expect == 0 &&
+	   !strcmp(sc->steps[0].req.label, "POST /flavors") && !strcmp(sc->steps[0].req.as, "flavors") &&
+	   sc->steps[1].count == 10 && sc->steps[1].req.rate == 4 && scenario_needs_api(sc) &&
+	   !scenario_has_create_servers(sc),
+	   "request: defaults (count 1, any 2xx), rate 4/s for 2.5 s is 10 requests, {flavors} known");
+	scenario_free(sc);
+
+	sc = load_ok("scenarios/flavor_create_delete.yaml");
+	ok(sc && sc->n_steps == 2 && sc->steps[0].req.delete_path, "scenarios/flavor_create_delete.yaml loads");
+	scenario_free(sc);
+
 	sc = load_ok("scenarios/smoke.yaml");
 	ok(sc && sc->n_steps == 1 && sc->steps[0].count == 1 && !sc->n_profiles && !sc->n_restart,
 	   "scenarios/smoke.yaml: one server, no profile, no restart");
