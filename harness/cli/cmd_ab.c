@@ -21,7 +21,8 @@
 static const struct cmd_doc doc = {
 	.name = "ab",
 	.summary = "before/after a patch, interleaved blocks, one verdict",
-	.synopsis = "greenbench ab SCENARIO {--patch FILE [--patch FILE...] | --b-scenario FILE}\n"
+	.synopsis = "greenbench ab SCENARIO {--patch FILE | --b-scenario FILE | --b-config SETTING |\n"
+		    "             --b-env NAME=VALUE}... (one or more, repeatable)\n"
 		    "             [--max-blocks N] [--max-time DURATION] [--min-blocks N]\n"
 		    "             [--spending pocock|obf] [--repeat N] [--random] [--seed S]\n"
 		    "             [--tree DIR] [--min-effect PCT] [--json] [run options]",
@@ -49,6 +50,15 @@ static const struct cmd_doc doc = {
 		"patches too, if any): before/after a change of workload or configuration. The\n"
 		"experiment records it; the compare notes the two names ('compare --ab ID'\n"
 		"needs --force for such an experiment).\n\n"
+		"--b-config FILE:SECTION.KEY=VALUE (repeatable): the B blocks also set KEY in\n"
+		"[SECTION] of FILE ($NOVA_CONF or a path), after the scenario's own config:\n"
+		"settings, journaled and restored at the end of each B block like them (and by\n"
+		"'greenbench restore' after a kill). The A blocks run the file as it is.\n"
+		"--b-env NAME=VALUE (repeatable): the B blocks start every profiled unit with\n"
+		"NAME=VALUE in its environment, beside GREENBENCH_PROFILE (process backend: the\n"
+		"unit's environment; systemd: the run's journaled drop-in). Each B run lists\n"
+		"them with its patches ('config:...', 'env:...' in 'greenbench show'), and the\n"
+		"experiment records them ('b-config:...', 'b-env:...').\n\n"
 		"Both sides are stored as runs of one experiment (ab id, labels abID-A and\n"
 		"abID-B; the planned order is recorded, the blocks that ran are its blocks);\n"
 		"the compare uses one sample per run (its median). 'greenbench compare --ab ID'\n"
@@ -63,7 +73,9 @@ static const struct cmd_doc doc = {
 		       "5  inconclusive: the budget ended before the answer was clear\n",
 	.examples = "greenbench ab scenarios/select_destinations.yaml --patch fix.diff\n"
 		    "greenbench ab sd.yaml --patch fix.diff --max-blocks 30 --max-time 45m\n"
-		    "greenbench ab sd.yaml --patch a.diff --patch b.diff --repeat 8 --random",
+		    "greenbench ab sd.yaml --patch a.diff --patch b.diff --repeat 8 --random\n"
+		    "greenbench ab sd.yaml --b-config '$NOVA_CONF:DEFAULT.concurrency_backend=eventlet'\n"
+		    "greenbench ab sd.yaml --b-env OS_NOVA_DISABLE_EVENTLET_PATCHING=1",
 };
 
 struct block_ctx {
@@ -73,6 +85,10 @@ struct block_ctx {
 	const char *const *patches;
 	size_t n_patches;
 	const char *tree;
+	const struct sc_setting *settings; /* --b-config */
+	size_t n_settings;
+	const char *const *env;            /* --b-env */
+	size_t n_env;
 };
 
 static int run_block(void *arg, char side, size_t block, long long ab_id, long long *run_id,
@@ -88,6 +104,10 @@ static int run_block(void *arg, char side, size_t block, long long ab_id, long l
 		o.extra_patches = c->patches;
 		o.n_extra_patches = c->n_patches;
 		o.patch_tree = c->tree;
+		o.extra_settings = c->settings;
+		o.n_extra_settings = c->n_settings;
+		o.extra_env = c->env;
+		o.n_extra_env = c->n_env;
 	}
 	struct runner_result res;
 	memset(&res, 0, sizeof(res));
@@ -258,7 +278,8 @@ int cmd_ab(int argc, char **argv)
 {
 	struct cmd_run_args ra;
 	memset(&ra, 0, sizeof(ra));
-	struct opt_list patches = { NULL, 0 };
+	struct opt_list patches = { NULL, 0 }, b_configs = { NULL, 0 }, b_envs = { NULL, 0 };
+	struct sc_setting *settings = NULL;
 	const char *tree = NULL, *min_effect_s = NULL, *max_time_s = NULL, *spending_s = NULL;
 	const char *b_scenario = NULL;
 	long repeat = -1, seed = -1, max_blocks = 20, min_blocks = 4;
@@ -266,6 +287,8 @@ int cmd_ab(int argc, char **argv)
 	const struct opt opts[] = {
 		{ OPT_LIST, 'p', "patch", &patches, "FILE", "a patch for the B side (repeatable)" },
 		{ OPT_STRING, 0, "b-scenario", &b_scenario, "FILE", "the B side runs this scenario instead" },
+		{ OPT_LIST, 0, "b-config", &b_configs, "F:S.K=V", "the B side also sets K in [S] of file F (repeatable)" },
+		{ OPT_LIST, 0, "b-env", &b_envs, "NAME=VALUE", "the B side's profiled units get NAME=VALUE (repeatable)" },
 		{ OPT_INT, 0, "max-blocks", &max_blocks, "N", "at most N blocks per side (default 20)" },
 		{ OPT_STRING, 0, "max-time", &max_time_s, "DURATION", "stop at the last look that fits (e.g. 45m)" },
 		{ OPT_INT, 0, "min-blocks", &min_blocks, "N", "the first look, blocks per side (default 4)" },
@@ -291,7 +314,8 @@ int cmd_ab(int argc, char **argv)
 	enum seq_spending spending = SEQ_POCOCK;
 	int has_repeat = repeat != -1;
 	const char *bad = !path ? "expected one SCENARIO file"
-			: !patches.n_items && !b_scenario ? "give the B side with --patch FILE or --b-scenario FILE"
+			: !patches.n_items && !b_scenario && !b_configs.n_items && !b_envs.n_items
+				? "give the B side with --patch FILE, --b-scenario FILE, --b-config SETTING or --b-env NAME=VALUE"
 			: has_repeat && (repeat < 1 || repeat > 100) ? "--repeat must be 1..100"
 			: max_blocks < 4 || max_blocks > 100 ? "--max-blocks must be 4..100"
 			: min_blocks < 4 || min_blocks > max_blocks ? "--min-blocks must be 4..--max-blocks"
@@ -313,6 +337,17 @@ int cmd_ab(int argc, char **argv)
 		if (access(patches.items[i], R_OK)) {
 			fprintf(stderr, "greenbench ab: patch %s cannot be read; check the path\n", patches.items[i]);
 			rc = GB_EXIT_USAGE;
+			goto out_lists;
+		}
+	settings = gb_calloc(b_configs.n_items + 1, sizeof(*settings));
+	for (size_t i = 0; i < b_configs.n_items; i++)
+		if (scenario_parse_setting_arg(b_configs.items[i], &settings[i], &err)) {
+			rc = cmd_fail("ab", &err);
+			goto out_lists;
+		}
+	for (size_t i = 0; i < b_envs.n_items; i++)
+		if (scenario_check_env_arg(b_envs.items[i], &err)) {
+			rc = cmd_fail("ab", &err);
 			goto out_lists;
 		}
 	struct scenario *sc = NULL, *sc_b = NULL;
@@ -363,12 +398,25 @@ int cmd_ab(int argc, char **argv)
 		fprintf(stderr, "greenbench ab: random order, seed %llu (--random --seed %llu repeats it)\n",
 			(unsigned long long)s, (unsigned long long)s);
 	long long ab_id = 0;
-	struct block_ctx ctx = { sc, sc_b, { 0 }, patches.items, patches.n_items, tree };
+	struct block_ctx ctx = { sc, sc_b, { 0 }, patches.items, patches.n_items, tree,
+				 settings, b_configs.n_items, b_envs.items, b_envs.n_items };
 	/* the experiment's record: the patches, and the B scenario as "b-scenario:PATH" */
-	const char **plist = gb_calloc(patches.n_items + 1, sizeof(*plist));
-	size_t n_plist = 0;
+	const char **plist = gb_calloc(patches.n_items + b_configs.n_items + b_envs.n_items + 1,
+				       sizeof(*plist));
+	char **b_items = gb_calloc(b_configs.n_items + b_envs.n_items + 1, sizeof(*b_items));
+	size_t n_plist = 0, n_b_items = 0;
 	for (size_t i = 0; i < patches.n_items; i++)
 		plist[n_plist++] = patches.items[i];
+	for (size_t i = 0; i < b_configs.n_items + b_envs.n_items; i++) {
+		struct strbuf bl = STRBUF_INIT;
+		int is_config = i < b_configs.n_items;
+		sb_addf(&bl, "b-%s:%s", is_config ? "config" : "env",
+			is_config ? b_configs.items[i] : b_envs.items[i - b_configs.n_items]);
+		b_items[n_b_items] = sb_detach(&bl);
+		plist[n_plist++] = b_items[n_b_items++];
+		fprintf(stderr, "greenbench ab: B %s %s\n", is_config ? "sets" : "starts the profiled units with",
+			is_config ? b_configs.items[i] : b_envs.items[i - b_configs.n_items]);
+	}
 	char *b_label = NULL;
 	if (b_scenario) {
 		struct strbuf bl = STRBUF_INIT;
@@ -382,6 +430,9 @@ int cmd_ab(int argc, char **argv)
 	int began = ab_begin(db, sc->name, order, randomize, s, plist, n_plist, &ab_id, &err);
 	free(plist);
 	free(b_label);
+	for (size_t i = 0; i < n_b_items; i++)
+		free(b_items[i]);
+	free(b_items);
 	if (began) {
 		rc = cmd_fail("ab", &err);
 		goto out_all;
@@ -461,6 +512,11 @@ out_all:
 	scenario_free(sc);
 	scenario_free(sc_b);
 out_lists:
+	for (size_t i = 0; settings && i < b_configs.n_items; i++)
+		scenario_setting_release(&settings[i]);
+	free(settings);
+	opt_list_release(&b_configs);
+	opt_list_release(&b_envs);
 	opt_list_release(&patches);
 	opt_list_release(&ra.vars);
 	return rc;

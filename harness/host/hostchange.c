@@ -116,10 +116,11 @@ static int plan_setting(struct hostchange *hc, const char *file, const char *sec
 		sb_release(&path);
 		return -1;
 	}
-	struct file_change *f = file_for(hc, path.buf, err);
+	struct gb_err fe = { GB_EXIT_ENV, "" };
+	struct file_change *f = file_for(hc, path.buf, &fe);
 	sb_release(&path);
 	if (!f)
-		return -1;
+		return gb_errf(err, fe.exit_code, "%s: %s", where, fe.msg);
 	struct gb_err e;
 	if (localconf_ini_set(&f->content, f->path, section, key, value, &e) != 0)
 		return gb_errf(err, GB_EXIT_USAGE, "%s: %s", where, e.msg);
@@ -187,7 +188,10 @@ static int plan_config(struct hostchange *hc, struct gb_err *err)
 	for (size_t i = 0; i < sc->n_settings; i++) {
 		const struct sc_setting *s = &sc->settings[i];
 		char where[PATH_MAX + 32];
-		snprintf(where, sizeof(where), "%s:%d", sc->path ? sc->path : "scenario", s->line);
+		if (s->line > 0)
+			snprintf(where, sizeof(where), "%s:%d", sc->path ? sc->path : "scenario", s->line);
+		else /* added on the command line (ab --b-config) */
+			snprintf(where, sizeof(where), "--b-config '%s:%s.%s'", s->file, s->section, s->key);
 		struct strbuf copied = STRBUF_INIT;
 		if (s->copy_from && copy_value(hc, s, where, &copied, err) != 0) {
 			sb_release(&copied);
@@ -353,6 +357,12 @@ int hostchange_begin(const struct scenario *sc, const struct hostchange_opts *op
 	units_set_stop_flag(hc->units, interrupt_flag());
 	if (plan_config(hc, err) != 0 || plan_patches(hc, err) != 0 || plan_units(hc, err) != 0)
 		goto fail;
+	if (opts->n_extra_env && !sc->n_profiles) {
+		gb_errf(err, GB_EXIT_USAGE, "--b-env %s: scenario %s profiles no unit, and the variable is "
+					    "set in the profiled units' environment; add a profile: entry",
+			opts->extra_env[0], sc->path ? sc->path : sc->name);
+		goto fail;
+	}
 
 	char stamp[32];
 	time_t now = time(NULL);

@@ -25,6 +25,10 @@ struct hostchange_opts {
 	const char *state_dir;   /* --state-dir; NULL: journal_state_dir's default */
 	const char *const *vars; /* --var NAME=PATH, override units-file vars and defaults */
 	size_t n_vars;
+	const char *const *extra_env; /* "NAME=VALUE" set in every profiled unit's environment
+					 beside GREENBENCH_PROFILE (ab --b-env); the systemd
+					 drop-in that carries it is journaled */
+	size_t n_extra_env;
 	bool force;              /* patch even if the files it touches have uncommitted changes */
 	bool dry_run;            /* check everything, say what would change, change nothing */
 	/* one progress line (no newline), e.g. "restarting n-sch... dead in 3.0 s, ready in 4.1 s" */

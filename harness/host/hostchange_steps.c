@@ -418,6 +418,8 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 		profile_env(hc, unit, &env);
 		if (hc->opts.dry_run) {
 			hostchange_say(&hc->opts, "would restart %s%s%s", unit, env.len ? " with " : "", sb_str(&env));
+			for (size_t k = 0; env.len && k < hc->opts.n_extra_env; k++)
+				hostchange_say(&hc->opts, "would set %s in %s's environment", hc->opts.extra_env[k], unit);
 			sb_release(&env);
 			continue;
 		}
@@ -442,8 +444,14 @@ int hostchange_restart_units(struct hostchange *hc, void *arg, struct gb_err *er
 			sb_release(&dir);
 		}
 		if (rc == 0 && env.len) {
-			const char *e[] = { env.buf };
-			rc = units_set_env(hc->units, unit, e, 1, err);
+			const char **e = gb_calloc(hc->opts.n_extra_env + 1, sizeof(*e));
+			e[0] = env.buf;
+			for (size_t k = 0; k < hc->opts.n_extra_env; k++)
+				e[k + 1] = hc->opts.extra_env[k];
+			rc = units_set_env(hc->units, unit, e, hc->opts.n_extra_env + 1, err);
+			free(e);
+			for (size_t k = 0; rc == 0 && k < hc->opts.n_extra_env; k++)
+				hostchange_say(&hc->opts, "env: %s gets %s", unit, hc->opts.extra_env[k]);
 		}
 		if (rc == 0)
 			interrupt_debug_point("restart:env");

@@ -662,6 +662,13 @@ static void effective_scenario(const struct scenario *sc, const struct runner_op
 		eff->cloud = (char *)o->cloud;
 		eff->has_auth = false;
 	}
+	if (o->n_extra_settings) {
+		eff->n_settings = sc->n_settings + o->n_extra_settings;
+		eff->settings = gb_calloc(eff->n_settings, sizeof(*eff->settings));
+		memcpy(eff->settings, sc->settings, sc->n_settings * sizeof(*sc->settings));
+		memcpy(eff->settings + sc->n_settings, o->extra_settings,
+		       o->n_extra_settings * sizeof(*o->extra_settings));
+	}
 	if (o->n_extra_patches) {
 		eff->n_patches = sc->n_patches + o->n_extra_patches;
 		eff->patches = gb_calloc(eff->n_patches, sizeof(*eff->patches));
@@ -868,7 +875,7 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 	cc.api = c.api;
 	struct hostchange_opts ho = {
 		.units_file = o->units_file, .state_dir = o->state_dir, .vars = o->vars,
-		.n_vars = o->n_vars, .force = o->force, .dry_run = o->dry_run, .progress = o->progress,
+		.n_vars = o->n_vars, .extra_env = o->extra_env, .n_extra_env = o->n_extra_env, .force = o->force, .dry_run = o->dry_run, .progress = o->progress,
 		.progress_arg = o->progress_arg, .server_cleanup = cloud_cleanup_server,
 		.server_cleanup_arg = &cc, .resource_cleanup = cloud_cleanup_resource,
 		.resource_cleanup_arg = &cc, .fake_cleanup = c.api ? cloud_forget_compute : NULL,
@@ -878,6 +885,24 @@ int runner_run(const struct scenario *sc, const struct runner_opts *o, struct ru
 		goto out;
 	for (size_t i = 0; i < eff.n_patches; i++)
 		run_record_add_patch(c.rec, eff.patches[i].path, hostchange_patch_sha256(c.hc, i));
+	/* the B side's config and environment, listed with the patches (sha256 of the text) */
+	for (size_t i = 0; i < o->n_extra_settings; i++) {
+		const struct sc_setting *s = &o->extra_settings[i];
+		struct strbuf name = STRBUF_INIT;
+		char hex[65];
+		sb_addf(&name, "config:%s:%s.%s=%s", s->file, s->section, s->key, s->value);
+		gb_sha256_hex(name.buf, name.len, hex);
+		run_record_add_patch(c.rec, name.buf, hex);
+		sb_release(&name);
+	}
+	for (size_t i = 0; i < o->n_extra_env; i++) {
+		struct strbuf name = STRBUF_INIT;
+		char hex[65];
+		sb_addf(&name, "env:%s", o->extra_env[i]);
+		gb_sha256_hex(name.buf, name.len, hex);
+		run_record_add_patch(c.rec, name.buf, hex);
+		sb_release(&name);
+	}
 	if (!o->dry_run)
 		begin_dumps(&c, db, &run_dir);
 	const struct hostchange_step steps[] = {
@@ -948,6 +973,8 @@ out:
 	dump_seen_free(&c.seen);
 	if (eff.patches != sc->patches)
 		free(eff.patches);
+	if (eff.settings != sc->settings)
+		free(eff.settings);
 	return rc;
 }
 

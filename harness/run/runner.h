@@ -22,6 +22,11 @@ struct runner_opts {
 	const char *const *extra_patches; /* patch files added to the scenario's (ab's B side) */
 	size_t n_extra_patches;
 	const char *patch_tree;   /* tree for extra_patches (NULL: as the scenario's patches) */
+	const struct sc_setting *extra_settings; /* config settings added after the scenario's
+						    (ab --b-config), journaled like them */
+	size_t n_extra_settings;
+	const char *const *extra_env; /* "NAME=VALUE" for the profiled units (ab --b-env) */
+	size_t n_extra_env;
 	bool force;               /* patch over uncommitted changes */
 	bool dry_run;             /* check and say what would change; no cloud, no store */
 	bool insecure;            /* don't verify TLS */

@@ -715,3 +715,72 @@ void scenario_free(struct scenario *sc)
 	free(sc->slas);
 	free(sc);
 }
+
+/* ---- B-side changes given on the command line (ab --b-config, --b-env) ---- */
+
+static bool is_name_char(char c, bool first)
+{
+	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (!first && c >= '0' && c <= '9');
+}
+
+int scenario_parse_setting_arg(const char *arg, struct sc_setting *out, struct gb_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	const char *eq = strchr(arg, '=');
+	const char *colon = NULL;
+	for (const char *p = arg; eq && p < eq; p++)
+		if (*p == ':')
+			colon = p;
+	const char *dot = colon ? memchr(colon + 1, '.', (size_t)(eq - colon - 1)) : NULL;
+	const char *why = !eq ? "no '=VALUE'"
+			  : !colon || colon == arg ? "no 'FILE:' before the section"
+			  : !dot || dot == colon + 1 ? "no 'SECTION.' before the key"
+			  : dot + 1 == eq ? "no KEY before '='"
+			  : strpbrk(arg, "\n\r") ? "a newline in it"
+			  : NULL;
+	for (const char *p = colon ? colon + 1 : arg; !why && p < dot; p++)
+		if (*p == '[' || *p == ']' || *p == ' ')
+			why = "a '[', ']' or space in the section name";
+	for (const char *p = dot ? dot + 1 : arg; !why && p < eq; p++)
+		if (*p == ' ' || *p == '=' || *p == '#' || *p == ';')
+			why = "a space, '#' or ';' in the key";
+	if (why)
+		return gb_errf(err, GB_EXIT_USAGE, "--b-config '%s': %s; expected FILE:SECTION.KEY=VALUE, "
+						   "e.g. '$NOVA_CONF:DEFAULT.concurrency_backend=eventlet'",
+			       arg, why);
+	out->file = gb_strndup(arg, (size_t)(colon - arg));
+	out->section = gb_strndup(colon + 1, (size_t)(dot - colon - 1));
+	out->key = gb_strndup(dot + 1, (size_t)(eq - dot - 1));
+	out->value = gb_strdup(eq + 1);
+	out->line = 0;
+	return 0;
+}
+
+void scenario_setting_release(struct sc_setting *s)
+{
+	free(s->file);
+	free(s->section);
+	free(s->key);
+	free(s->value);
+	free(s->copy_from);
+	memset(s, 0, sizeof(*s));
+}
+
+int scenario_check_env_arg(const char *arg, struct gb_err *err)
+{
+	const char *eq = strchr(arg, '=');
+	const char *why = !eq || eq == arg ? "no NAME=VALUE" : NULL;
+	for (const char *p = arg; !why && p < eq; p++)
+		if (!is_name_char(*p, p == arg))
+			why = "NAME is not [A-Za-z_][A-Za-z0-9_]*";
+	if (!why && strpbrk(arg, "\n\r"))
+		why = "a newline in it";
+	if (!why && (size_t)(eq - arg) == strlen("GREENBENCH_PROFILE") &&
+	    !strncmp(arg, "GREENBENCH_PROFILE", (size_t)(eq - arg)))
+		why = "GREENBENCH_PROFILE is greenbench's own (the profile: entries set it)";
+	if (why)
+		return gb_errf(err, GB_EXIT_USAGE, "--b-env '%s': %s; expected NAME=VALUE, e.g. "
+						   "OS_NOVA_DISABLE_EVENTLET_PATCHING=1", arg, why);
+	return 0;
+}

@@ -196,6 +196,16 @@ bool scenario_has_create_servers(const struct scenario *sc);
  * request). */
 bool scenario_needs_api(const struct scenario *sc);
 
+/* "FILE:SECTION.KEY=VALUE" (ab --b-config; FILE is "$NOVA_CONF" or a path, VALUE may be
+ * empty or hold ':' and '=') into out, line 0; one error naming the argument and what is
+ * wrong. The caller releases out with scenario_setting_release. */
+int scenario_parse_setting_arg(const char *arg, struct sc_setting *out, struct gb_err *err);
+void scenario_setting_release(struct sc_setting *s);
+
+/* Check "NAME=VALUE" for a unit's environment (ab --b-env): NAME a shell identifier, not
+ * GREENBENCH_PROFILE, no newline. 0 ok, -1 with err. */
+int scenario_check_env_arg(const char *arg, struct gb_err *err);
+
 /* Free sc and everything in it; NULL is fine. */
 void scenario_free(struct scenario *sc);
 

@@ -246,11 +246,76 @@ grep -q "note: compared anyway (--force): .*glue_fake_b" "$T"/bsc.out && grep -q
 okay $? "ab --b-scenario: says so up front, and the compare notes the two scenarios"
 host_is_restored "ab --b-scenario"; okay $? "ab --b-scenario: the host is as it was"
 "$GB" ab "$T"/scenario.yaml --max-blocks 4 > /dev/null 2> "$T"/err; rc=$?
-okay $([ $rc = 2 ] && grep -q -- "give the B side with --patch FILE or --b-scenario FILE" "$T"/err; echo $?) "ab without a B side is exit 2"
+okay $([ $rc = 2 ] && grep -q -- "give the B side with --patch FILE, --b-scenario FILE, --b-config SETTING or --b-env NAME=VALUE" "$T"/err; echo $?) "ab without a B side is exit 2"
 "$GB" ab "$T"/scenario.yaml --patch "$T"/fix.diff --max-blocks 3 > /dev/null 2> "$T"/err; rc=$?
 okay $([ $rc = 2 ] && grep -q -- "--max-blocks must be 4..100" "$T"/err; echo $?) "ab --max-blocks 3 is exit 2"
 "$GB" ab "$T"/scenario.yaml --patch "$T"/fix.diff --max-time soon > /dev/null 2> "$T"/err; rc=$?
 okay $([ $rc = 2 ] && grep -q -- "--max-time is a duration" "$T"/err; echo $?) "ab --max-time soon is exit 2"
+
+# ---- --b-config and --b-env: the B blocks' config file and profiled unit's environment
+# (n-sch here starts as `daemon.sh snap`: each start leaves its environment and nova.conf)
+mkdir -p "$T"/snaps
+sed -e "s|argv: \[$DAEMON, copy, .*\]|argv: [$DAEMON, snap, $T/snaps, $T/etc/nova/nova.conf]|" "$T"/units.yaml > "$T"/units_snap.yaml
+cat >> "$T"/scenario.yaml <<YAML
+profile:
+  - unit: n-sch
+    target: nova.manager:select_destinations
+YAML
+start_host_units
+"$GB" ab "$T"/scenario.yaml --units "$T"/units_snap.yaml --b-config '$NOVA_CONF:scheduler.gb_backend=eventlet:x=1' \
+	--b-env GB_B_SIDE=on --repeat 2 --state-dir "$T"/state > "$T"/bside.out 2> "$T"/bside.err; rc=$?
+okay $([ $rc = 0 ] || [ $rc = 5 ]; echo $?) "ab --b-config --b-env: 2 blocks per side run, exit 0 or 5 (got $rc)"
+[ $rc = 0 ] || [ $rc = 5 ] || sed 's/^/#   /' "$T"/bside.err | tail -8
+b_env=$(grep -l '^GB_B_SIDE=on$' "$T"/snaps/*.env 2>/dev/null | wc -l)
+b_conf=$(grep -l '^gb_backend = eventlet:x=1$' "$T"/snaps/*.conf 2>/dev/null | wc -l)
+both=0
+for e in $(grep -l '^GB_B_SIDE=on$' "$T"/snaps/*.env 2>/dev/null); do
+	grep -q '^gb_backend = eventlet:x=1$' "${e%.env}.conf" && both=$((both+1))
+done
+all=$(ls "$T"/snaps/*.env | wc -l)
+okay $([ "$b_env" = 2 ] && [ "$b_conf" = 2 ] && [ "$both" = 2 ] && [ "$all" -ge 4 ]; echo $?) \
+	"ab --b-config --b-env: the 2 B starts had the variable and the setting, the A starts and restores neither ($b_env env, $b_conf conf, $both both, of $all starts)"
+okay $(grep -q '^GB_TEST_TAG=' "$(grep -l '^GB_B_SIDE=on$' "$T"/snaps/*.env | head -1)"; echo $?) \
+	"ab --b-env: the unit keeps its own environment beside the B variable"
+host_is_restored "ab --b-config --b-env"; okay $? "ab --b-config --b-env: nova.conf and the host are as they were"
+ab=$(sql "SELECT max(id) FROM ab_experiments")
+okay $([ "$(sql "SELECT patches FROM ab_experiments WHERE id = $ab" | tr '\n' '|')" = 'b-config:$NOVA_CONF:scheduler.gb_backend=eventlet:x=1|b-env:GB_B_SIDE=on|' ]; echo $?) \
+	"ab --b-config --b-env: the experiment records what B was"
+brun=$(sql "SELECT max(id) FROM runs WHERE label = 'ab$ab-B'")
+arun=$(sql "SELECT max(id) FROM runs WHERE label = 'ab$ab-A'")
+"$GB" show "$brun" > "$T"/show_b.txt 2>&1; "$GB" show "$arun" > "$T"/show_a.txt 2>&1
+grep -q 'patch        config:$NOVA_CONF:scheduler.gb_backend=eventlet:x=1 (sha256 ' "$T"/show_b.txt &&
+	grep -q 'patch        env:GB_B_SIDE=on (sha256 ' "$T"/show_b.txt && ! grep -q 'patch ' "$T"/show_a.txt
+okay $? "show: a B run lists its config and env changes with its patches, an A run none"
+# a kill -9 in the middle of a B block: restore puts nova.conf back
+start_host_units
+GREENBENCH_DEBUG_STOP_AT=workload "$GB" ab "$T"/scenario.yaml --units "$T"/units_snap.yaml \
+	--b-config '$NOVA_CONF:scheduler.gb_backend=eventlet' --repeat 1 --state-dir "$T"/state > /dev/null 2>&1 &
+pid=$!
+wait_state T $pid; kill -CONT $pid; wait_state run $pid; wait_state T $pid   # block 2 (B) at its workload
+grep -q '^gb_backend = eventlet$' "$T"/etc/nova/nova.conf; s1=$?
+kill -KILL $pid; wait $pid 2>/dev/null
+"$GB" restore --state-dir "$T"/state > "$T"/restore2.out 2>&1; rc=$?
+start_host_units
+okay $([ $s1 = 0 ] && [ $rc = 0 ]; echo $?) "kill -9 in a --b-config block: the setting was applied, restore exits 0 (got $rc)"
+host_is_restored "restore after --b-config"; okay $? "kill -9 in a --b-config block: after greenbench restore nova.conf is as it was"
+# bad specs: one line naming the argument and what is wrong, exit 2, nothing run
+for bad in '$NOVA_CONF' 'DEFAULT.debug=True' '$NOVA_CONF:debug=True' '$NOVA_CONF:DEFAULT.=x'; do
+	"$GB" ab "$T"/scenario.yaml --b-config "$bad" --repeat 1 --state-dir "$T"/state > /dev/null 2> "$T"/err; rc=$?
+	okay $([ $rc = 2 ] && grep -qF -- "--b-config '$bad': " "$T"/err && grep -q "expected FILE:SECTION.KEY=VALUE" "$T"/err; echo $?) \
+		"ab --b-config '$bad' is exit 2 naming the argument ($(head -1 "$T"/err))"
+done
+for bad in 'NOVALUE' '1X=2' 'GREENBENCH_PROFILE=out=/tmp'; do
+	"$GB" ab "$T"/scenario.yaml --b-env "$bad" --repeat 1 --state-dir "$T"/state > /dev/null 2> "$T"/err; rc=$?
+	okay $([ $rc = 2 ] && grep -qF -- "--b-env '$bad': " "$T"/err; echo $?) "ab --b-env '$bad' is exit 2 ($(head -1 "$T"/err))"
+done
+"$GB" ab "$T"/scenario.yaml --units "$T"/units_snap.yaml --b-config "$T/no/such/x.conf:scheduler.x=1" --repeat 1 \
+	--state-dir "$T"/state > /dev/null 2> "$T"/err; rc=$?
+okay $( ([ $rc = 2 ] || [ $rc = 3 ]) && grep -qF -- "block 2 (B) failed: --b-config '$T/no/such/x.conf:scheduler.x': $T/no/such/x.conf: its directory" "$T"/err; echo $?) \
+	"ab --b-config into a file whose directory is missing: the B block fails naming the option (exit $rc)"
+[ $rc = 2 ] || [ $rc = 3 ] || sed 's/^/#   /' "$T"/err | tail -4
+start_host_units
+host_is_restored "bad --b-config file"; okay $? "a bad --b-config file leaves the host as it was"
 
 kill -KILL -- "-$(cat "$T"/run/n-sch.pid)" 2>/dev/null
 echo "1..$n"

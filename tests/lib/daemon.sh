@@ -11,6 +11,8 @@
 #   http-status PORT CODE  answer every GET on 127.0.0.1:PORT with status CODE
 #   env FILE         write the environment to FILE, then sleep
 #   copy SRC DIR     copy SRC (the code it would run) to DIR/<pid>, then sleep
+#   snap DIR FILE    write the environment to DIR/<pid>.env and copy FILE (its config)
+#                    to DIR/<pid>.conf, then sleep
 mode=$1
 case "$mode" in
 plain|never-ready) exec sleep 100000 ;;
@@ -38,5 +40,6 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 ' "$2" "$3" ;;
 env) env > "$2"; exec sleep 100000 ;;
 copy) cp "$2" "$3/$$.copy"; exec sleep 100000 ;;
+snap) env > "$2/$$.env"; cp "$3" "$2/$$.conf"; exec sleep 100000 ;;
 *) echo "daemon.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
