@@ -102,10 +102,16 @@ for rel in ${BOX_RELEASES:-bookworm sid}; do
 		is "$rel: a second run succeeds" "$rc2" 0
 		cmp=$(X greenbench compare "$run1" "$run2" 2>&1); crc=$?
 		grep -E 'select_destinations|verdict' <<<"$cmp" | head -n 6 | sed 's/^/#   /'
-		# same code twice: "no regression" (0) or a false alarm (1) are both verdicts
-		[ $crc -le 1 ] && grep -q 'select_destinations' <<<"$cmp" &&
-			pass "$rel: compare $run1 $run2 gives a verdict on select_destinations (exit $crc)" ||
-			flunk "$rel: compare" "exit $crc" "$(head -n 3 <<<"$cmp")"
+		# same code twice: NO CHANGE (0), a false alarm (SLOWER 1; FASTER 0) or, within one
+		# run's samples, INCONCLUSIVE (5) are all verdicts; the exit must match the word
+		verdict=$(sed -n 's/^VERDICT: \([A-Z ]*[A-Z]\).*/\1/p' <<<"$cmp" | head -n 1)
+		case "$verdict:$crc" in
+		"NO CHANGE:0" | "FASTER:0" | "SLOWER:1" | "INCONCLUSIVE:5") vok=1 ;;
+		*) vok= ;;
+		esac
+		[ -n "$vok" ] && grep -q '^VERDICT: .*cpu SchedulerManager.select_destinations' <<<"$cmp" &&
+			pass "$rel: compare $run1 $run2 judges select_destinations' CPU time ($verdict, exit $crc)" ||
+			flunk "$rel: compare" "exit $crc, verdict '$verdict'" "$(head -n 3 <<<"$cmp")"
 	fi
 
 	# ---- SIGKILL mid-workload, then greenbench restore
