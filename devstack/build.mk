@@ -20,9 +20,11 @@ BOX_SEED_RELEASES ?= sid
 .PHONY: box-test box-up box-down box-status
 box-test:
 	devstack/deps.sh --box
-	BOX_RELEASES="$(BOX_RELEASES)" BOX_KEEP=1 prove -v tests/e2e/box_up.t
-	BOX_RELEASES="$(BOX_SEED_RELEASES)" prove -v tests/e2e/box_seed.t
-	for r in $(BOX_RELEASES); do devstack/box.sh down --release $$r >/dev/null 2>&1 || true; done
+	@# every box is taken down at the end, whichever test failed
+	BOX_RELEASES="$(BOX_RELEASES)" BOX_KEEP=1 prove -v tests/e2e/box_up.t; a=$$?; \
+	BOX_RELEASES="$(BOX_SEED_RELEASES)" prove -v tests/e2e/box_seed.t; b=$$?; \
+	for r in $(BOX_RELEASES); do devstack/box.sh down --release $$r >/dev/null 2>&1; done; \
+	[ $$a -eq 0 ] && [ $$b -eq 0 ]
 box-up:
 	for r in $(BOX_RELEASES); do devstack/box.sh up --release $$r || exit 1; done
 box-down:
