@@ -240,28 +240,59 @@ static int parse_stored(struct store *db, long long id, struct strbuf *raw, stru
 	return pstats_parse((const unsigned char *)sb_str(raw), raw->len, what, out, err);
 }
 
-/* Sum every function's stats of the given profiles, as the stats rows gave them before
- * schema 5 (whole nanoseconds; no caller edges), from their dumps. */
-static int sum_rows(struct store *db, const long long *ids, size_t n, struct pstats *ps,
-		    struct gb_err *err)
+/* Call fn for every listed function of each given profile, parsed from its stored dump. */
+typedef int (*listed_fn)(void *arg, long long profile_id, const struct pstats_func *f);
+static int each_listed_func(struct store *db, const long long *ids, size_t n, listed_fn fn,
+			    void *arg, struct gb_err *err)
 {
 	struct strbuf raw = STRBUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; !rc && i < n; i++) {
 		struct pstats *one = NULL;
 		rc = parse_stored(db, ids[i], &raw, &one, err);
-		for (size_t j = 0; !rc && j < one->n_funcs; j++) {
-			const struct pstats_func *f = &one->funcs[j];
-			if (!f->is_listed)
-				continue;
-			size_t k = pstats_intern(ps, f->file, f->line, f->name);
-			pstats_add_func(ps, k, f->cc, f->nc, (double)ns_of(f->tt) * 1e-9,
-					(double)ns_of(f->ct) * 1e-9);
-		}
+		for (size_t j = 0; !rc && j < one->n_funcs; j++)
+			if (one->funcs[j].is_listed)
+				rc = fn(arg, ids[i], &one->funcs[j]);
 		pstats_free(one);
 	}
 	sb_release(&raw);
 	return rc;
+}
+
+static int add_row(void *arg, long long profile_id, const struct pstats_func *f)
+{
+	(void)profile_id;
+	struct pstats *ps = arg;
+	size_t k = pstats_intern(ps, f->file, f->line, f->name);
+	pstats_add_func(ps, k, f->cc, f->nc, (double)ns_of(f->tt) * 1e-9, (double)ns_of(f->ct) * 1e-9);
+	return 0;
+}
+
+/* Sum every function's stats of the given profiles, as the stats rows gave them before
+ * schema 5 (whole nanoseconds; no caller edges), from their dumps. */
+static int sum_rows(struct store *db, const long long *ids, size_t n, struct pstats *ps,
+		    struct gb_err *err)
+{
+	return each_listed_func(db, ids, n, add_row, ps, err);
+}
+
+struct row_call {
+	store_row_fn fn;
+	void *arg;
+};
+
+static int emit_row(void *arg, long long profile_id, const struct pstats_func *f)
+{
+	const struct row_call *rc = arg;
+	static const char *const names[] = { "profile_id", "file", "line", "name", "nc", "tt_ns",
+					     "ct_ns" };
+	struct store_value v[7] = { STORE_V_INT(profile_id), STORE_V_TEXT(f->file), STORE_V_INT(f->line),
+				    STORE_V_TEXT(f->name), STORE_V_INT(f->nc), STORE_V_INT(ns_of(f->tt)),
+				    STORE_V_INT(ns_of(f->ct)) };
+	for (int c = 0; c < 7; c++)
+		v[c].d = (double)v[c].i;
+	struct store_row row = { 7, v, names, NULL };
+	return rc->fn(rc->arg, &row);
 }
 
 int store_run_func_rows(struct store *db, long long run_id, const char *target, store_row_fn fn,
@@ -271,33 +302,8 @@ int store_run_func_rows(struct store *db, long long run_id, const char *target, 
 	size_t n;
 	if (profile_ids(db, run_id, target, 0, &ids, &n, err))
 		return -1;
-	static const char *const names[] = { "profile_id", "file", "line", "name", "nc", "tt_ns",
-					     "ct_ns" };
-	struct store_value v[7];
-	struct store_row row = { 7, v, names, NULL };
-	struct strbuf raw = STRBUF_INIT;
-	int rc = 0;
-	for (size_t i = 0; !rc && i < n; i++) {
-		struct pstats *one = NULL;
-		rc = parse_stored(db, ids[i], &raw, &one, err);
-		for (size_t j = 0; !rc && j < one->n_funcs; j++) {
-			const struct pstats_func *f = &one->funcs[j];
-			if (!f->is_listed)
-				continue;
-			v[0] = STORE_V_INT(ids[i]);
-			v[1] = STORE_V_TEXT(f->file);
-			v[2] = STORE_V_INT(f->line);
-			v[3] = STORE_V_TEXT(f->name);
-			v[4] = STORE_V_INT(f->nc);
-			v[5] = STORE_V_INT(ns_of(f->tt));
-			v[6] = STORE_V_INT(ns_of(f->ct));
-			for (int c = 0; c < 7; c++)
-				v[c].d = (double)v[c].i;
-			rc = fn(arg, &row);
-		}
-		pstats_free(one);
-	}
-	sb_release(&raw);
+	struct row_call call = { fn, arg };
+	int rc = each_listed_func(db, ids, n, emit_row, &call, err);
 	free(ids);
 	return rc;
 }
